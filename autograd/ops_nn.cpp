@@ -1,0 +1,220 @@
+// Neural-network ops over the last (channel / class) axis.
+#include <cmath>
+#include <limits>
+
+#include "autograd/op_util.h"
+
+namespace agilenn::ag {
+
+using namespace detail;
+
+namespace {
+std::vector<int> all_but_last(int ndim) {
+  std::vector<int> axes;
+  for (int i = 0; i + 1 < ndim; ++i) axes.push_back(i);
+  return axes;
+}
+void check_channels(const Tensor& x, const Tensor& p, const char* op, const char* what) {
+  check_same_dtype(x, p, op);
+  if (p.ndim() != 1 || p.dim(0) != x.dim(-1))
+    throw Error(std::string(op) + ": " + what + " " + p.shape().str() + " does not match " +
+                std::to_string(x.dim(-1)) + " channels of " + x.shape().str());
+}
+}  // namespace
+
+// ---- batch norm: y = (x - mean) / sqrt(var + eps) * gamma + beta, statistics over all axes but
+// the last. Written with differentiable ops, so its gradient (and the gradient of that) follows.
+Tensor batch_norm_train(const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps,
+                        Tensor* batch_mean, Tensor* batch_var) {
+  check_float(x, "batch_norm_train");
+  if (x.ndim() < 2) throw Error("batch_norm_train: needs a batch axis, got " + x.shape().str());
+  check_channels(x, gamma, "batch_norm_train", "gamma");
+  check_channels(x, beta, "batch_norm_train", "beta");
+  const auto axes = all_but_last(x.ndim());
+  Tensor mu = mean(x, axes, true);
+  Tensor xc = sub(x, mu);
+  Tensor var = mean(mul(xc, xc), axes, true);
+  Tensor y = add(mul(mul(xc, rsqrt(add(var, eps))), gamma), beta);
+  if (batch_mean) *batch_mean = reshape(mu.detach(), Shape{x.dim(-1)});
+  if (batch_var) *batch_var = reshape(var.detach(), Shape{x.dim(-1)});
+  return y;
+}
+
+Tensor batch_norm_eval(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& running_mean,
+                       const Tensor& running_var, double eps) {
+  check_float(x, "batch_norm_eval");
+  check_channels(x, gamma, "batch_norm_eval", "gamma");
+  check_channels(x, beta, "batch_norm_eval", "beta");
+  check_channels(x, running_mean, "batch_norm_eval", "running_mean");
+  check_channels(x, running_var, "batch_norm_eval", "running_var");
+  Tensor scale = mul(gamma, rsqrt(add(running_var, eps)));
+  Tensor shift = sub(beta, mul(running_mean, scale));
+  return add(mul(x, scale), shift);
+}
+
+// ---- softmax family over the last axis
+namespace {
+template <typename T>
+void log_softmax_rows(const T* x, T* y, int64_t rows, int64_t c, bool log_out) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* xr = x + r * c;
+    T* yr = y + r * c;
+    T mx = -std::numeric_limits<T>::infinity();
+    for (int64_t i = 0; i < c; ++i) mx = std::max(mx, xr[i]);
+    T s = 0;
+    for (int64_t i = 0; i < c; ++i) s += std::exp(xr[i] - mx);
+    if (log_out) {
+      const T lse = mx + std::log(s);
+      for (int64_t i = 0; i < c; ++i) yr[i] = xr[i] - lse;
+    } else {
+      const T inv = T(1) / s;
+      for (int64_t i = 0; i < c; ++i) yr[i] = std::exp(xr[i] - mx) * inv;
+    }
+  }
+}
+}  // namespace
+
+Tensor log_softmax(const Tensor& x) {
+  check_float(x, "log_softmax");
+  if (x.ndim() < 1 || x.dim(-1) == 0) throw Error("log_softmax: needs a non-empty last axis");
+  Tensor y = Tensor::empty(x.shape(), x.dtype());
+  const int64_t c = x.dim(-1);
+  AG_DISPATCH_FLOAT(x.dtype(), "log_softmax", log_softmax_rows<T>(x.data<T>(), y.data<T>(), x.numel() / c, c, true));
+  if (any_requires_grad({&x}))  // dx = g - softmax(x) * sum(g)
+    record(y, "log_softmax", {x}, [](Node& self, const Tensor& g) {
+      return std::vector<Tensor>{sub(g, mul(exp(self.output()), sum(g, {-1}, true)))};
+    }, true);
+  return y;
+}
+
+Tensor softmax(const Tensor& x) {
+  check_float(x, "softmax");
+  if (x.ndim() < 1 || x.dim(-1) == 0) throw Error("softmax: needs a non-empty last axis");
+  Tensor y = Tensor::empty(x.shape(), x.dtype());
+  const int64_t c = x.dim(-1);
+  AG_DISPATCH_FLOAT(x.dtype(), "softmax", log_softmax_rows<T>(x.data<T>(), y.data<T>(), x.numel() / c, c, false));
+  if (any_requires_grad({&x}))  // dx = y * (g - sum(g y))
+    record(y, "softmax", {x}, [](Node& self, const Tensor& g) {
+      Tensor s = self.output();
+      return std::vector<Tensor>{mul(s, sub(g, sum(mul(g, s), {-1}, true)))};
+    }, true);
+  return y;
+}
+
+// ---- indexing
+namespace {
+void check_index(const Tensor& idx, int64_t limit, const char* op) {
+  check_defined(idx, op);
+  if (idx.dtype() != DType::I32) throw Error(std::string(op) + ": indices must be int32");
+  const int32_t* p = idx.data<int32_t>();
+  for (int64_t i = 0; i < idx.numel(); ++i)
+    if (p[i] < 0 || p[i] >= limit)
+      throw Error(std::string(op) + ": index " + std::to_string(p[i]) + " at position " + std::to_string(i) +
+                  " out of range [0, " + std::to_string(limit) + ")");
+}
+Shape with_last(const Shape& s, int64_t c) {
+  Shape r = s;
+  r.push_back(c);
+  return r;
+}
+}  // namespace
+
+Tensor gather_last(const Tensor& x, const Tensor& idx) {
+  check_float(x, "gather_last");
+  check_index(idx, x.dim(-1), "gather_last");
+  const int64_t c = x.dim(-1);
+  if (with_last(idx.shape(), c) != x.shape())
+    throw Error("gather_last: indices " + idx.shape().str() + " do not match " + x.shape().str());
+  Tensor out = Tensor::empty(idx.shape(), x.dtype());
+  AG_DISPATCH_FLOAT(x.dtype(), "gather_last", {
+    const int32_t* ip = idx.data<int32_t>();
+    for (int64_t i = 0; i < idx.numel(); ++i) out.data<T>()[i] = x.data<T>()[i * c + ip[i]];
+  });
+  if (any_requires_grad({&x}))
+    record(out, "gather_last", {x}, [idx, c](Node&, const Tensor& g) {
+      return std::vector<Tensor>{scatter_last(g, idx, c)};
+    });
+  return out;
+}
+
+Tensor scatter_last(const Tensor& g, const Tensor& idx, int64_t classes) {
+  check_float(g, "scatter_last");
+  check_index(idx, classes, "scatter_last");
+  if (g.shape() != idx.shape()) throw Error("scatter_last: values " + g.shape().str() + " vs indices " + idx.shape().str());
+  Tensor out = Tensor::zeros(with_last(g.shape(), classes), g.dtype());
+  AG_DISPATCH_FLOAT(g.dtype(), "scatter_last", {
+    const int32_t* ip = idx.data<int32_t>();
+    for (int64_t i = 0; i < idx.numel(); ++i) out.data<T>()[i * classes + ip[i]] += g.data<T>()[i];
+  });
+  if (any_requires_grad({&g}))
+    record(out, "scatter_last", {g}, [idx](Node&, const Tensor& h) { return std::vector<Tensor>{gather_last(h, idx)}; });
+  return out;
+}
+
+Tensor take(const Tensor& table, const Tensor& idx) {
+  check_float(table, "take");
+  if (table.ndim() != 1) throw Error("take: table must be 1-D, got " + table.shape().str());
+  check_index(idx, table.dim(0), "take");
+  Tensor out = Tensor::empty(idx.shape(), table.dtype());
+  AG_DISPATCH_FLOAT(table.dtype(), "take", {
+    const int32_t* ip = idx.data<int32_t>();
+    for (int64_t i = 0; i < idx.numel(); ++i) out.data<T>()[i] = table.data<T>()[ip[i]];
+  });
+  if (any_requires_grad({&table}))
+    record(out, "take", {table}, [idx, n = table.dim(0)](Node&, const Tensor& g) {
+      return std::vector<Tensor>{index_add(g, idx, n)};
+    });
+  return out;
+}
+
+Tensor index_add(const Tensor& g, const Tensor& idx, int64_t n) {
+  check_float(g, "index_add");
+  check_index(idx, n, "index_add");
+  if (g.shape() != idx.shape()) throw Error("index_add: values " + g.shape().str() + " vs indices " + idx.shape().str());
+  Tensor out = Tensor::zeros(Shape{n}, g.dtype());
+  AG_DISPATCH_FLOAT(g.dtype(), "index_add", {
+    const int32_t* ip = idx.data<int32_t>();
+    for (int64_t i = 0; i < idx.numel(); ++i) out.data<T>()[ip[i]] += g.data<T>()[i];
+  });
+  if (any_requires_grad({&g}))
+    record(out, "index_add", {g}, [idx](Node&, const Tensor& h) { return std::vector<Tensor>{take(h, idx)}; });
+  return out;
+}
+
+Tensor cross_entropy(const Tensor& logits, const Tensor& labels) {
+  check_float(logits, "cross_entropy");
+  if (logits.ndim() != 2) throw Error("cross_entropy: logits must be (N, classes), got " + logits.shape().str());
+  if (labels.ndim() != 1 || labels.dim(0) != logits.dim(0))
+    throw Error("cross_entropy: labels " + labels.shape().str() + " do not match logits " + logits.shape().str());
+  return neg(mean(gather_last(log_softmax(logits), labels)));
+}
+
+namespace {
+template <bool Min>
+Tensor arg_extreme_last(const Tensor& x, const char* op) {
+  check_float(x, op);
+  const int64_t c = x.dim(-1);
+  if (c == 0) throw Error(std::string(op) + ": empty last axis");
+  Shape os;
+  for (int i = 0; i + 1 < x.ndim(); ++i) os.push_back(x.dim(i));
+  Tensor out = Tensor::empty(os, DType::I32);
+  AG_DISPATCH_FLOAT(x.dtype(), op, {
+    const T* p = x.data<T>();
+    int32_t* o = out.data<int32_t>();
+    for (int64_t r = 0; r < out.numel(); ++r) {
+      const T* row = p + r * c;
+      int32_t best = 0;
+      for (int64_t i = 1; i < c; ++i)  // strict: ties go to the lower index
+        if (Min ? row[i] < row[best] : row[i] > row[best]) best = int32_t(i);
+      o[r] = best;
+    }
+  });
+  return out;
+}
+}  // namespace
+
+Tensor argmin_last(const Tensor& x) { return arg_extreme_last<true>(x, "argmin_last"); }
+Tensor argmax_last(const Tensor& x) { return arg_extreme_last<false>(x, "argmax_last"); }
+Tensor stop_gradient(const Tensor& x) { return x.detach(); }
+
+}  // namespace agilenn::ag
