@@ -1,5 +1,7 @@
 #include "autograd/graph.h"
 
+#include "autograd/ops.h"
+
 #include "nn/io/error.h"
 
 namespace agilenn::ag {
@@ -49,6 +51,15 @@ void Node::release() {
   backward = nullptr;
   saved_out.reset();
   released = true;
+}
+
+namespace {
+thread_local MacCounter* t_mac_counter = nullptr;
+}
+MacCounter::MacCounter() : prev_(t_mac_counter) { t_mac_counter = this; }
+MacCounter::~MacCounter() { t_mac_counter = prev_; }
+void MacCounter::add(int64_t n) {
+  if (t_mac_counter) t_mac_counter->macs_ += n;
 }
 
 int64_t live_node_count() { return g_live_nodes.load(); }

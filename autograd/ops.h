@@ -120,4 +120,19 @@ Tensor argmin_last(const Tensor& x);  // int32, no gradient
 Tensor argmax_last(const Tensor& x);
 Tensor stop_gradient(const Tensor& x);  // = detach
 
+// Counts the multiply-accumulates of conv2d and matmul forwards run on this thread while alive.
+class MacCounter {
+ public:
+  MacCounter();
+  ~MacCounter();
+  MacCounter(const MacCounter&) = delete;
+  MacCounter& operator=(const MacCounter&) = delete;
+  int64_t macs() const { return macs_; }
+  static void add(int64_t n);
+
+ private:
+  int64_t macs_ = 0;
+  MacCounter* prev_;
+};
+
 }  // namespace agilenn::ag

@@ -60,6 +60,7 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Conv2dOptions& opt) {
   check_same_dtype(x, w, "conv2d");
   const Conv2dGeom g = make_geom(x.shape(), w.shape(), opt, "conv2d");
   Tensor y = Tensor::empty(out_shape(g), x.dtype());
+  MacCounter::add(int64_t(g.n) * g.oh * g.ow * g.oc * g.kh * g.kw * (g.c / g.groups));
   AG_DISPATCH_FLOAT(x.dtype(), "conv2d", kernels::conv2d_forward<T>(g, x.data<T>(), w.data<T>(), y.data<T>()));
   if (any_requires_grad({&x, &w})) {
     record(y, "conv2d", {x, w}, [x, w, opt](Node&, const Tensor& gy) {

@@ -18,6 +18,7 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
     throw Error("matmul: inner dimensions differ: " + a.shape().str() + (ta ? "^T" : "") + " @ " +
                 b.shape().str() + (tb ? "^T" : ""));
   Tensor out = Tensor::empty(Shape{m, n}, a.dtype());
+  MacCounter::add(m * n * k);
   const auto TA = ta ? CblasTrans : CblasNoTrans, TB = tb ? CblasTrans : CblasNoTrans;
   const int lda = int(a.dim(1)), ldb = int(b.dim(1));
   if (m > 0 && n > 0) {
