@@ -292,37 +292,58 @@ Tensor silu(const Tensor& a) {
   return out;
 }
 
-// Piecewise-linear activations: the gradient is g times a constant 0/1 mask of the input.
-template <typename FwdF, typename MaskF>
-static Tensor masked_linear(const Tensor& a, const char* name, FwdF fwd, MaskF mask) {
-  Tensor out = unary_forward(a, name, fwd);
-  if (any_requires_grad({&a}))
-    record(out, name, {a}, [a, name, mask](Node&, const Tensor& g) {
-      Tensor m;
-      {
-        NoGradGuard ng;
-        m = unary_forward(a, name, [mask](auto x) { return decltype(x)(mask(x) ? 1 : 0); });
-      }
-      return std::vector<Tensor>{mul(g, m)};
-    });
+// Piecewise-linear activations: the gradient is g where lo < a < hi (bounds optionally inclusive),
+// else 0. That masked copy is one fused op, linear in g, so its own gradient is the same op.
+namespace {
+struct Window {
+  double lo, hi;
+  bool lo_incl, hi_incl;
+  template <typename T>
+  bool inside(T x) const {
+    return (lo_incl ? x >= T(lo) : x > T(lo)) && (hi_incl ? x <= T(hi) : x < T(hi));
+  }
+};
+
+Tensor masked_grad(const Tensor& g, const Tensor& a, Window w) {
+  check_same_dtype(g, a, "masked_grad");
+  Tensor out = Tensor::empty(a.shape(), a.dtype());
+  AG_DISPATCH_FLOAT(a.dtype(), "masked_grad", {
+    const T *gp = g.data<T>(), *ap = a.data<T>();
+    T* o = out.data<T>();
+    const int64_t n = a.numel();
+    for (int64_t i = 0; i < n; ++i) o[i] = w.inside(ap[i]) ? gp[i] : T(0);
+  });
+  if (any_requires_grad({&g}))
+    record(out, "masked_grad", {g}, [a, w](Node&, const Tensor& h) { return std::vector<Tensor>{masked_grad(h, a, w)}; });
   return out;
 }
 
+template <typename FwdF>
+Tensor masked_linear(const Tensor& a, const char* name, FwdF fwd, Window w) {
+  Tensor out = unary_forward(a, name, fwd);
+  if (any_requires_grad({&a})) {
+    Tensor saved = a.detach();  // only its values decide the mask
+    record(out, name, {a}, [saved, w](Node&, const Tensor& g) { return std::vector<Tensor>{masked_grad(g, saved, w)}; });
+  }
+  return out;
+}
+}  // namespace
+
 Tensor relu(const Tensor& a) {
   return masked_linear(a, "relu", [](auto x) { return x > 0 ? x : decltype(x)(0); },
-                       [](auto x) { return x > 0; });
+                       Window{0, INFINITY, false, false});
 }
 Tensor relu6(const Tensor& a) {
   return masked_linear(
       a, "relu6", [](auto x) { using T = decltype(x); return x < 0 ? T(0) : (x > 6 ? T(6) : x); },
-      [](auto x) { return x > 0 && x < 6; });
+      Window{0, 6, false, false});
 }
 Tensor clamp(const Tensor& a, double lo, double hi) {
   if (lo > hi) throw Error("clamp: lo " + std::to_string(lo) + " > hi " + std::to_string(hi));
   return masked_linear(
       a, "clamp",
       [lo, hi](auto x) { using T = decltype(x); return x < T(lo) ? T(lo) : (x > T(hi) ? T(hi) : x); },
-      [lo, hi](auto x) { using T = decltype(x); return x >= T(lo) && x <= T(hi); });
+      Window{lo, hi, true, true});
 }
 
 // ======================================================================= where / comparisons / cast
@@ -338,7 +359,8 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   AG_DISPATCH_FLOAT(a.dtype(), "where", {
     const T *c = ec.data<T>(), *x = ea.data<T>(), *y = eb.data<T>();
     T* o = out.data<T>();
-    for (int64_t i = 0; i < out.numel(); ++i) o[i] = c[i] != 0 ? x[i] : y[i];
+    const int64_t n = out.numel();
+    for (int64_t i = 0; i < n; ++i) o[i] = c[i] != 0 ? x[i] : y[i];
   });
   if (any_requires_grad({&a, &b})) {
     record(out, "where", {a, b}, [cond, sa = a.shape(), sb = b.shape()](Node&, const Tensor& g) {

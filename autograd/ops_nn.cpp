@@ -1,6 +1,7 @@
 // Neural-network ops over the last (channel / class) axis.
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "autograd/op_util.h"
 
@@ -23,20 +24,110 @@ void check_channels(const Tensor& x, const Tensor& p, const char* op, const char
 }  // namespace
 
 // ---- batch norm: y = (x - mean) / sqrt(var + eps) * gamma + beta, statistics over all axes but
-// the last. Written with differentiable ops, so its gradient (and the gradient of that) follows.
+// the last. The forward is one fused kernel. The backward rule is written with differentiable ops
+// (recomputing the statistics from x so it can be differentiated again); when the backward is not
+// being recorded the same formula runs as one fused kernel:
+//   xhat = (x - mean) rstd,  dbeta = sum g,  dgamma = sum g xhat,
+//   dx = gamma rstd (g - mean(g) - xhat mean(g xhat))
+namespace {
+template <typename T>
+void bn_forward_kernel(const T* x, const T* gamma, const T* beta, T* y, T* mean, T* var, int64_t m, int64_t c,
+                       double eps) {
+  // x, y (m, c); mean, var (c). Sums in double: m is up to 64*32*32.
+  std::vector<double> s(c, 0.0), s2(c, 0.0);
+  for (int64_t r = 0; r < m; ++r) {
+    const T* xr = x + r * c;
+    for (int64_t j = 0; j < c; ++j) s[j] += xr[j];
+  }
+  for (int64_t j = 0; j < c; ++j) mean[j] = T(s[j] / double(m));
+  for (int64_t r = 0; r < m; ++r) {
+    const T* xr = x + r * c;
+    for (int64_t j = 0; j < c; ++j) { const double d = double(xr[j]) - double(mean[j]); s2[j] += d * d; }
+  }
+  std::vector<T> scale(c), shift(c);
+  for (int64_t j = 0; j < c; ++j) {
+    var[j] = T(s2[j] / double(m));
+    const double rstd = 1.0 / std::sqrt(s2[j] / double(m) + eps);
+    scale[j] = T(rstd * double(gamma[j]));
+    shift[j] = T(double(beta[j]) - double(mean[j]) * rstd * double(gamma[j]));
+  }
+  for (int64_t r = 0; r < m; ++r) {
+    const T* xr = x + r * c;
+    T* yr = y + r * c;
+    for (int64_t j = 0; j < c; ++j) yr[j] = xr[j] * scale[j] + shift[j];
+  }
+}
+
+template <typename T>
+void bn_backward_kernel(const T* g, const T* x, const T* gamma, const T* mean, const T* var, T* dx, T* dgamma,
+                        T* dbeta, int64_t m, int64_t c, double eps) {
+  std::vector<double> sg(c, 0.0), sgx(c, 0.0), rstd(c);
+  for (int64_t j = 0; j < c; ++j) rstd[j] = 1.0 / std::sqrt(double(var[j]) + eps);
+  for (int64_t r = 0; r < m; ++r) {
+    const T *gr = g + r * c, *xr = x + r * c;
+    for (int64_t j = 0; j < c; ++j) {
+      sg[j] += gr[j];
+      sgx[j] += double(gr[j]) * (double(xr[j]) - double(mean[j]));
+    }
+  }
+  std::vector<T> a(c), b(c), k(c);
+  for (int64_t j = 0; j < c; ++j) {
+    const double sgxhat = sgx[j] * rstd[j];
+    if (dbeta) dbeta[j] = T(sg[j]);
+    if (dgamma) dgamma[j] = T(sgxhat);
+    // dx = gamma rstd (g - sg/m - xhat sgxhat/m) = k g + a x + b
+    const double kk = double(gamma[j]) * rstd[j];
+    const double coef = sgxhat / double(m) * rstd[j];  // multiplies (x - mean)
+    k[j] = T(kk);
+    a[j] = T(-kk * coef);
+    b[j] = T(kk * (-sg[j] / double(m) + coef * double(mean[j])));
+  }
+  if (dx)
+    for (int64_t r = 0; r < m; ++r) {
+      const T *gr = g + r * c, *xr = x + r * c;
+      T* dr = dx + r * c;
+      for (int64_t j = 0; j < c; ++j) dr[j] = k[j] * gr[j] + a[j] * xr[j] + b[j];
+    }
+}
+}  // namespace
+
 Tensor batch_norm_train(const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps,
                         Tensor* batch_mean, Tensor* batch_var) {
   check_float(x, "batch_norm_train");
   if (x.ndim() < 2) throw Error("batch_norm_train: needs a batch axis, got " + x.shape().str());
   check_channels(x, gamma, "batch_norm_train", "gamma");
   check_channels(x, beta, "batch_norm_train", "beta");
-  const auto axes = all_but_last(x.ndim());
-  Tensor mu = mean(x, axes, true);
-  Tensor xc = sub(x, mu);
-  Tensor var = mean(mul(xc, xc), axes, true);
-  Tensor y = add(mul(mul(xc, rsqrt(add(var, eps))), gamma), beta);
-  if (batch_mean) *batch_mean = reshape(mu.detach(), Shape{x.dim(-1)});
-  if (batch_var) *batch_var = reshape(var.detach(), Shape{x.dim(-1)});
+  const int64_t c = x.dim(-1), m = x.numel() / c;
+  if (m < 1) throw Error("batch_norm_train: empty batch");
+  Tensor y = Tensor::empty(x.shape(), x.dtype());
+  Tensor mu = Tensor::empty(Shape{c}, x.dtype()), var = Tensor::empty(Shape{c}, x.dtype());
+  AG_DISPATCH_FLOAT(x.dtype(), "batch_norm_train",
+                    bn_forward_kernel<T>(x.data<T>(), gamma.data<T>(), beta.data<T>(), y.data<T>(), mu.data<T>(),
+                                         var.data<T>(), m, c, eps));
+  if (batch_mean) *batch_mean = mu;
+  if (batch_var) *batch_var = var;
+  if (any_requires_grad({&x, &gamma, &beta})) {
+    record(y, "batch_norm_train", {x, gamma, beta}, [x, gamma, mu, var, eps, m, c](Node&, const Tensor& g) {
+      if (grad_mode_enabled()) {  // recorded: the rule in differentiable ops
+        const auto axes = all_but_last(x.ndim());
+        Tensor xc = sub(x, mean(x, axes, true));
+        Tensor rstd = rsqrt(add(mean(mul(xc, xc), axes, true), eps));
+        Tensor xhat = mul(xc, rstd);
+        Tensor dbeta = sum(g, axes);
+        Tensor dgamma = sum(mul(g, xhat), axes);
+        Tensor dx = mul(mul(gamma, rstd),
+                        sub(sub(g, mean(g, axes, true)), mul(xhat, mean(mul(g, xhat), axes, true))));
+        return std::vector<Tensor>{dx, dgamma, dbeta};
+      }
+      Tensor dx = x.requires_grad() ? Tensor::empty(x.shape(), x.dtype()) : Tensor();
+      Tensor dgamma = Tensor::empty(Shape{c}, x.dtype()), dbeta = Tensor::empty(Shape{c}, x.dtype());
+      AG_DISPATCH_FLOAT(x.dtype(), "batch_norm_train",
+                        bn_backward_kernel<T>(g.data<T>(), x.data<T>(), gamma.data<T>(), mu.data<T>(), var.data<T>(),
+                                              dx.defined() ? dx.data<T>() : nullptr, dgamma.data<T>(),
+                                              dbeta.data<T>(), m, c, eps));
+      return std::vector<Tensor>{dx, dgamma, dbeta};
+    });
+  }
   return y;
 }
 
@@ -107,7 +198,7 @@ void check_index(const Tensor& idx, int64_t limit, const char* op) {
   check_defined(idx, op);
   if (idx.dtype() != DType::I32) throw Error(std::string(op) + ": indices must be int32");
   const int32_t* p = idx.data<int32_t>();
-  for (int64_t i = 0; i < idx.numel(); ++i)
+  for (int64_t i = 0, n_idx = idx.numel(); i < n_idx; ++i)
     if (p[i] < 0 || p[i] >= limit)
       throw Error(std::string(op) + ": index " + std::to_string(p[i]) + " at position " + std::to_string(i) +
                   " out of range [0, " + std::to_string(limit) + ")");
@@ -128,7 +219,9 @@ Tensor gather_last(const Tensor& x, const Tensor& idx) {
   Tensor out = Tensor::empty(idx.shape(), x.dtype());
   AG_DISPATCH_FLOAT(x.dtype(), "gather_last", {
     const int32_t* ip = idx.data<int32_t>();
-    for (int64_t i = 0; i < idx.numel(); ++i) out.data<T>()[i] = x.data<T>()[i * c + ip[i]];
+    T* op = out.data<T>();
+    const T* xp = x.data<T>();
+    for (int64_t i = 0, n = idx.numel(); i < n; ++i) op[i] = xp[i * c + ip[i]];
   });
   if (any_requires_grad({&x}))
     record(out, "gather_last", {x}, [idx, c](Node&, const Tensor& g) {
@@ -144,7 +237,7 @@ Tensor scatter_last(const Tensor& g, const Tensor& idx, int64_t classes) {
   Tensor out = Tensor::zeros(with_last(g.shape(), classes), g.dtype());
   AG_DISPATCH_FLOAT(g.dtype(), "scatter_last", {
     const int32_t* ip = idx.data<int32_t>();
-    for (int64_t i = 0; i < idx.numel(); ++i) out.data<T>()[i * classes + ip[i]] += g.data<T>()[i];
+    for (int64_t i = 0, n_idx = idx.numel(); i < n_idx; ++i) out.data<T>()[i * classes + ip[i]] += g.data<T>()[i];
   });
   if (any_requires_grad({&g}))
     record(out, "scatter_last", {g}, [idx](Node&, const Tensor& h) { return std::vector<Tensor>{gather_last(h, idx)}; });
@@ -158,7 +251,7 @@ Tensor take(const Tensor& table, const Tensor& idx) {
   Tensor out = Tensor::empty(idx.shape(), table.dtype());
   AG_DISPATCH_FLOAT(table.dtype(), "take", {
     const int32_t* ip = idx.data<int32_t>();
-    for (int64_t i = 0; i < idx.numel(); ++i) out.data<T>()[i] = table.data<T>()[ip[i]];
+    for (int64_t i = 0, n_idx = idx.numel(); i < n_idx; ++i) out.data<T>()[i] = table.data<T>()[ip[i]];
   });
   if (any_requires_grad({&table}))
     record(out, "take", {table}, [idx, n = table.dim(0)](Node&, const Tensor& g) {
@@ -174,7 +267,7 @@ Tensor index_add(const Tensor& g, const Tensor& idx, int64_t n) {
   Tensor out = Tensor::zeros(Shape{n}, g.dtype());
   AG_DISPATCH_FLOAT(g.dtype(), "index_add", {
     const int32_t* ip = idx.data<int32_t>();
-    for (int64_t i = 0; i < idx.numel(); ++i) out.data<T>()[ip[i]] += g.data<T>()[i];
+    for (int64_t i = 0, n_idx = idx.numel(); i < n_idx; ++i) out.data<T>()[ip[i]] += g.data<T>()[i];
   });
   if (any_requires_grad({&g}))
     record(out, "index_add", {g}, [idx](Node&, const Tensor& h) { return std::vector<Tensor>{take(h, idx)}; });
@@ -201,7 +294,7 @@ Tensor arg_extreme_last(const Tensor& x, const char* op) {
   AG_DISPATCH_FLOAT(x.dtype(), op, {
     const T* p = x.data<T>();
     int32_t* o = out.data<int32_t>();
-    for (int64_t r = 0; r < out.numel(); ++r) {
+    for (int64_t r = 0, rows = out.numel(); r < rows; ++r) {
       const T* row = p + r * c;
       int32_t best = 0;
       for (int64_t i = 1; i < c; ++i)  // strict: ties go to the lower index
