@@ -308,10 +308,15 @@ Tensor masked_grad(const Tensor& g, const Tensor& a, Window w) {
   check_same_dtype(g, a, "masked_grad");
   Tensor out = Tensor::empty(a.shape(), a.dtype());
   AG_DISPATCH_FLOAT(a.dtype(), "masked_grad", {
+    // g, a, out (n): branch-free so it vectorises (the mask is ~50% random: branches mispredict).
     const T *gp = g.data<T>(), *ap = a.data<T>();
     T* o = out.data<T>();
     const int64_t n = a.numel();
-    for (int64_t i = 0; i < n; ++i) o[i] = w.inside(ap[i]) ? gp[i] : T(0);
+    const T lo = T(w.lo), hi = T(w.hi);
+    if (!w.lo_incl && !w.hi_incl)
+      for (int64_t i = 0; i < n; ++i) o[i] = gp[i] * T((ap[i] > lo) & (ap[i] < hi));
+    else
+      for (int64_t i = 0; i < n; ++i) o[i] = gp[i] * T(w.inside(ap[i]));
   });
   if (any_requires_grad({&g}))
     record(out, "masked_grad", {g}, [a, w](Node&, const Tensor& h) { return std::vector<Tensor>{masked_grad(h, a, w)}; });

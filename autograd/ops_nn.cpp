@@ -1,9 +1,11 @@
 // Neural-network ops over the last (channel / class) axis.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
 
 #include "autograd/op_util.h"
+#include "autograd/parallel.h"
 
 namespace agilenn::ag {
 
@@ -30,64 +32,94 @@ void check_channels(const Tensor& x, const Tensor& p, const char* op, const char
 //   xhat = (x - mean) rstd,  dbeta = sum g,  dgamma = sum g xhat,
 //   dx = gamma rstd (g - mean(g) - xhat mean(g xhat))
 namespace {
+// Per-channel sums over rows of an (m, c) matrix: rows in blocks of kRows, each block summed in T
+// (vectorised over channels) and the blocks added in double, in a fixed order (deterministic for
+// any thread count). f(row_ptrs..., j) gives the value of row r, channel j.
+constexpr int64_t kRows = 128;
+
+template <typename T, typename F>
+void channel_sums(int64_t m, int64_t c, int n_out, F f, std::vector<double>* out) {
+  const int64_t blocks = (m + kRows - 1) / kRows;
+  std::vector<T> partial(size_t(blocks * c * n_out), T(0));
+  parallel_for(0, blocks, 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      T* acc = partial.data() + b * c * n_out;
+      for (int64_t r = b * kRows; r < std::min(m, (b + 1) * kRows); ++r) f(r, acc);
+    }
+  });
+  for (int k = 0; k < n_out; ++k) out[k].assign(size_t(c), 0.0);
+  for (int64_t b = 0; b < blocks; ++b)
+    for (int k = 0; k < n_out; ++k)
+      for (int64_t j = 0; j < c; ++j) out[k][size_t(j)] += double(partial[size_t((b * n_out + k) * c + j)]);
+}
+
 template <typename T>
 void bn_forward_kernel(const T* x, const T* gamma, const T* beta, T* y, T* mean, T* var, int64_t m, int64_t c,
                        double eps) {
-  // x, y (m, c); mean, var (c). Sums in double: m is up to 64*32*32.
-  std::vector<double> s(c, 0.0), s2(c, 0.0);
-  for (int64_t r = 0; r < m; ++r) {
+  // x, y (m, c); mean, var (c): two passes (mean, then squared deviations) and the output pass.
+  std::vector<double> s[1], s2[1];
+  channel_sums<T>(m, c, 1, [&](int64_t r, T* acc) {
     const T* xr = x + r * c;
-    for (int64_t j = 0; j < c; ++j) s[j] += xr[j];
-  }
-  for (int64_t j = 0; j < c; ++j) mean[j] = T(s[j] / double(m));
-  for (int64_t r = 0; r < m; ++r) {
+    for (int64_t j = 0; j < c; ++j) acc[j] += xr[j];
+  }, s);
+  std::vector<T> mu(static_cast<size_t>(c));
+  for (int64_t j = 0; j < c; ++j) mu[size_t(j)] = mean[j] = T(s[0][size_t(j)] / double(m));
+  channel_sums<T>(m, c, 1, [&](int64_t r, T* acc) {
     const T* xr = x + r * c;
-    for (int64_t j = 0; j < c; ++j) { const double d = double(xr[j]) - double(mean[j]); s2[j] += d * d; }
-  }
-  std::vector<T> scale(c), shift(c);
+    for (int64_t j = 0; j < c; ++j) { const T d = xr[j] - mu[size_t(j)]; acc[j] += d * d; }
+  }, s2);
+  std::vector<T> scale(static_cast<size_t>(c)), shift(static_cast<size_t>(c));
   for (int64_t j = 0; j < c; ++j) {
-    var[j] = T(s2[j] / double(m));
-    const double rstd = 1.0 / std::sqrt(s2[j] / double(m) + eps);
-    scale[j] = T(rstd * double(gamma[j]));
-    shift[j] = T(double(beta[j]) - double(mean[j]) * rstd * double(gamma[j]));
+    const double v = s2[0][size_t(j)] / double(m);
+    var[j] = T(v);
+    const double rstd = 1.0 / std::sqrt(v + eps);
+    scale[size_t(j)] = T(rstd * double(gamma[j]));
+    shift[size_t(j)] = T(double(beta[j]) - double(mean[j]) * rstd * double(gamma[j]));
   }
-  for (int64_t r = 0; r < m; ++r) {
-    const T* xr = x + r * c;
-    T* yr = y + r * c;
-    for (int64_t j = 0; j < c; ++j) yr[j] = xr[j] * scale[j] + shift[j];
-  }
+  parallel_for(0, m, kRows, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const T* xr = x + r * c;
+      T* yr = y + r * c;
+      for (int64_t j = 0; j < c; ++j) yr[j] = xr[j] * scale[size_t(j)] + shift[size_t(j)];
+    }
+  });
 }
 
 template <typename T>
 void bn_backward_kernel(const T* g, const T* x, const T* gamma, const T* mean, const T* var, T* dx, T* dgamma,
                         T* dbeta, int64_t m, int64_t c, double eps) {
-  std::vector<double> sg(c, 0.0), sgx(c, 0.0), rstd(c);
-  for (int64_t j = 0; j < c; ++j) rstd[j] = 1.0 / std::sqrt(double(var[j]) + eps);
-  for (int64_t r = 0; r < m; ++r) {
+  std::vector<double> sums[2];  // sum g, sum g (x - mean)
+  std::vector<double> rstd(static_cast<size_t>(c));
+  std::vector<T> mu(mean, mean + c);
+  for (int64_t j = 0; j < c; ++j) rstd[size_t(j)] = 1.0 / std::sqrt(double(var[j]) + eps);
+  channel_sums<T>(m, c, 2, [&](int64_t r, T* acc) {
     const T *gr = g + r * c, *xr = x + r * c;
+    T* acc2 = acc + c;
     for (int64_t j = 0; j < c; ++j) {
-      sg[j] += gr[j];
-      sgx[j] += double(gr[j]) * (double(xr[j]) - double(mean[j]));
+      acc[j] += gr[j];
+      acc2[j] += gr[j] * (xr[j] - mu[size_t(j)]);
     }
-  }
-  std::vector<T> a(c), b(c), k(c);
+  }, sums);
+  std::vector<T> a(static_cast<size_t>(c)), b(static_cast<size_t>(c)), k(static_cast<size_t>(c));
   for (int64_t j = 0; j < c; ++j) {
-    const double sgxhat = sgx[j] * rstd[j];
-    if (dbeta) dbeta[j] = T(sg[j]);
+    const double sg = sums[0][size_t(j)], sgxhat = sums[1][size_t(j)] * rstd[size_t(j)];
+    if (dbeta) dbeta[j] = T(sg);
     if (dgamma) dgamma[j] = T(sgxhat);
     // dx = gamma rstd (g - sg/m - xhat sgxhat/m) = k g + a x + b
-    const double kk = double(gamma[j]) * rstd[j];
-    const double coef = sgxhat / double(m) * rstd[j];  // multiplies (x - mean)
-    k[j] = T(kk);
-    a[j] = T(-kk * coef);
-    b[j] = T(kk * (-sg[j] / double(m) + coef * double(mean[j])));
+    const double kk = double(gamma[j]) * rstd[size_t(j)];
+    const double coef = sgxhat / double(m) * rstd[size_t(j)];  // multiplies (x - mean)
+    k[size_t(j)] = T(kk);
+    a[size_t(j)] = T(-kk * coef);
+    b[size_t(j)] = T(kk * (-sg / double(m) + coef * double(mean[j])));
   }
   if (dx)
-    for (int64_t r = 0; r < m; ++r) {
-      const T *gr = g + r * c, *xr = x + r * c;
-      T* dr = dx + r * c;
-      for (int64_t j = 0; j < c; ++j) dr[j] = k[j] * gr[j] + a[j] * xr[j] + b[j];
-    }
+    parallel_for(0, m, kRows, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const T *gr = g + r * c, *xr = x + r * c;
+        T* dr = dx + r * c;
+        for (int64_t j = 0; j < c; ++j) dr[j] = k[size_t(j)] * gr[j] + a[size_t(j)] * xr[j] + b[size_t(j)];
+      }
+    });
 }
 }  // namespace
 

@@ -1,0 +1,268 @@
+// agilenn train: the AgileNN split model with the XAI-regularised loss, or its controls
+// (--no-xai: lambda = 1; --unsplit: extractor + remote predictor on all channels).
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+#include "autograd/graph.h"
+#include "nn/fit.h"
+#include "nn/io/error.h"
+#include "nn/optimizer.h"
+#include "tools/cli/command.h"
+#include "tools/cli/common.h"
+#include "xai/agile_model_file.h"
+#include "xai/evaluate.h"
+#include "xai/reference.h"
+#include "xai/remapping.h"
+
+namespace agilenn::cli {
+namespace {
+
+using ag::Tensor;
+
+xai::XaiMethod parse_xai(const std::string& s) {
+  if (s == "ig") return xai::XaiMethod::IntegratedGradients;
+  if (s == "saliency") return xai::XaiMethod::Saliency;
+  throw Error("--xai must be 'ig' or 'saliency', got '" + s + "'");
+}
+
+xai::DisorderForm parse_disorder(const std::string& s) {
+  if (s == "paper") return xai::DisorderForm::Paper;
+  if (s == "public") return xai::DisorderForm::Public;
+  throw Error("--disorder must be 'paper' or 'public', got '" + s + "'");
+}
+
+Json eval_json(const xai::AgileEval& e) {
+  Json j;
+  j["test_accuracy"] = e.accuracy;
+  j["local_accuracy"] = e.local_accuracy;
+  j["remote_accuracy"] = e.remote_accuracy;
+  j["skewness"] = e.skewness;
+  j["skewness_at_rho"] = e.skewness_at_rho;
+  j["disorder_violation_rate"] = e.disorder_violation_rate;
+  j["alpha"] = e.alpha;
+  return j;
+}
+
+int run(int argc, char** argv) {
+  cxxopts::Options opts(argv[0], "Train the AgileNN split model (or a control) on a data set.");
+  add_common_flags(opts);
+  opts.add_options()
+      ("reference", "reference network directory (agilenn train-reference)", cxxopts::value<std::string>()->default_value("runs/ref"))
+      ("out", "output directory", cxxopts::value<std::string>()->default_value("runs/agile"))
+      ("split-ratio", "share of the feature channels kept on the device", cxxopts::value<double>()->default_value("0.2"))
+      ("rho", "target skewness", cxxopts::value<double>()->default_value("0.8"))
+      ("lambda", "weight of the prediction loss (1 - lambda weighs skewness + disorder)", cxxopts::value<double>()->default_value("0.8"))
+      ("centroids", "quantizer centroids", cxxopts::value<int>()->default_value("8"))
+      ("ig-steps", "integrated-gradients points (2 = the public code's trapezoid)", cxxopts::value<int>()->default_value("2"))
+      ("xai", "importance: ig | saliency", cxxopts::value<std::string>()->default_value("ig"))
+      ("disorder", "disorder loss: paper (channel) | public (element-wise)", cxxopts::value<std::string>()->default_value("paper"))
+      ("correct-only", "importance losses only on samples the reference classifies correctly")
+      ("temperature", "alpha = sigmoid(w / T)", cxxopts::value<double>()->default_value("6"))
+      ("combiner", "learned (alpha) | sum", cxxopts::value<std::string>()->default_value("learned"))
+      ("local-head", "gap | grid:G", cxxopts::value<std::string>()->default_value("grid:2"))
+      ("local-loss-weight", "B: adds B * CE(local logits alone)", cxxopts::value<double>()->default_value("0"))
+      ("channel-remapping", "none | global_importance | topk_appearance", cxxopts::value<std::string>()->default_value("none"))
+      ("no-xai", "control: no importance loss (lambda = 1)")
+      ("unsplit", "control: extractor + remote predictor on all channels, no quantizer")
+      ("epochs", "epochs (default: the preset's)", cxxopts::value<int>())
+      ("batch-size", "batch size (default: the preset's)", cxxopts::value<int>())
+      ("lr", "peak learning rate (default: the preset's)", cxxopts::value<double>())
+      ("resume", "continue from OUT/checkpoint.safetensors");
+  auto r = opts.parse(argc, argv);
+  if (handle_help(opts, r)) return 0;
+  set_threads(r["threads"].as<int>());
+  xai::Preset p = xai::get_preset(r["preset"].as<std::string>());
+  xai::TrainRecipe rec = p.agile_train;
+  rec.epochs = flag_or(r, "epochs", rec.epochs);
+  rec.batch_size = flag_or(r, "batch-size", rec.batch_size);
+  rec.lr = flag_or(r, "lr", rec.lr);
+  if (rec.epochs < 1) throw Error("--epochs must be >= 1");
+  if (rec.batch_size < 2) throw Error("--batch-size must be >= 2");
+  if (!(rec.lr > 0)) throw Error("--lr must be > 0");
+
+  xai::SplitConfig cfg = p.split;
+  cfg.split_ratio = r["split-ratio"].as<double>();
+  cfg.centroids = r["centroids"].as<int>();
+  cfg.temperature = r["temperature"].as<double>();
+  cfg.combiner = r["combiner"].as<std::string>();
+  cfg.local_head = r["local-head"].as<std::string>();
+  cfg.unsplit = r.count("unsplit") > 0;
+  xai::AgileLossConfig lc = p.loss;
+  lc.xai = !r.count("no-xai") && !cfg.unsplit;
+  lc.lambda = r["lambda"].as<double>();
+  lc.rho = r["rho"].as<double>();
+  lc.ig_steps = r["ig-steps"].as<int>();
+  lc.method = parse_xai(r["xai"].as<std::string>());
+  lc.disorder = parse_disorder(r["disorder"].as<std::string>());
+  lc.correct_only = r.count("correct-only") > 0;
+  lc.local_loss_weight = r["local-loss-weight"].as<double>();
+  if (lc.lambda < 0 || lc.lambda > 1) throw Error("--lambda must be in [0, 1]");
+  if (lc.rho <= 0 || lc.rho > 1) throw Error("--rho must be in (0, 1]");
+  if (lc.ig_steps < 2) throw Error("--ig-steps must be >= 2");
+  if (lc.local_loss_weight < 0) throw Error("--local-loss-weight must be >= 0");
+  const auto remap = xai::parse_remapping(r["channel-remapping"].as<std::string>());
+  const std::string out = r["out"].as<std::string>();
+  std::filesystem::create_directories(out);
+
+  DataBundle d = load_data(p, r);
+  cfg.num_classes = d.test.num_classes;
+  cfg.validate("agilenn train");
+  data::Augmenter train_aug(d.augment, d.train.height, d.train.width, d.train.channels);
+  data::Augmenter test_aug(d.augment, d.test.height, d.test.width, d.test.channels);
+
+  // The reference network: required for the XAI loss and for the skewness statistics.
+  xai::Reference ref;
+  xai::ReferenceFn ref_body;
+  const std::string ref_dir = r["reference"].as<std::string>();
+  const bool need_ref = lc.xai || (!cfg.unsplit && std::filesystem::exists(ref_dir));
+  if (need_ref) {
+    ref = xai::load_reference(ref_dir);
+    if (ref.feature_channels() != cfg.features)
+      throw error_at(ref_dir, "reference stem outputs " + std::to_string(ref.feature_channels()) +
+                                  " channels; the extractor outputs " + std::to_string(cfg.features));
+    ref_body = ref.body();
+  }
+  const uint64_t seed = r["seed"].as<uint64_t>();
+  ag::Rng rng(seed);
+  auto model = std::make_shared<xai::SplitModel>(cfg, rng);
+  Tensor x1 = Tensor::zeros(ag::Shape{1, p.height, p.width, p.channels});
+  ag::Shape fshape;
+  int64_t device_macs = 0, remote_macs = 0;
+  {
+    ag::NoGradGuard ng;
+    model->eval();
+    ag::MacCounter all;
+    Tensor f;
+    {
+      ag::MacCounter ex;
+      f = model->extract(x1);
+      if (!cfg.unsplit) model->local_predict(f);
+      device_macs = ex.macs();
+    }
+    {
+      ag::MacCounter rm;
+      model->remote_predict(f);
+      remote_macs = rm.macs();
+    }
+    fshape = f.shape();
+    model->train();
+  }
+  Tensor g0;
+  if (need_ref) g0 = xai::baseline_gradients(ref_body, ag::Shape{fshape[1], fshape[2], fshape[3]}, cfg.num_classes, ag::DType::F32);
+  const char* kind = cfg.unsplit ? "unsplit" : (lc.xai ? "agilenn" : "no-xai");
+  std::printf("train (%s): k = %d of %d channels, feature map %s, device %lld MACs/image, remote %lld MACs/image\n",
+              kind, cfg.k(), cfg.features, fshape.str().c_str(), (long long)device_macs, (long long)remote_macs);
+
+  const bool resume = r.count("resume") > 0;
+  if (remap != xai::Remapping::None && !cfg.unsplit && !resume) {
+    if (!need_ref) throw Error("--channel-remapping needs --reference");
+    data::LoaderOptions lo;
+    lo.batch_size = 256;
+    lo.shuffle = true;
+    lo.train = false;
+    lo.seed = seed;
+    data::BatchLoader cal(d.train, test_aug, lo);
+    cal.start_epoch(0);
+    std::vector<Tensor> imps;
+    data::Batch b;
+    model->eval();
+    for (int i = 0; i < 8 && cal.next(b); ++i) {
+      Tensor f;
+      {
+        ag::NoGradGuard ng;
+        f = model->extract(nn::batch_images(b));
+      }
+      auto imp = xai::feature_importance(ref_body, f, nn::batch_labels(b), g0, lc.method, lc.ig_steps, false);
+      imps.push_back(xai::channel_importance(imp.importance).detach());
+    }
+    model->train();
+    auto perm = xai::rank_channels(imps, cfg.k(), remap);
+    xai::permute_extractor_outputs(*model, perm);
+    std::printf("channel remapping (%s): first channels now", r["channel-remapping"].as<std::string>().c_str());
+    for (int i = 0; i < cfg.k(); ++i) std::printf(" %d", perm[size_t(i)]);
+    std::printf("\n");
+  }
+
+  nn::SGDW opt(model->named_parameters(), rec.momentum, rec.weight_decay);
+  nn::FitConfig fc;
+  fc.label = std::string("train ") + kind;
+  fc.out_dir = out;
+  fc.epochs = rec.epochs;
+  fc.batch_size = size_t(rec.batch_size);
+  fc.lr = rec.lr;
+  fc.warmup_epochs = rec.warmup_epochs;
+  fc.seed = seed;
+  fc.resume = resume;
+  if (lc.xai) fc.extra_columns = {"skewness", "skew_loss", "disorder_loss"};
+  nn::FitHooks h;
+  h.step = [&](const Tensor& x, const Tensor& y, double lr) {
+    auto res = xai::agile_loss(*model, ref_body, g0, x, y, lc);
+    opt.zero_grad();
+    res.loss.backward();
+    opt.step(lr);
+    nn::StepResult s;
+    s.loss = res.loss.item();
+    s.correct = res.correct;
+    if (lc.xai) s.extra = {{"skewness", res.skewness}, {"skew_loss", res.skew_loss}, {"disorder_loss", res.disorder_loss}};
+    return s;
+  };
+  h.eval_columns = {"test_accuracy", "local_accuracy", "remote_accuracy"};
+  h.evaluate = [&] {
+    auto e = xai::evaluate_split_model(*model, nullptr, Tensor(), d.test, test_aug, lc.rho);
+    return std::map<std::string, double>{{"test_accuracy", e.accuracy}, {"local_accuracy", e.local_accuracy},
+                                         {"remote_accuracy", e.remote_accuracy}};
+  };
+  h.save_state = [&](nn::Checkpoint& c) {
+    nn::add_prefixed(c.tensors, model->state_dict(), "model.");
+    nn::add_prefixed(c.tensors, opt.state(), "optimizer.");
+  };
+  h.load_state = [&](const nn::Checkpoint& c) {
+    model->load_state_dict(nn::with_prefix(c.tensors, "model."), out + "/checkpoint.safetensors");
+    opt.load_state(nn::with_prefix(c.tensors, "optimizer."), out + "/checkpoint.safetensors");
+  };
+  nn::FitSummary s = nn::fit(fc, d.train, train_aug, h);
+
+  auto e = xai::evaluate_split_model(*model, ref_body, g0, d.test, test_aug, lc.rho, NAN, lc.method, lc.ig_steps);
+  Json meta;
+  meta["preset"] = p.name;
+  meta["dataset"] = d.test.name;
+  meta["control"] = kind;
+  meta["input"] = Json::Array{Json(p.height), Json(p.width), Json(p.channels)};
+  meta["feature_shape"] = Json::Array{Json(fshape[1]), Json(fshape[2]), Json(fshape[3])};
+  meta["metrics"] = eval_json(e);
+  xai::save_agile_model(out + "/model.safetensors", *model, meta, d.augment.mean, d.augment.std);
+
+  Json sum = eval_json(e);
+  sum["kind"] = kind;
+  sum["preset"] = p.name;
+  sum["dataset"] = d.test.name;
+  sum["k"] = cfg.k();
+  sum["features"] = cfg.features;
+  sum["centroids"] = cfg.unsplit ? 0 : cfg.centroids;
+  sum["local_head"] = cfg.unsplit ? "none" : cfg.local_head;
+  sum["local_loss_weight"] = lc.local_loss_weight;
+  sum["lambda"] = lc.xai ? lc.lambda : 1.0;
+  sum["rho"] = lc.rho;
+  sum["ig_steps"] = lc.ig_steps;
+  sum["xai"] = r["xai"].as<std::string>();
+  sum["disorder"] = r["disorder"].as<std::string>();
+  sum["channel_remapping"] = r["channel-remapping"].as<std::string>();
+  sum["epochs"] = rec.epochs;
+  sum["train_seconds"] = s.train_seconds;
+  sum["device_macs_per_image"] = device_macs;
+  sum["remote_macs_per_image"] = remote_macs;
+  sum["parameters"] = model->num_parameters();
+  sum["recipe"] = rec.to_json();
+  nn::write_json(out + "/summary.json", sum);
+  nn::plot_csv(out + "/log.csv", out + "/curves.png", std::string("AgileNN ") + kind, 1,
+               {{3, "train accuracy"}, {int(7 + fc.extra_columns.size()), "test accuracy"}});
+  std::printf("train (%s): test accuracy %.4f (local %.4f, remote %.4f), skewness %.4f, alpha %.3f, %.1f s\n", kind,
+              e.accuracy, e.local_accuracy, e.remote_accuracy, e.skewness, e.alpha, s.train_seconds);
+  return 0;
+}
+
+CommandRegistrar reg("train", "Train the AgileNN split model (--no-xai / --unsplit: the controls)", run);
+
+}  // namespace
+}  // namespace agilenn::cli

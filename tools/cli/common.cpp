@@ -1,0 +1,55 @@
+#include "tools/cli/common.h"
+
+#include <cblas.h>
+
+#include <cstdio>
+#include <thread>
+
+#include "autograd/parallel.h"
+#include "nn/io/error.h"
+#include "nn/training.h"
+
+namespace agilenn::cli {
+
+void add_common_flags(cxxopts::Options& opts) {
+  opts.add_options()
+      ("preset", "fashion-mnist | cifar | tiny", cxxopts::value<std::string>()->default_value("fashion-mnist"))
+      ("dataset", "fashion-mnist | mnist | cifar10 | cifar100 | image-folder (default: the preset's)", cxxopts::value<std::string>())
+      ("data-dir", "data set directory (default: the installed one)", cxxopts::value<std::string>()->default_value(""))
+      ("threads", "worker threads (0 = all cores)", cxxopts::value<int>()->default_value("0"))
+      ("seed", "random seed", cxxopts::value<uint64_t>()->default_value("1"))
+      ("limit-train", "use only the first N training images (0 = all; default: the preset's)", cxxopts::value<size_t>())
+      ("limit-test", "use only the first N test images (0 = all; default: the preset's)", cxxopts::value<size_t>())
+      ("h,help", "show this help");
+}
+
+void set_threads(int threads) {
+  if (threads < 0) throw Error("--threads must be >= 0, got " + std::to_string(threads));
+  const int n = threads == 0 ? int(std::max(1u, std::thread::hardware_concurrency())) : threads;
+  if (ag::num_threads() != n) ag::set_num_threads(n);
+}
+
+DataBundle load_data(const xai::Preset& p, const cxxopts::ParseResult& r, bool need_train) {
+  DataBundle d;
+  const std::string name = flag_or<std::string>(r, "dataset", p.dataset);
+  const std::string dir = r["data-dir"].as<std::string>();
+  if (need_train) d.train = data::load_dataset(name, dir, data::Split::Train);
+  d.test = data::load_dataset(name, dir, data::Split::Test);
+  nn::limit_dataset(d.train, flag_or<size_t>(r, "limit-train", p.reference_train.limit_train));
+  nn::limit_dataset(d.test, flag_or<size_t>(r, "limit-test", p.reference_train.limit_test));
+  if (d.test.channels != p.channels)
+    throw Error("--dataset " + name + " has " + std::to_string(d.test.channels) + " channels; preset " + p.name +
+                " expects " + std::to_string(p.channels));
+  d.augment = p.augment;
+  d.augment.out_height = p.height;
+  d.augment.out_width = p.width;
+  return d;
+}
+
+bool handle_help(const cxxopts::Options& opts, const cxxopts::ParseResult& r) {
+  if (!r.count("help")) return false;
+  std::puts(opts.help().c_str());
+  return true;
+}
+
+}  // namespace agilenn::cli
