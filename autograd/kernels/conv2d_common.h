@@ -1,0 +1,75 @@
+// Internal helpers shared by the conv2d kernel files: BLAS wrappers, per-thread scratch,
+// geometry checks and the batch partition used for deterministic partial sums.
+#pragma once
+#include <cblas.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "autograd/kernels/conv2d.h"
+
+namespace agilenn::ag::kernels::detail {
+
+// Row-major C = alpha * op(A) * op(B) + beta * C.
+inline void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a,
+                 int lda, const float* b, int ldb, float beta, float* c, int ldc) {
+  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+              trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+inline void gemm(bool trans_a, bool trans_b, int m, int n, int k, double alpha, const double* a,
+                 int lda, const double* b, int ldb, double beta, double* c, int ldc) {
+  cblas_dgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+              trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+// A per-thread buffer that only grows (no heap allocation once warm). `slot` separates buffers
+// that are live at the same time in one thread.
+template <typename T>
+T* scratch(size_t count, int slot) {
+  thread_local std::vector<T> buffers[4];
+  std::vector<T>& b = buffers[slot];
+  if (b.size() < count) b.resize(count);
+  return b.data();
+}
+
+// Throws agilenn::Error naming the bad field.
+void check_geometry(const Conv2dGeom& g);
+
+// Number of batch parts for reductions over the batch: fixed by the thread count, so the
+// summation order (and the result) is the same on every run with that thread count.
+int batch_parts(int n);
+inline int part_begin(int n, int parts, int p) {
+  return static_cast<int>(int64_t(n) * p / parts);
+}
+
+// Whether the conv is a plain per-pixel matrix product y[NHW, OC] = x[NHW, C] * w[C, OC].
+inline bool is_pointwise(const Conv2dGeom& g) {
+  return g.kh == 1 && g.kw == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 &&
+         g.pad_left == 0 && g.oh == g.h && g.ow == g.w && g.groups == 1;
+}
+inline bool is_depthwise(const Conv2dGeom& g) {
+  return g.groups == g.c && g.groups > 1;
+}
+
+// Kernel implementations (conv2d.cpp dispatches).
+template <typename T>
+void pointwise_forward(const Conv2dGeom& g, const T* x, const T* w, T* y);
+template <typename T>
+void pointwise_backward_input(const Conv2dGeom& g, const T* dy, const T* w, T* dx);
+template <typename T>
+void pointwise_backward_weight(const Conv2dGeom& g, const T* x, const T* dy, T* dw);
+template <typename T>
+void im2col_forward(const Conv2dGeom& g, const T* x, const T* w, T* y);
+template <typename T>
+void im2col_backward_input(const Conv2dGeom& g, const T* dy, const T* w, T* dx);
+template <typename T>
+void im2col_backward_weight(const Conv2dGeom& g, const T* x, const T* dy, T* dw);
+template <typename T>
+void depthwise_forward(const Conv2dGeom& g, const T* x, const T* w, T* y);
+template <typename T>
+void depthwise_backward_input(const Conv2dGeom& g, const T* dy, const T* w, T* dx);
+template <typename T>
+void depthwise_backward_weight(const Conv2dGeom& g, const T* x, const T* dy, T* dw);
+
+}  // namespace agilenn::ag::kernels::detail

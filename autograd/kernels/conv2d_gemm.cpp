@@ -1,0 +1,213 @@
+// GEMM-based conv2d kernels: pointwise (1x1) convs as one matrix product, everything else that
+// is not depthwise as im2col (NHWC patches) + GEMM per group, in row blocks that keep the patch
+// buffer cache-sized. Parallel over images (or pixel rows), BLAS single-threaded inside.
+#include <algorithm>
+#include <cstring>
+
+#include "autograd/kernels/conv2d_common.h"
+#include "autograd/parallel.h"
+
+namespace agilenn::ag::kernels::detail {
+namespace {
+
+constexpr size_t kPatchBytes = 192 * 1024;  // patch block size: about half an L2
+constexpr int kMinBlockRows = 16;
+
+// Pixel rows per im2col block for patch width k.
+template <typename T>
+int block_rows(int pixels, int k) {
+  int rows = static_cast<int>(kPatchBytes / (sizeof(T) * size_t(k)));
+  return std::clamp(rows, std::min(kMinBlockRows, pixels), pixels);
+}
+
+// Rows of y and x per parallel chunk of a pointwise GEMM: big enough that BLAS runs efficiently.
+constexpr int64_t kPointwiseGrain = 256;
+
+// col(rows, kh*kw*cg) = patches of x(h, w, c) for output pixels [p0, p0 + rows), channels of
+// group grp. Zeros where the window reaches into padding.
+template <typename T>
+void im2col(const Conv2dGeom& g, const T* x, int grp, int p0, int rows, T* col) {
+  const int cg = g.c / g.groups, k = g.kh * g.kw * cg;
+  const T* xg = x + grp * cg;
+  for (int r = 0; r < rows; ++r) {
+    const int p = p0 + r, oh = p / g.ow, ow = p % g.ow;
+    T* dst = col + size_t(r) * k;
+    for (int i = 0; i < g.kh; ++i) {
+      const int ih = oh * g.stride_h - g.pad_top + i * g.dil_h;
+      if (ih < 0 || ih >= g.h) {
+        std::memset(dst, 0, sizeof(T) * g.kw * cg);
+        dst += g.kw * cg;
+        continue;
+      }
+      for (int j = 0; j < g.kw; ++j, dst += cg) {
+        const int iw = ow * g.stride_w - g.pad_left + j * g.dil_w;
+        if (iw < 0 || iw >= g.w)
+          std::memset(dst, 0, sizeof(T) * cg);
+        else
+          std::memcpy(dst, xg + (size_t(ih) * g.w + iw) * g.c, sizeof(T) * cg);
+      }
+    }
+  }
+}
+
+// dx(h, w, c) += scatter of col(rows, kh*kw*cg) for output pixels [p0, p0 + rows), group grp.
+template <typename T>
+void col2im_add(const Conv2dGeom& g, const T* col, int grp, int p0, int rows, T* dx) {
+  const int cg = g.c / g.groups, k = g.kh * g.kw * cg;
+  T* dxg = dx + grp * cg;
+  for (int r = 0; r < rows; ++r) {
+    const int p = p0 + r, oh = p / g.ow, ow = p % g.ow;
+    const T* src = col + size_t(r) * k;
+    for (int i = 0; i < g.kh; ++i) {
+      const int ih = oh * g.stride_h - g.pad_top + i * g.dil_h;
+      if (ih < 0 || ih >= g.h) {
+        src += g.kw * cg;
+        continue;
+      }
+      for (int j = 0; j < g.kw; ++j, src += cg) {
+        const int iw = ow * g.stride_w - g.pad_left + j * g.dil_w;
+        if (iw < 0 || iw >= g.w) continue;
+        T* __restrict d = dxg + (size_t(ih) * g.w + iw) * g.c;
+        const T* __restrict s = src;
+        for (int c = 0; c < cg; ++c) d[c] += s[c];
+      }
+    }
+  }
+}
+
+}  // namespace
+
+// y(NHW, oc) = x(NHW, c) * w(c, oc)
+template <typename T>
+void pointwise_forward(const Conv2dGeom& g, const T* x, const T* w, T* y) {
+  const int64_t rows = int64_t(g.n) * g.h * g.w;
+  parallel_for(0, rows, kPointwiseGrain, [&](int64_t r0, int64_t r1) {
+    gemm(false, false, int(r1 - r0), g.oc, g.c, T(1), x + r0 * g.c, g.c, w, g.oc, T(0),
+         y + r0 * g.oc, g.oc);
+  });
+}
+
+// dx(NHW, c) = dy(NHW, oc) * w(c, oc)^T
+template <typename T>
+void pointwise_backward_input(const Conv2dGeom& g, const T* dy, const T* w, T* dx) {
+  const int64_t rows = int64_t(g.n) * g.h * g.w;
+  parallel_for(0, rows, kPointwiseGrain, [&](int64_t r0, int64_t r1) {
+    gemm(false, true, int(r1 - r0), g.c, g.oc, T(1), dy + r0 * g.oc, g.oc, w, g.oc, T(0),
+         dx + r0 * g.c, g.c);
+  });
+}
+
+// dw(c, oc) = x(NHW, c)^T * dy(NHW, oc); partial sums per batch part, added in part order.
+template <typename T>
+void pointwise_backward_weight(const Conv2dGeom& g, const T* x, const T* dy, T* dw) {
+  const int parts = batch_parts(g.n);
+  const size_t wsize = size_t(g.c) * g.oc;
+  const int64_t pix = int64_t(g.h) * g.w;
+  T* partial = parts > 1 ? scratch<T>(wsize * (parts - 1), 3) : nullptr;
+  parallel_for(0, parts, 1, [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      const int64_t r0 = part_begin(g.n, parts, int(p)) * pix;
+      const int64_t r1 = part_begin(g.n, parts, int(p) + 1) * pix;
+      T* out = p == 0 ? dw : partial + wsize * (p - 1);
+      gemm(true, false, g.c, g.oc, int(r1 - r0), T(1), x + r0 * g.c, g.c, dy + r0 * g.oc, g.oc,
+           T(0), out, g.oc);
+    }
+  });
+  for (int p = 1; p < parts; ++p) {
+    const T* __restrict s = partial + wsize * (p - 1);
+    for (size_t i = 0; i < wsize; ++i) dw[i] += s[i];
+  }
+}
+
+// Per image, per pixel block, per group: y(rows, ocg) = col(rows, k) * w_g(k, ocg).
+template <typename T>
+void im2col_forward(const Conv2dGeom& g, const T* x, const T* w, T* y) {
+  const int cg = g.c / g.groups, ocg = g.oc / g.groups, k = g.kh * g.kw * cg;
+  const int pixels = g.oh * g.ow, brows = block_rows<T>(pixels, k);
+  parallel_for(0, g.n, 1, [&](int64_t n0, int64_t n1) {
+    T* col = scratch<T>(size_t(brows) * k, 0);
+    for (int64_t n = n0; n < n1; ++n) {
+      const T* xn = x + size_t(n) * g.h * g.w * g.c;
+      T* yn = y + size_t(n) * pixels * g.oc;
+      for (int p0 = 0; p0 < pixels; p0 += brows) {
+        const int rows = std::min(brows, pixels - p0);
+        for (int grp = 0; grp < g.groups; ++grp) {
+          im2col(g, xn, grp, p0, rows, col);
+          gemm(false, false, rows, ocg, k, T(1), col, k, w + grp * ocg, g.oc, T(0),
+               yn + size_t(p0) * g.oc + grp * ocg, g.oc);
+        }
+      }
+    }
+  });
+}
+
+// Per image: dcol(rows, k) = dy_g(rows, ocg) * w_g(k, ocg)^T, then scatter-add into dx.
+template <typename T>
+void im2col_backward_input(const Conv2dGeom& g, const T* dy, const T* w, T* dx) {
+  const int cg = g.c / g.groups, ocg = g.oc / g.groups, k = g.kh * g.kw * cg;
+  const int pixels = g.oh * g.ow, brows = block_rows<T>(pixels, k);
+  parallel_for(0, g.n, 1, [&](int64_t n0, int64_t n1) {
+    T* col = scratch<T>(size_t(brows) * k, 0);
+    for (int64_t n = n0; n < n1; ++n) {
+      T* dxn = dx + size_t(n) * g.h * g.w * g.c;
+      const T* dyn = dy + size_t(n) * pixels * g.oc;
+      std::memset(dxn, 0, sizeof(T) * g.h * g.w * g.c);
+      for (int p0 = 0; p0 < pixels; p0 += brows) {
+        const int rows = std::min(brows, pixels - p0);
+        for (int grp = 0; grp < g.groups; ++grp) {
+          gemm(false, true, rows, k, ocg, T(1), dyn + size_t(p0) * g.oc + grp * ocg, g.oc,
+               w + grp * ocg, g.oc, T(0), col, k);
+          col2im_add(g, col, grp, p0, rows, dxn);
+        }
+      }
+    }
+  });
+}
+
+// dw_g(k, ocg) = sum over images and pixel blocks of col(rows, k)^T * dy_g(rows, ocg);
+// partial sums per batch part, added in part order.
+template <typename T>
+void im2col_backward_weight(const Conv2dGeom& g, const T* x, const T* dy, T* dw) {
+  const int cg = g.c / g.groups, ocg = g.oc / g.groups, k = g.kh * g.kw * cg;
+  const int pixels = g.oh * g.ow, brows = block_rows<T>(pixels, k);
+  const int parts = batch_parts(g.n);
+  const size_t wsize = size_t(g.kh) * g.kw * cg * g.oc;
+  T* partial = parts > 1 ? scratch<T>(wsize * (parts - 1), 3) : nullptr;
+  parallel_for(0, parts, 1, [&](int64_t q0, int64_t q1) {
+    T* col = scratch<T>(size_t(brows) * k, 0);
+    for (int64_t q = q0; q < q1; ++q) {
+      T* out = q == 0 ? dw : partial + wsize * (q - 1);
+      bool first = true;
+      for (int n = part_begin(g.n, parts, int(q)); n < part_begin(g.n, parts, int(q) + 1); ++n) {
+        const T* xn = x + size_t(n) * g.h * g.w * g.c;
+        const T* dyn = dy + size_t(n) * pixels * g.oc;
+        for (int p0 = 0; p0 < pixels; p0 += brows) {
+          const int rows = std::min(brows, pixels - p0);
+          for (int grp = 0; grp < g.groups; ++grp) {
+            im2col(g, xn, grp, p0, rows, col);
+            gemm(true, false, k, ocg, rows, T(1), col, k, dyn + size_t(p0) * g.oc + grp * ocg, g.oc,
+                 first ? T(0) : T(1), out + grp * ocg, g.oc);
+          }
+          first = false;
+        }
+      }
+    }
+  });
+  for (int q = 1; q < parts; ++q) {
+    const T* __restrict s = partial + wsize * (q - 1);
+    for (size_t i = 0; i < wsize; ++i) dw[i] += s[i];
+  }
+}
+
+#define AGILENN_INSTANTIATE(T)                                                           \
+  template void pointwise_forward<T>(const Conv2dGeom&, const T*, const T*, T*);         \
+  template void pointwise_backward_input<T>(const Conv2dGeom&, const T*, const T*, T*);  \
+  template void pointwise_backward_weight<T>(const Conv2dGeom&, const T*, const T*, T*); \
+  template void im2col_forward<T>(const Conv2dGeom&, const T*, const T*, T*);            \
+  template void im2col_backward_input<T>(const Conv2dGeom&, const T*, const T*, T*);     \
+  template void im2col_backward_weight<T>(const Conv2dGeom&, const T*, const T*, T*);
+AGILENN_INSTANTIATE(float)
+AGILENN_INSTANTIATE(double)
+#undef AGILENN_INSTANTIATE
+
+}  // namespace agilenn::ag::kernels::detail
