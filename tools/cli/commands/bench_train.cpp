@@ -1,0 +1,240 @@
+// agilenn bench-train: time the training steps the main job runs (reference step, the split
+// model's plain step, the XAI step with ig-steps 2 and 8) against the same models in PyTorch
+// (tools/bench/torch_train.py), each phase in its own process so peak RSS is per phase.
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+
+#include "autograd/graph.h"
+#include "nn/io/atomic_file.h"
+#include "nn/io/error.h"
+#include "nn/optimizer.h"
+#include "nn/training.h"
+#include "tools/cli/command.h"
+#include "tools/cli/common.h"
+#include "xai/agile_loss.h"
+
+namespace agilenn::cli {
+namespace {
+
+using ag::Tensor;
+
+const std::vector<std::string> kPhases = {"ref", "plain", "xai", "xai8"};
+
+double peak_rss_mb() {
+  struct rusage ru {};
+  getrusage(RUSAGE_SELF, &ru);
+  return double(ru.ru_maxrss) / 1024.0;
+}
+
+// One phase in this process: prints a JSON line.
+int run_phase(const xai::Preset& p, const std::string& phase, int batch, int steps) {
+  ag::Rng rng(7);
+  Tensor x = ag::randn(ag::Shape{batch, p.height, p.width, p.channels}, rng);
+  std::vector<int32_t> lab(static_cast<size_t>(batch));
+  for (int i = 0; i < batch; ++i) lab[size_t(i)] = i % p.split.num_classes;
+  Tensor y = Tensor::from_ints(lab, ag::Shape{batch});
+  auto ref = std::make_shared<nn::MobileNetV2>(p.reference, rng);
+  std::function<void()> step;
+  int64_t params = 0, macs = 0;
+  std::shared_ptr<xai::SplitModel> model;
+  std::unique_ptr<nn::SGDW> opt;
+  Tensor g0;
+  xai::AgileLossConfig lc;
+  auto count_macs = [&](nn::Module& m) {
+    ag::NoGradGuard ng;
+    ag::MacCounter mc;
+    m.eval();
+    m.forward(ag::slice(x, 0, 0, 1));
+    m.train();
+    return mc.macs();
+  };
+  if (phase == "ref") {
+    params = ref->num_parameters();
+    macs = count_macs(*ref);
+    opt = std::make_unique<nn::SGDW>(ref->named_parameters());
+    step = [&] {
+      Tensor loss = ag::cross_entropy(ref->forward(x), y);
+      opt->zero_grad();
+      loss.backward();
+      opt->step(0.01);
+    };
+  } else {
+    model = std::make_shared<xai::SplitModel>(p.split, rng);
+    params = model->num_parameters();
+    macs = count_macs(*model);
+    opt = std::make_unique<nn::SGDW>(model->named_parameters());
+    ref->eval();
+    for (auto* t : ref->parameters()) t->set_requires_grad(false);
+    lc.xai = phase != "plain";
+    lc.ig_steps = phase == "xai8" ? 8 : 2;
+    Tensor f1;
+    {
+      ag::NoGradGuard ng;
+      f1 = model->extract(ag::slice(x, 0, 0, 1));
+    }
+    auto body = [ref](const Tensor& f) { return ref->forward_body(f); };
+    g0 = xai::baseline_gradients(body, ag::Shape{f1.dim(1), f1.dim(2), f1.dim(3)}, p.split.num_classes, ag::DType::F32);
+    step = [&, body] {
+      auto r = xai::agile_loss(*model, body, g0, x, y, lc);
+      opt->zero_grad();
+      r.loss.backward();
+      opt->step(0.01);
+    };
+  }
+  for (int i = 0; i < 3; ++i) step();
+  std::vector<double> ts;
+  for (int i = 0; i < steps; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    step();
+    ts.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(ts.begin(), ts.end());
+  Json j;
+  j["parameters"] = params;
+  j["macs_per_image"] = macs;
+  j["median_ms"] = ts[ts.size() / 2];
+  j["min_ms"] = ts[0];
+  j["peak_rss_mb"] = peak_rss_mb();
+  std::printf("%s\n", j.dump().c_str());
+  return 0;
+}
+
+// Runs argv, returns its last stdout line parsed as JSON (or null on failure).
+Json run_child(const std::vector<std::string>& args) {
+  std::string cmd;
+  for (auto& a : args) cmd += "'" + a + "' ";
+  FILE* f = popen(cmd.c_str(), "r");
+  if (!f) return Json();
+  std::string last, line;
+  char buf[4096];
+  while (std::fgets(buf, sizeof buf, f)) {
+    line = buf;
+    if (!line.empty() && line[0] == '{') last = line;
+  }
+  const int rc = pclose(f);
+  if (rc != 0 || last.empty()) return Json();
+  return Json::parse(last, args[0]);
+}
+
+int run(int argc, char** argv) {
+  cxxopts::Options opts(argv[0], "Time the training steps against PyTorch on the same models.");
+  opts.add_options()
+      ("preset", "fashion-mnist | cifar | tiny", cxxopts::value<std::string>()->default_value("fashion-mnist"))
+      ("steps", "timed steps per phase (after 3 warm-up steps)", cxxopts::value<int>()->default_value("20"))
+      ("batch", "batch size", cxxopts::value<int>()->default_value("64"))
+      ("threads", "threads for both engines", cxxopts::value<int>()->default_value("2"))
+      ("out", "directory for summary.json", cxxopts::value<std::string>()->default_value("runs/bench-train"))
+      ("phases", "comma-separated subset of ref,plain,xai,xai8", cxxopts::value<std::string>()->default_value("ref,plain,xai,xai8"))
+      ("no-torch", "skip the PyTorch side")
+      ("phase", "internal: run one phase in this process", cxxopts::value<std::string>())
+      ("h,help", "show this help");
+  auto r = opts.parse(argc, argv);
+  if (handle_help(opts, r)) return 0;
+  const int steps = r["steps"].as<int>(), batch = r["batch"].as<int>(), threads = r["threads"].as<int>();
+  if (steps < 1 || batch < 2 || threads < 1) throw Error("--steps >= 1, --batch >= 2 and --threads >= 1 required");
+  xai::Preset p = xai::get_preset(r["preset"].as<std::string>());
+  if (r.count("phase")) {
+    set_threads(threads);
+    return run_phase(p, r["phase"].as<std::string>(), batch, steps);
+  }
+  std::vector<std::string> phases;
+  {
+    std::string s = r["phases"].as<std::string>(), tok;
+    for (size_t i = 0; i <= s.size(); ++i) {
+      if (i == s.size() || s[i] == ',') {
+        if (std::find(kPhases.begin(), kPhases.end(), tok) == kPhases.end())
+          throw Error("--phases: unknown phase '" + tok + "'");
+        phases.push_back(tok);
+        tok.clear();
+      } else {
+        tok += s[i];
+      }
+    }
+  }
+  const std::string out = r["out"].as<std::string>();
+  std::filesystem::create_directories(out);
+  // The spec PyTorch builds its models from: the same configs our models are built from.
+  Json spec;
+  spec["batch"] = batch;
+  spec["threads"] = threads;
+  spec["steps"] = steps;
+  spec["height"] = p.height;
+  spec["width"] = p.width;
+  spec["channels"] = p.channels;
+  spec["reference"] = p.reference.to_json();
+  spec["split"] = p.split.to_json();
+  const std::string spec_path = out + "/torch_spec.json";
+  write_file_atomic(spec_path, spec.dump(1));
+  const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+  const std::string script = std::string(AGILENN_SOURCE_DIR) + "/tools/bench/torch_train.py";
+  const bool torch = !r.count("no-torch") && std::system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") == 0;
+  if (!torch && !r.count("no-torch"))
+    std::printf("PyTorch is not installed (/usr/bin/python3 cannot import torch): printing our side only\n");
+
+  Json sum;
+  sum["preset"] = p.name;
+  sum["threads"] = threads;
+  sum["batch"] = batch;
+  sum["steps"] = steps;
+  bool mismatch = false;
+  std::printf("\n%-6s %10s %12s | %9s %9s %9s %8s | %9s %9s %8s | %7s\n", "phase", "params", "MACs/img", "ours med",
+              "ours min", "img/s", "RSS MB", "torch med", "torch min", "RSS MB", "ratio");
+  for (auto& ph : phases) {
+    Json ours = run_child({self, "bench-train", "--phase", ph, "--preset", p.name, "--steps", std::to_string(steps),
+                           "--batch", std::to_string(batch), "--threads", std::to_string(threads)});
+    if (ours.is_null()) throw Error("bench-train: our phase '" + ph + "' failed");
+    Json theirs;
+    if (torch) theirs = run_child({"/usr/bin/python3", script, spec_path, ph});
+    const std::string key = ph == "ref" ? "ref" : ph == "plain" ? "plain" : ph == "xai" ? "xai" : "xai8";
+    sum[key + "_step_ms"] = ours.at("median_ms");
+    sum[key + "_min_ms"] = ours.at("min_ms");
+    sum[key + "_peak_rss_mb"] = ours.at("peak_rss_mb");
+    sum[key + "_parameters"] = ours.at("parameters");
+    sum[key + "_macs_per_image"] = ours.at("macs_per_image");
+    const double om = ours.at("median_ms").as_number();
+    double ratio = NAN;
+    if (!theirs.is_null()) {
+      sum["torch_" + key + "_step_ms"] = theirs.at("median_ms");
+      sum["torch_" + key + "_min_ms"] = theirs.at("min_ms");
+      sum["torch_" + key + "_peak_rss_mb"] = theirs.at("peak_rss_mb");
+      ratio = om / theirs.at("median_ms").as_number();
+      sum["ratio_" + key] = ratio;
+      if (theirs.at("parameters").as_int() != ours.at("parameters").as_int() ||
+          theirs.at("macs_per_image").as_int() != ours.at("macs_per_image").as_int()) {
+        mismatch = true;
+        std::printf("MISMATCH in %s: torch has %lld parameters, %lld MACs/image\n", ph.c_str(),
+                    (long long)theirs.at("parameters").as_int(), (long long)theirs.at("macs_per_image").as_int());
+      }
+    }
+    std::printf("%-6s %10lld %12lld | %9.1f %9.1f %9.0f %8.0f | %9s %9s %8s | %7s\n", ph.c_str(),
+                (long long)ours.at("parameters").as_int(), (long long)ours.at("macs_per_image").as_int(), om,
+                ours.at("min_ms").as_number(), 1000.0 * batch / om, ours.at("peak_rss_mb").as_number(),
+                theirs.is_null() ? "-" : std::to_string(theirs.at("median_ms").as_number()).substr(0, 7).c_str(),
+                theirs.is_null() ? "-" : std::to_string(theirs.at("min_ms").as_number()).substr(0, 7).c_str(),
+                theirs.is_null() ? "-" : std::to_string(int(theirs.at("peak_rss_mb").as_number())).c_str(),
+                std::isnan(ratio) ? "-" : std::to_string(ratio).substr(0, 5).c_str());
+    std::fflush(stdout);
+  }
+  if (sum.contains("xai_peak_rss_mb")) sum["peak_rss_mb"] = sum.at("xai_peak_rss_mb");
+  if (sum.contains("torch_xai_peak_rss_mb")) sum["torch_peak_rss_mb"] = sum.at("torch_xai_peak_rss_mb");
+  if (sum.contains("xai_step_ms") && sum.contains("xai8_step_ms"))
+    sum["xai8_over_xai"] = sum.at("xai8_step_ms").as_number() / sum.at("xai_step_ms").as_number();
+  sum["models_match"] = !mismatch;
+  nn::write_json(out + "/summary.json", sum);
+  std::printf("wrote %s/summary.json\n", out.c_str());
+  if (mismatch) throw Error("bench-train: our models and PyTorch's differ in parameters or MACs");
+  return 0;
+}
+
+CommandRegistrar reg("bench-train", "Benchmark the training steps against PyTorch", run);
+
+}  // namespace
+}  // namespace agilenn::cli
