@@ -1,5 +1,7 @@
 #include "nn/data/batch_loader.h"
 
+#include <algorithm>
+
 #include "nn/io/error.h"
 
 namespace agilenn::data {
