@@ -8,24 +8,32 @@
 namespace agilenn::data {
 
 void resize_bilinear(const float* in, int h, int w, int c, float* out, int oh, int ow) {
+  // Column taps are the same for every row: compute them once.
   const float sy = float(h) / float(oh), sx = float(w) / float(ow);
+  std::vector<int> x0(static_cast<size_t>(ow)), x1(static_cast<size_t>(ow));
+  std::vector<float> wx(static_cast<size_t>(ow));
+  for (int x = 0; x < ow; ++x) {
+    const float fx = std::max(0.0f, (x + 0.5f) * sx - 0.5f);
+    x0[x] = std::min(int(fx), w - 1);
+    x1[x] = std::min(x0[x] + 1, w - 1);
+    wx[x] = fx - float(x0[x]);
+  }
   for (int y = 0; y < oh; ++y) {
     const float fy = std::max(0.0f, (y + 0.5f) * sy - 0.5f);
     const int y0 = std::min(int(fy), h - 1), y1 = std::min(y0 + 1, h - 1);
     const float wy = fy - float(y0);
+    const float* row0 = in + size_t(y0) * w * c;
+    const float* row1 = in + size_t(y1) * w * c;
+    float* o = out + size_t(y) * ow * c;
     for (int x = 0; x < ow; ++x) {
-      const float fx = std::max(0.0f, (x + 0.5f) * sx - 0.5f);
-      const int x0 = std::min(int(fx), w - 1), x1 = std::min(x0 + 1, w - 1);
-      const float wx = fx - float(x0);
-      const float* p00 = in + (size_t(y0) * w + x0) * c;
-      const float* p01 = in + (size_t(y0) * w + x1) * c;
-      const float* p10 = in + (size_t(y1) * w + x0) * c;
-      const float* p11 = in + (size_t(y1) * w + x1) * c;
-      float* o = out + (size_t(y) * ow + x) * c;
+      const float* p00 = row0 + size_t(x0[x]) * c;
+      const float* p01 = row0 + size_t(x1[x]) * c;
+      const float* p10 = row1 + size_t(x0[x]) * c;
+      const float* p11 = row1 + size_t(x1[x]) * c;
       for (int k = 0; k < c; ++k) {
-        const float top = p00[k] + (p01[k] - p00[k]) * wx;
-        const float bottom = p10[k] + (p11[k] - p10[k]) * wx;
-        o[k] = top + (bottom - top) * wy;
+        const float top = p00[k] + (p01[k] - p00[k]) * wx[x];
+        const float bottom = p10[k] + (p11[k] - p10[k]) * wx[x];
+        o[size_t(x) * c + k] = top + (bottom - top) * wy;
       }
     }
   }

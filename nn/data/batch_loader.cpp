@@ -1,5 +1,7 @@
 #include "nn/data/batch_loader.h"
 
+#include <algorithm>
+
 #include "nn/io/error.h"
 
 namespace agilenn::data {
@@ -49,9 +51,12 @@ void BatchLoader::stop() {
   }
   cv_.notify_all();
   if (worker_.joinable()) worker_.join();
-  std::lock_guard<std::mutex> lock(mu_);
-  queue_.clear();
-  done_ = true;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.clear();
+    done_ = true;
+  }
+  cv_.notify_all();  // a consumer waiting in next() on another thread sees the end
 }
 
 void BatchLoader::start_epoch(uint64_t epoch, size_t first_batch) {

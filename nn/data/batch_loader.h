@@ -62,7 +62,8 @@ class BatchLoader {
   // Moves the next batch into `out`; false when the epoch is finished. An exception raised while
   // preparing a batch is rethrown here, after the batches before it were delivered.
   bool next(Batch& out);
-  // Stops the worker (idempotent); next() then returns false.
+  // Stops the worker (idempotent); next() then returns false. start_epoch() and next() belong to
+  // one consumer thread; stop() may also come from another thread (it wakes a waiting next()).
   void stop();
 
   // The sample order of an epoch (what the worker uses).

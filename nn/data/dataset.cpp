@@ -41,7 +41,8 @@ std::string default_data_dir(const std::string& name) {
   return "";
 }
 
-Dataset load_dataset(const std::string& name, const std::string& data_dir, Split split) {
+Dataset load_dataset(const std::string& name, const std::string& data_dir, Split split,
+                     const LoadOptions& options) {
   std::string dir = data_dir.empty() ? default_data_dir(name) : data_dir;
   if (dir.empty()) throw Error("data set '" + name + "' has no default location: pass --data-dir");
   Dataset d;
@@ -50,9 +51,13 @@ Dataset load_dataset(const std::string& name, const std::string& data_dir, Split
   } else if (name == "cifar10") {
     d = load_cifar10(dir, split);
   } else if (name == "cifar100") {
-    d = load_cifar100(dir, split, CifarLabels::Fine);
+    d = load_cifar100(dir, split,
+                      options.cifar100_coarse ? CifarLabels::Coarse : CifarLabels::Fine);
   } else if (name == "image-folder") {
-    d = load_image_folder(dir + "/" + split_name(split), ImageFolderOptions{});
+    d = load_image_folder(dir + "/" + split_name(split),
+                          ImageFolderOptions{.channels = options.image_channels,
+                                             .height = options.image_height,
+                                             .width = options.image_width});
   } else {
     std::string known;
     for (const auto& n : dataset_names()) known += (known.empty() ? "" : ", ") + n;

@@ -37,12 +37,21 @@ const std::vector<std::string>& dataset_names();
 // fashion-mnist); empty when there is no installed default.
 std::string default_data_dir(const std::string& name);
 
+// Per-format choices for load_dataset (the defaults suit the presets).
+struct LoadOptions {
+  // image-folder: 1 or 3 channels; a size of 0 means every image must match the first one's size,
+  // otherwise every image is bilinearly resized to image_height x image_width.
+  int image_channels = 3, image_height = 0, image_width = 0;
+  bool cifar100_coarse = false;  // cifar100: 20 coarse classes instead of 100 fine ones
+};
+
 // Loads the split of the named data set from `data_dir` (empty: default_data_dir(name)).
 //   fashion-mnist, mnist: {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]
 //   cifar10:  data_batch_{1..5}.bin / test_batch.bin (also inside cifar-10-batches-bin/)
 //   cifar100: train.bin / test.bin with fine labels (also inside cifar-100-binary/)
 //   image-folder: data_dir/train/<class>/*.png|jpg|bmp and data_dir/test/<class>/...
 // Throws agilenn::Error naming the file for any missing or malformed input.
-Dataset load_dataset(const std::string& name, const std::string& data_dir, Split split);
+Dataset load_dataset(const std::string& name, const std::string& data_dir, Split split,
+                     const LoadOptions& options = {});
 
 }  // namespace agilenn::data

@@ -2,6 +2,8 @@
 
 #include <zlib.h>
 
+#include <algorithm>
+
 #include "nn/io/error.h"
 
 namespace agilenn::data {

@@ -1,5 +1,6 @@
 #include "nn/data/idx.h"
 
+#include <cstdio>
 #include <filesystem>
 
 #include "nn/data/gzip.h"

@@ -1,6 +1,7 @@
 #include "nn/data/image_folder.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <memory>

@@ -13,6 +13,7 @@
 // Loading validates everything and throws agilenn::Error naming the file and the tensor or field.
 #pragma once
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <span>
 #include <string>

@@ -2,7 +2,10 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <future>
+#include <thread>
 
 #include "nn/data/batch_loader.h"
 #include "test_util.h"
@@ -142,6 +145,25 @@ BOOST_AUTO_TEST_CASE(abandoning_an_epoch_and_destroying_the_loader_is_clean) {
   loader.stop();
   data::Batch b;
   BOOST_TEST(!loader.next(b));
+}
+
+BOOST_AUTO_TEST_CASE(stop_from_another_thread_wakes_a_waiting_consumer) {
+  const auto ds = numbered(20000);
+  data::AugmentOptions big = no_aug();
+  big.out_height = big.out_width = 128;  // slow enough that the consumer usually waits
+  const data::Augmenter aug(big, 2, 2, 1);
+  data::BatchLoader loader(ds, aug, {.batch_size = 16, .prefetch = 1});
+  loader.start_epoch(0);
+  auto consumer = std::async(std::launch::async, [&] {
+    size_t n = 0;
+    data::Batch b;
+    while (loader.next(b)) ++n;
+    return n;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  loader.stop();
+  BOOST_REQUIRE(consumer.wait_for(std::chrono::seconds(20)) == std::future_status::ready);
+  BOOST_TEST(consumer.get() < loader.batches_per_epoch());  // ended early, not drained
 }
 
 BOOST_AUTO_TEST_CASE(worker_errors_reach_the_consumer_after_the_good_batches) {

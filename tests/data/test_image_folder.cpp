@@ -82,6 +82,16 @@ BOOST_AUTO_TEST_CASE(grey_conversion_and_resize) {
   // (1,1) = 0.25*0.25 blend: 0 + 0.25*3 + 0.25*10 = 3.25 -> 3.
   BOOST_TEST(d.image(0)[0] == 0);
   BOOST_TEST(d.image(0)[9] == 3);
+  // The same through load_dataset (root/train/<class>).
+  write_png(root + "/train/x/a.png", 4, 4, 3, 0);
+  write_png(root + "/train/y/a.png", 5, 5, 3, 0);
+  const auto via = data::load_dataset(
+      "image-folder", root, data::Split::Train,
+      data::LoadOptions{.image_channels = 3, .image_height = 6, .image_width = 7});
+  BOOST_TEST(via.size() == 2u);
+  BOOST_TEST(via.height == 6);
+  BOOST_TEST(via.width == 7);
+  BOOST_TEST(via.channels == 3);
 }
 
 BOOST_AUTO_TEST_CASE(bad_folders_are_named) {

@@ -164,7 +164,8 @@ BOOST_AUTO_TEST_CASE(cifar100_fine_and_coarse_labels) {
   BOOST_TEST(fine.num_classes == 100);
   BOOST_TEST((fine.labels == std::vector<int32_t>{99, 42}));
   check_pixels(fine, 1, 1);
-  const auto coarse = data::load_cifar100(dir, data::Split::Train, data::CifarLabels::Coarse);
+  const auto coarse = data::load_dataset("cifar100", dir, data::Split::Train,
+                                         data::LoadOptions{.cifar100_coarse = true});
   BOOST_TEST(coarse.num_classes == 20);
   BOOST_TEST((coarse.labels == std::vector<int32_t>{19, 3}));
 }
