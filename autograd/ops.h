@@ -119,6 +119,12 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& labels);  // mean over 
 Tensor argmin_last(const Tensor& x);  // int32, no gradient
 Tensor argmax_last(const Tensor& x);
 Tensor stop_gradient(const Tensor& x);  // = detach
+// Soft-to-hard vector quantization (Agustsson et al. 2017) of every element of x onto the 1-D
+// centroids c: the value is the nearest centroid (ties to the lower index; its index written to
+// *indices when given), the gradient that of the soft assignment s = sum_i softmax(-(x-c)^2)_i c_i.
+Tensor quantize_soft_to_hard(const Tensor& x, const Tensor& c, Tensor* indices = nullptr);
+// The soft assignment alone (differentiable to any order).
+Tensor soft_assign(const Tensor& x, const Tensor& c);
 
 // Counts the multiply-accumulates of conv2d and matmul forwards run on this thread while alive.
 class MacCounter {

@@ -342,4 +342,96 @@ Tensor argmin_last(const Tensor& x) { return arg_extreme_last<true>(x, "argmin_l
 Tensor argmax_last(const Tensor& x) { return arg_extreme_last<false>(x, "argmax_last"); }
 Tensor stop_gradient(const Tensor& x) { return x.detach(); }
 
+// ---- soft-to-hard quantization. With d_i = (x - c_i)^2, p = softmax(-d), s = sum p_i c_i:
+//   ds/dx   = 2 (sum p_i c_i^2 - s^2)
+//   ds/dc_k = p_k (1 + 2 (x - c_k)(c_k - s))
+// The forward returns the nearest centroid; the backward is the soft path's (straight-through).
+namespace {
+Tensor with_centroid_axis(const Tensor& x) {
+  Shape s = x.shape();
+  s.push_back(1);
+  return reshape(x, s);
+}
+}  // namespace
+
+Tensor soft_assign(const Tensor& x, const Tensor& c) {
+  Tensor d = sub(with_centroid_axis(x), c);
+  Tensor p = softmax(neg(mul(d, d)));
+  return sum(mul(p, c), {-1});
+}
+
+Tensor quantize_soft_to_hard(const Tensor& x, const Tensor& c, Tensor* indices) {
+  check_same_dtype(x, c, "quantize_soft_to_hard");
+  if (c.ndim() != 1 || c.dim(0) < 1) throw Error("quantize_soft_to_hard: centroids must be 1-D, got " + c.shape().str());
+  const int64_t n = x.numel(), k = c.dim(0);
+  Tensor y = Tensor::empty(x.shape(), x.dtype());
+  Tensor idx = Tensor::empty(x.shape(), DType::I32);
+  AG_DISPATCH_FLOAT(x.dtype(), "quantize_soft_to_hard", {
+    // x, y, idx (n); c (k)
+    const T *xp = x.data<T>(), *cp = c.data<T>();
+    T* yp = y.data<T>();
+    int32_t* ip = idx.data<int32_t>();
+    parallel_for(0, n, 4096, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) {
+        int32_t best = 0;
+        T bd = (xp[i] - cp[0]) * (xp[i] - cp[0]);
+        for (int64_t j = 1; j < k; ++j) {
+          const T d = (xp[i] - cp[j]) * (xp[i] - cp[j]);
+          if (d < bd) { bd = d; best = int32_t(j); }
+        }
+        ip[i] = best;
+        yp[i] = cp[best];
+      }
+    });
+  });
+  if (indices) *indices = idx;
+  if (any_requires_grad({&x, &c})) {
+    record(y, "quantize_soft_to_hard", {x, c}, [x = x.detach(), c](Node&, const Tensor& g) {
+      if (grad_mode_enabled()) {  // recorded: the soft path's gradient in differentiable ops
+        Tensor xe = with_centroid_axis(x);
+        Tensor d = sub(xe, c);
+        Tensor p = softmax(neg(mul(d, d)));
+        Tensor s = sum(mul(p, c), {-1}, true);
+        Tensor dx = mul(reshape(g, x.shape()), mul(sub(reshape(sum(mul(p, mul(c, c)), {-1}), x.shape()),
+                                                       mul(reshape(s, x.shape()), reshape(s, x.shape()))), 2.0));
+        Tensor term = mul(p, add(mul(mul(d, sub(c, s)), 2.0), 1.0));
+        Tensor dc = sum_to(mul(with_centroid_axis(g), term), c.shape());
+        return std::vector<Tensor>{dx, dc};
+      }
+      Tensor dx = Tensor::empty(x.shape(), x.dtype());
+      Tensor dc = Tensor::zeros(c.shape(), c.dtype());
+      const int64_t n = x.numel(), k = c.dim(0);
+      AG_DISPATCH_FLOAT(x.dtype(), "quantize_soft_to_hard", {
+        const T *xp = x.data<T>(), *cp = c.data<T>(), *gp = g.data<T>();
+        T* dxp = dx.data<T>();
+        const int64_t blocks = (n + 4095) / 4096;
+        std::vector<double> partial(size_t(blocks * k), 0.0);
+        parallel_for(0, blocks, 1, [&](int64_t b0, int64_t b1) {
+          std::vector<T> p(static_cast<size_t>(k));
+          for (int64_t b = b0; b < b1; ++b) {
+            double* acc = partial.data() + b * k;
+            for (int64_t i = b * 4096; i < std::min(n, (b + 1) * 4096); ++i) {
+              const T xi = xp[i];
+              T mx = -std::numeric_limits<T>::infinity();
+              for (int64_t j = 0; j < k; ++j) { p[size_t(j)] = -(xi - cp[j]) * (xi - cp[j]); mx = std::max(mx, p[size_t(j)]); }
+              T z = 0;
+              for (int64_t j = 0; j < k; ++j) { p[size_t(j)] = std::exp(p[size_t(j)] - mx); z += p[size_t(j)]; }
+              T s = 0, s2 = 0;
+              for (int64_t j = 0; j < k; ++j) { p[size_t(j)] /= z; s += p[size_t(j)] * cp[j]; s2 += p[size_t(j)] * cp[j] * cp[j]; }
+              dxp[i] = gp[i] * T(2) * (s2 - s * s);
+              for (int64_t j = 0; j < k; ++j)
+                acc[j] += double(gp[i] * p[size_t(j)] * (T(1) + T(2) * (xi - cp[j]) * (cp[j] - s)));
+            }
+          }
+        });
+        T* dcp = dc.data<T>();
+        for (int64_t b = 0; b < blocks; ++b)
+          for (int64_t j = 0; j < k; ++j) dcp[j] += T(partial[size_t(b * k + j)]);
+      });
+      return std::vector<Tensor>{dx, dc};
+    });
+  }
+  return y;
+}
+
 }  // namespace agilenn::ag

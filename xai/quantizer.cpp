@@ -23,31 +23,15 @@ Quantizer::Quantizer(int c) {
 
 Tensor Quantizer::centroids() const { return mul(sigmoid(w), 6.0); }
 
-namespace {
-Tensor sq_distance(const Tensor& x, const Tensor& c) {  // (..., 1) - (C) -> (..., C)
-  Shape s = x.shape();
-  s.push_back(1);
-  Tensor d = sub(reshape(x, s), c);
-  return mul(d, d);
-}
-}  // namespace
-
-Tensor Quantizer::soft(const Tensor& x) const {
-  Tensor c = centroids();
-  Tensor p = softmax(neg(sq_distance(x, c)));
-  return sum(mul(p, c), {-1});
-}
+Tensor Quantizer::soft(const Tensor& x) const { return soft_assign(x, centroids()); }
 
 Tensor Quantizer::indices(const Tensor& x) const {
   NoGradGuard ng;
-  return argmin_last(sq_distance(x.detach(), centroids()));
+  Tensor idx;
+  quantize_soft_to_hard(x.detach(), centroids(), &idx);
+  return idx;
 }
 
-Tensor Quantizer::forward(const Tensor& x) {
-  Tensor c = centroids();
-  Tensor s = soft(x);
-  Tensor hard = take(c.detach(), indices(x));
-  return add(s, stop_gradient(sub(hard, s)));
-}
+Tensor Quantizer::forward(const Tensor& x) { return quantize_soft_to_hard(x, centroids()); }
 
 }  // namespace agilenn::xai

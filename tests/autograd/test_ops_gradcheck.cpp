@@ -99,6 +99,7 @@ std::vector<OpCase> op_cases() {
     return exp(index_add(x[0], Tensor::from_ints({4, 0, 4, 2, 1, 1}, Shape{2, 3}), 5));
   }});
   c.push_back(OpCase{"cross_entropy", {Shape{4, 5}}, [](auto& x) { return cross_entropy(x[0], labels({1, 4, 0, 2})); }});
+  c.push_back(OpCase{"soft_assign", {Shape{2, 3}, Shape{4}}, [](auto& x) { return soft_assign(x[0], x[1]); }, 0, 3});
   c.push_back(OpCase{"batch_norm_train", {Shape{3, 2, 2, 3}, Shape{3}, Shape{3}}, [](auto& x) {
     return mul(batch_norm_train(x[0], x[1], x[2], 1e-3), x[0]);
   }});
@@ -166,6 +167,29 @@ BOOST_AUTO_TEST_CASE(gradcheck_catches_a_wrong_rule) {
   Rng rng(3);
   Tensor x = input(Shape{4}, rng, -1, 1);
   BOOST_TEST(!gradcheck(wrong, {x}).ok);
+}
+
+BOOST_AUTO_TEST_CASE(soft_to_hard_is_nearest_forward_soft_backward) {
+  Rng rng(21);
+  Tensor x = rand_uniform(Shape{3, 5}, rng, 0, 6, DType::F64).set_requires_grad(true);
+  Tensor c = Tensor::from_vector({0.5, 2.0, 3.5, 5.5}, Shape{4}, DType::F64).set_requires_grad(true);
+  Tensor idx;
+  Tensor y = quantize_soft_to_hard(x, c, &idx);
+  auto xv = x.to_vector(), yv = y.to_vector(), cv = c.to_vector();
+  for (size_t i = 0; i < xv.size(); ++i) {
+    double best = 1e9;
+    for (double cc : cv) best = std::min(best, std::fabs(xv[i] - cc));
+    BOOST_TEST(std::fabs(yv[i] - xv[i]) == best);
+    BOOST_TEST(cv[size_t(idx.to_vector()[i])] == yv[i]);
+  }
+  Tensor v = randn(Shape{3, 5}, rng, DType::F64);
+  auto fused = agilenn::ag::grad({y}, {x, c}, {v}, false, 1);       // fused kernel
+  auto soft = agilenn::ag::grad({soft_assign(x, c)}, {x, c}, {v});  // the soft path itself
+  auto rec = agilenn::ag::grad({quantize_soft_to_hard(x, c)}, {x, c}, {v}, true);  // recorded rule
+  for (int k = 0; k < 2; ++k) {
+    BOOST_TEST(fused[size_t(k)].to_vector() == soft[size_t(k)].to_vector(), boost::test_tools::tolerance(1e-12) << boost::test_tools::per_element());
+    BOOST_TEST(rec[size_t(k)].to_vector() == soft[size_t(k)].to_vector(), boost::test_tools::tolerance(1e-12) << boost::test_tools::per_element());
+  }
 }
 
 BOOST_AUTO_TEST_CASE(cast_gradient_crosses_dtypes) {
