@@ -8,26 +8,35 @@
 namespace agilenn::codec {
 namespace {
 
-// Context index of (y, x, r); one definition shared by encoder, decoder and fitting.
+// Offset of the probabilities of (y, x, r)'s context, in entries of the probability table:
+//   (((group(r) * L + q(left)) * L + q(up)) * L + q(prev)) * nodes
+// as a sum of four small lookup tables (what the MCU port does too: no multiply per index).
 struct ContextIndexer {
   StreamShape shape;
-  uint32_t levels, groups;
-  std::vector<uint32_t> group_base;  // group(r) * L^3
-  ContextIndexer(const StreamShape& s, const ContextConfig& c)
-      : shape(s), levels(c.levels), groups(c.groups) {
-    group_base.resize(s.channels);
+  size_t row_stride;
+  std::vector<uint32_t> group_off;                   // [r]
+  std::vector<uint32_t> left_off, up_off, prev_off;  // [index value]
+  ContextIndexer(const StreamShape& s, const ContextConfig& c, unsigned alphabet, size_t nodes)
+      : shape(s), row_stride(size_t(s.width) * s.channels) {
+    const uint32_t L = c.levels;
+    group_off.resize(s.channels);
     for (uint32_t r = 0; r < s.channels; ++r)
-      group_base[r] =
-          uint32_t(uint64_t(r) * c.groups / s.channels) * c.levels * c.levels * c.levels;
+      group_off[r] = uint32_t(uint64_t(r) * c.groups / s.channels * L * L * L * nodes);
+    left_off.resize(alphabet);
+    up_off.resize(alphabet);
+    prev_off.resize(alphabet);
+    for (uint32_t v = 0; v < alphabet; ++v) {
+      const uint32_t q = v < L ? v : L - 1;
+      left_off[v] = uint32_t(q * L * L * nodes);
+      up_off[v] = uint32_t(q * L * nodes);
+      prev_off[v] = uint32_t(q * nodes);
+    }
   }
-  uint32_t q(uint32_t v) const { return v < levels ? v : levels - 1; }
-  // `map` holds the indices coded so far (positions before (y, x, r) in NHWC order).
-  uint32_t operator()(const uint8_t* map, uint32_t y, uint32_t x, uint32_t r) const {
-    const size_t pos = stream_offset(shape, y, x, r);
-    const uint32_t left = x > 0 ? map[pos - shape.channels] : 0;
-    const uint32_t up = y > 0 ? map[pos - size_t(shape.width) * shape.channels] : 0;
-    const uint32_t prev = r > 0 ? map[pos - 1] : 0;
-    return group_base[r] + (q(left) * levels + q(up)) * levels + q(prev);
+  // `map` holds the indices coded so far (everything before (y, x, r) in NHWC order); missing
+  // neighbours count as index 0.
+  uint32_t operator()(const uint8_t* map, size_t pos, uint32_t y, uint32_t x, uint32_t r) const {
+    return group_off[r] + left_off[x > 0 ? map[pos - shape.channels] : 0] +
+           up_off[y > 0 ? map[pos - row_stride] : 0] + prev_off[r > 0 ? map[pos - 1] : 0];
   }
 };
 
@@ -81,7 +90,7 @@ std::vector<uint8_t> ContextModel::encode(std::span<const uint8_t> indices,
   const unsigned bits = index_bits(alphabet_);
   const size_t nodes = this->nodes();
   std::vector<uint16_t> probs = init_probs_;
-  ContextIndexer ctx_of(shape, config_);
+  ContextIndexer ctx_of(shape, config_, alphabet_, nodes);
   std::vector<uint8_t> out;
   out.reserve(indices.size() / 2 + 16);
   RangeEncoder enc(out);
@@ -94,7 +103,7 @@ std::vector<uint8_t> ContextModel::encode(std::span<const uint8_t> indices,
         if (s >= alphabet_)
           throw Error("context coder: index " + std::to_string(s) + " >= alphabet " +
                       std::to_string(alphabet_));
-        uint16_t* p = probs.data() + size_t(ctx_of(map, y, x, r)) * nodes;  // p[node - 1]
+        uint16_t* p = probs.data() + ctx_of(map, pos, y, x, r);  // p[node - 1]
         unsigned node = 1;
         for (unsigned b = bits; b-- > 0;) {
           const unsigned bit = (s >> b) & 1u;
@@ -115,14 +124,14 @@ void ContextModel::decode(std::span<const uint8_t> payload, const StreamShape& s
   const unsigned bits = index_bits(alphabet_);
   const size_t nodes = this->nodes();
   std::vector<uint16_t> probs = init_probs_;
-  ContextIndexer ctx_of(shape, config_);
+  ContextIndexer ctx_of(shape, config_, alphabet_, nodes);
   RangeDecoder dec(payload);
   uint8_t* map = out.data();
   size_t pos = 0;
   for (uint32_t y = 0; y < shape.height; ++y)
     for (uint32_t x = 0; x < shape.width; ++x)
       for (uint32_t r = 0; r < shape.channels; ++r, ++pos) {
-        uint16_t* p = probs.data() + size_t(ctx_of(map, y, x, r)) * nodes;
+        uint16_t* p = probs.data() + ctx_of(map, pos, y, x, r);
         unsigned node = 1;
         for (unsigned b = 0; b < bits; ++b)
           node = 2 * node + dec.decode(p[node - 1], config_.shift);
@@ -142,11 +151,15 @@ ContextModel ContextModel::fit_config(std::span<const uint8_t> images, size_t n_
     throw error_at("context fit", "training data holds " + std::to_string(images.size()) +
                                       " indices, expected " + std::to_string(n_images) + " x " +
                                       std::to_string(shape.size()));
+  if (alphabet < 2 || alphabet > kMaxAlphabet || config.levels < 1 || config.levels > alphabet ||
+      config.groups < 1 || config.groups > shape.channels || config.shift < 1 || config.shift > 8)
+    throw error_at("context fit", "invalid configuration");
   const unsigned bits = index_bits(alphabet);
   const size_t nodes = (size_t(1) << bits) - 1;
   const size_t contexts = size_t(config.groups) * config.levels * config.levels * config.levels;
+  if (contexts * nodes > (size_t(1) << 24)) throw error_at("context fit", "table too large");
   std::vector<uint64_t> zeros(contexts * nodes, 0), totals(contexts * nodes, 0);
-  ContextIndexer ctx_of(shape, config);
+  ContextIndexer ctx_of(shape, config, alphabet, nodes);
   for (size_t i = 0; i < n_images; ++i) {
     const uint8_t* map = images.data() + i * shape.size();
     size_t pos = 0;
@@ -157,7 +170,7 @@ ContextModel ContextModel::fit_config(std::span<const uint8_t> images, size_t n_
           if (s >= alphabet)
             throw error_at("context fit", "training index " + std::to_string(s) + " >= alphabet " +
                                               std::to_string(alphabet));
-          const size_t base = size_t(ctx_of(map, y, x, r)) * nodes;
+          const size_t base = ctx_of(map, pos, y, x, r);
           unsigned node = 1;
           for (unsigned b = bits; b-- > 0;) {
             const unsigned bit = (s >> b) & 1u;

@@ -8,7 +8,7 @@
 namespace agilenn::codec::fuzz {
 
 // Byte 0 picks the target (mod 8), the rest is its input:
-//   0 decode_packet as is (tables: tests/codec/golden/tables.bin)
+//   0 decode_packet as is (tables: tests/codec/golden/tables.bin; limits 256x256, 65536 indices)
 //   1 decode_packet after recomputing the CRC field (reaches every check behind it)
 //   2..5 decode_payload with coder (mode - 2), shape H = 1 + b1 % 16, W = 1 + b2 % 16, R = 19,
 //        payload from byte 3 (no header or CRC in the way)
