@@ -1,5 +1,6 @@
 // Round trips of every coder on random and adversarial streams, plus payload-level corruption.
 #include <boost/test/unit_test.hpp>
+#include <cmath>
 
 #include "codec/huffman.h"
 #include "codec/lzw.h"
@@ -80,6 +81,27 @@ BOOST_AUTO_TEST_CASE(context_coder_beats_packed_bits_on_structure_and_auto_falls
     BOOST_TEST(pkt.size() <= ctx + kPacketHeaderBytes);
     BOOST_TEST((decode_packet(pkt, t).indices == idx));
   }
+}
+
+BOOST_AUTO_TEST_CASE(context_coder_beats_order0_entropy_and_huffman_on_feature_maps) {
+  const auto& t = default_tables();
+  const size_t n = 16;
+  const auto test = test::synthetic_indices(n, 14, 14, 5, 8, 991);
+  std::vector<uint64_t> counts(8, 0);
+  for (uint8_t v : test) ++counts[v];
+  double bits = 0;
+  for (uint64_t c : counts)
+    if (c) bits -= double(c) * std::log2(double(c) / double(test.size()));
+  size_t ctx = 0, huff = 0, lzw = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const auto im = std::span(test).subspan(i * kShape.size(), kShape.size());
+    ctx += encode_payload(CoderId::kContext, im, kShape, t).size();
+    huff += encode_payload(CoderId::kHuffman, im, kShape, t).size();
+    lzw += encode_payload(CoderId::kLzw, im, kShape, t).size();
+  }
+  BOOST_TEST(double(ctx) < 0.9 * bits / 8, ctx << " B vs order-0 " << bits / 8 << " B");
+  BOOST_TEST(ctx < huff);
+  BOOST_TEST(huff < lzw);
 }
 
 BOOST_AUTO_TEST_CASE(tiny_and_large_shapes_and_other_alphabets) {
