@@ -36,8 +36,8 @@ FeaturesFile read_features_file(const std::string& path) {
     if (v < 0) throw error_at(side + ".image_bytes", "must be >= 0");
     f.image_bytes = uint64_t(v);
   }
+  if (f.shape.size() > (size_t(1) << 32)) throw error_at(side + ".shape", "too large");
   const size_t expect = f.shape.size() * 4;
-  if (expect > (size_t(1) << 34)) throw error_at(side + ".shape", "too large");
   const std::vector<uint8_t> raw = read_file_bytes(path);
   if (raw.size() != expect)
     throw error_at(path, "holds " + std::to_string(raw.size()) + " bytes, shape " +
