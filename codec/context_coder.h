@@ -13,7 +13,8 @@
 // MCU cost: tables = G * L^3 * (2^B - 1) * 2 bytes (fitted under kContextTableBudget bytes; the
 // working copy is reset from flash per packet), plus one row of indices for "up" if the map is
 // not kept (the encoder has the whole H*W*R index map anyway). Per index: 3 neighbour loads,
-// the context arithmetic (2 multiply-adds), then B binary decisions of the range coder (see
+// the context offset (4 small table lookups and 3 adds here; a few multiplies in codec/c),
+// then B binary decisions of the range coder (see
 // range_coder.h): no division anywhere.
 #pragma once
 #include <cstdint>
