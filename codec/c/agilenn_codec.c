@@ -69,7 +69,7 @@ size_t agl_context_encode(const agl_context_model* m, const uint8_t* map, uint32
                           uint32_t width, uint16_t* probs, uint8_t* out, size_t capacity) {
   const uint32_t bits = index_bits(m->alphabet);
   const uint32_t nodes = (1u << bits) - 1u;
-  const uint32_t L = m->levels, R = m->channels;
+  const uint32_t L = m->levels, R = m->channels, shift = m->shift, G = m->groups;
   const size_t table = (size_t)m->groups * L * L * L * nodes;
   const size_t row = (size_t)width * R;
   agl_rc rc = {0, 0xFFFFFFFFu, 0, 1, 0, out, 0, capacity, 0};
@@ -92,10 +92,10 @@ size_t agl_context_encode(const agl_context_model* m, const uint8_t* map, uint32
         p = probs + (((group * L + ql) * L + qu) * L + qp) * nodes;
         for (b = bits; b-- > 0;) {
           const uint32_t bit = (map[pos] >> b) & 1u;
-          rc_encode(&rc, &p[node - 1], bit, m->shift);
+          rc_encode(&rc, &p[node - 1], bit, shift);
           node = 2 * node + bit;
         }
-        acc += m->groups;
+        acc += G;
       }
     }
   }
