@@ -1,0 +1,47 @@
+/* C99 reference of the device side of the link codec: threshold quantization, the context
+ * coder's encoder and the version-1 packet. Integer-only (except the float compares of the
+ * quantizer), no allocation, no division in the per-index loop; bit-identical to the C++ codec
+ * (checked by test_codec against golden packets). Meant as the source the MCU generator uses. */
+#ifndef AGILENN_CODEC_C_H
+#define AGILENN_CODEC_C_H
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* index = number of thresholds t[i] < x (thresholds from Quantizer::thresholds(), C - 1 of them).
+ */
+void agl_quantize(const float* x, size_t n, const float* thresholds, uint32_t n_thresholds,
+                  uint8_t* indices);
+
+typedef struct {
+  uint32_t alphabet; /* C, 2..256 */
+  uint32_t channels; /* R */
+  uint32_t levels, groups, shift;
+  const uint16_t* init_probs; /* groups * levels^3 * (2^ceil(log2 C) - 1) entries */
+} agl_context_model;
+
+/* Encodes the H x W x R index map (NHWC). `probs` is a work array of as many entries as
+ * init_probs (reset from init_probs here). Returns the payload size, or 0 if it would exceed
+ * `capacity` (then send packed bits instead). */
+size_t agl_context_encode(const agl_context_model* m, const uint8_t* map, uint32_t height,
+                          uint32_t width, uint16_t* probs, uint8_t* out, size_t capacity);
+
+/* Packed bits (coder 0): ceil(log2 C) bits per index, MSB first. Returns the size. */
+size_t agl_packed_encode(const uint8_t* map, size_t n, uint32_t alphabet, uint8_t* out);
+
+/* CRC-32 (zlib's polynomial), bitwise: no table. */
+uint32_t agl_crc32(uint32_t crc, const uint8_t* data, size_t n);
+
+/* Writes the 24-byte version-1 header in front of a payload already at packet + 24, and the CRC.
+ * Returns the packet size. */
+size_t agl_finish_packet(uint8_t* packet, uint8_t coder, uint32_t fingerprint, uint32_t height,
+                         uint32_t width, uint32_t channels, uint32_t local_channels,
+                         uint32_t alphabet, size_t payload_length);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,79 @@
+// Coder 3 (the default): context-modelled adaptive binary range coding of the index stream.
+//
+// Each index is binarised MSB first along a binary tree of depth B = ceil(log2 C) (node 1 is the
+// root, node 2n + bit the child), and every tree node has its own adaptive probability in each
+// context. The context of index (y, x, r) exploits the feature map's structure:
+//   ctx = ((group(r) * L + q(left)) * L + q(up)) * L + q(prev)
+// with left = (y, x-1, r), up = (y-1, x, r), prev = (y, x, r-1) (already coded in NHWC order;
+// missing neighbours count as index 0), q(v) = min(v, L-1) and group(r) = r * G / R.
+// L (neighbour levels), G (channel groups) and the adaptation shift are fitted on training
+// data together with the initial probabilities, within a table budget; every packet starts from
+// the fitted tables and adapts them (packets decode independently).
+//
+// MCU cost: tables = G * L^3 * (2^B - 1) * 2 bytes (fitted under kContextTableBudget bytes; the
+// working copy is reset from flash per packet), plus one row of indices for "up" if the map is
+// not kept (the encoder has the whole H*W*R index map anyway). Per index: 3 neighbour loads,
+// the context offset (4 small table lookups and 3 adds here; a few multiplies in codec/c),
+// then B binary decisions of the range coder (see
+// range_coder.h): no division anywhere.
+#pragma once
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "codec/stream.h"
+#include "nn/io/json.h"
+
+namespace agilenn::codec {
+
+constexpr size_t kContextTableBudget = 4096;  // bytes of probability tables
+
+struct ContextConfig {
+  uint32_t levels = 1;  // L: neighbour values are clamped to 0..L-1
+  uint32_t groups = 1;  // G: channel groups
+  uint32_t shift = 5;   // adaptation rate: p moves by 1/2^shift of the way to the bit
+  bool operator==(const ContextConfig&) const = default;
+};
+
+class ContextModel {
+ public:
+  ContextModel() = default;
+  // Checks every field (alphabet 2..256, channels >= 1, levels 1..alphabet, groups 1..channels,
+  // shift 1..8, probs.size() == contexts * nodes, each prob in 1..4095), naming `where`.
+  ContextModel(unsigned alphabet, unsigned channels, ContextConfig config,
+               std::vector<uint16_t> init_probs, const std::string& where = "context model");
+
+  // Fits config and initial probabilities on `n_images` training streams of `shape` laid out
+  // back to back. Deterministic: the config is chosen by the training-set code length, ties to
+  // the first candidate (smaller tables first).
+  static ContextModel fit(std::span<const uint8_t> images, size_t n_images,
+                          const StreamShape& shape, unsigned alphabet,
+                          size_t table_budget = kContextTableBudget);
+  // Initial probabilities from counts for a given config (used by fit, exposed for tests).
+  static ContextModel fit_config(std::span<const uint8_t> images, size_t n_images,
+                                 const StreamShape& shape, unsigned alphabet,
+                                 const ContextConfig& config);
+
+  unsigned alphabet() const { return alphabet_; }
+  unsigned channels() const { return channels_; }
+  const ContextConfig& config() const { return config_; }
+  const std::vector<uint16_t>& init_probs() const { return init_probs_; }
+  size_t contexts() const;
+  size_t nodes() const { return (size_t(1) << index_bits(alphabet_)) - 1; }
+  size_t table_bytes() const { return init_probs_.size() * 2; }
+
+  std::vector<uint8_t> encode(std::span<const uint8_t> indices, const StreamShape& shape) const;
+  void decode(std::span<const uint8_t> payload, const StreamShape& shape,
+              std::span<uint8_t> out) const;
+
+  Json to_json() const;
+  static ContextModel from_json(const Json& j, const std::string& where);
+
+ private:
+  unsigned alphabet_ = 0, channels_ = 0;
+  ContextConfig config_;
+  std::vector<uint16_t> init_probs_;  // [context][node - 1]
+};
+
+}  // namespace agilenn::codec

@@ -1,0 +1,94 @@
+// The C99 device-side reference (codec/c) against the C++ codec: same indices, same bytes.
+#include <zlib.h>
+#include <boost/test/unit_test.hpp>
+
+#include <cmath>
+
+#include "codec/c/agilenn_codec.h"
+#include "nn/io/atomic_file.h"
+#include "test_util.h"
+
+using namespace agilenn;
+using namespace agilenn::codec;
+
+namespace {
+const std::string kDir = std::string(AGILENN_SOURCE_DIR) + "/tests/codec/golden/";
+const StreamShape kShape{14, 14, 19};
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(c_reference)
+
+BOOST_AUTO_TEST_CASE(c_encoder_packets_equal_the_golden_packets) {
+  const auto idx = read_file_bytes(kDir + "indices.bin");
+  const CodecTables t = CodecTables::from_bytes(read_file_bytes(kDir + "tables.bin"), "tables.bin");
+  const agl_context_model m{t.alphabet,
+                            t.remote_channels,
+                            t.context.config().levels,
+                            t.context.config().groups,
+                            t.context.config().shift,
+                            t.context.init_probs().data()};
+  std::vector<uint16_t> work(t.context.init_probs().size());
+  for (size_t image = 12; image < 16; ++image) {
+    const uint8_t* map = idx.data() + image * kShape.size();
+    for (const char* coder : {"context", "packed"}) {
+      std::vector<uint8_t> pkt(kPacketHeaderBytes + 4096);
+      const size_t payload =
+          std::string(coder) == "context"
+              ? agl_context_encode(&m, map, 14, 14, work.data(), pkt.data() + 24, 4096)
+              : agl_packed_encode(map, kShape.size(), 8, pkt.data() + 24);
+      BOOST_REQUIRE(payload > 0);
+      pkt.resize(agl_finish_packet(pkt.data(), std::string(coder) == "context" ? 3 : 0,
+                                   t.fingerprint(), 14, 14, 19, t.local_channels, t.alphabet,
+                                   payload));
+      const std::string path = kDir + "image" + std::to_string(image) + "_" + coder + ".pkt";
+      BOOST_TEST(pkt == read_file_bytes(path), path);
+    }
+  }
+  // Too little room: 0, never a write past the capacity.
+  std::vector<uint8_t> small(64 + 1, 0xAB);
+  BOOST_TEST(agl_context_encode(&m, idx.data(), 14, 14, work.data(), small.data(), 64) == 0u);
+  BOOST_TEST(small[64] == 0xAB);
+}
+
+BOOST_AUTO_TEST_CASE(c_quantizer_and_crc_match) {
+  SplitMix64 rng(17);
+  const Quantizer q({0.1f, 0.4f, 0.9f, 1.7f, 2.8f, 4.0f, 5.2f, 5.9f});
+  std::vector<float> x(5000);
+  for (auto& v : x) v = float(rng.uniform() * 7 - 0.5);
+  for (float t : q.thresholds()) x.insert(x.end(), {t, std::nextafter(t, 9.0f)});
+  std::vector<uint8_t> c_idx(x.size()), cpp_idx(x.size());
+  agl_quantize(x.data(), x.size(), q.thresholds().data(), uint32_t(q.thresholds().size()),
+               c_idx.data());
+  q.quantize(x, cpp_idx);
+  BOOST_TEST(c_idx == cpp_idx);
+  std::vector<uint8_t> bytes(1000);
+  for (auto& b : bytes) b = uint8_t(rng.next());
+  BOOST_TEST(agl_crc32(0, bytes.data(), bytes.size()) ==
+             uint32_t(crc32(0, bytes.data(), uInt(bytes.size()))));
+}
+
+BOOST_AUTO_TEST_CASE(c_encoder_matches_on_other_shapes_and_alphabets) {
+  SplitMix64 rng(23);
+  for (unsigned alphabet : {2u, 5u, 8u, 16u}) {
+    const StreamShape s{5, 7, 6};
+    std::vector<uint8_t> train(6 * s.size());
+    for (auto& v : train) v = uint8_t(rng.uniform() < 0.6 ? 0 : rng.next() % alphabet);
+    const CodecTables t = CodecTables::fit(train, 6, s, alphabet, 2);
+    const agl_context_model m{t.alphabet,
+                              t.remote_channels,
+                              t.context.config().levels,
+                              t.context.config().groups,
+                              t.context.config().shift,
+                              t.context.init_probs().data()};
+    std::vector<uint16_t> work(t.context.init_probs().size());
+    for (size_t i = 0; i < 6; ++i) {
+      const auto im = std::span(train).subspan(i * s.size(), s.size());
+      const auto cpp = encode_payload(CoderId::kContext, im, s, t);
+      std::vector<uint8_t> c(cpp.size() + 16);
+      c.resize(agl_context_encode(&m, im.data(), 5, 7, work.data(), c.data(), c.size()));
+      BOOST_TEST(c == cpp, "C=" << alphabet << " image " << i);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
