@@ -131,10 +131,11 @@ Bundle generate_bundle(const Int8Model& m) {
   // Quantizer.
   W << c_array("int16_t", "agilenn_quant_thresholds", m.quantizer.thresholds)
     << c_array("uint8_t", "agilenn_quant_index_of_pos", m.quantizer.index_of_pos)
+    << c_array("uint8_t", "agilenn_quant_index_of_value", m.quantizer.value_table())
     << "const agilenn_quantizer agilenn_quant = {" << m.quantizer.thresholds.size()
-    << ", agilenn_quant_thresholds, agilenn_quant_index_of_pos};\n\n";
+    << ", agilenn_quant_thresholds, agilenn_quant_index_of_pos, agilenn_quant_index_of_value};\n\n";
   decl << "extern const agilenn_quantizer agilenn_quant;\n";
-  b.stages.back().weight_bytes += 2 * m.quantizer.thresholds.size() + m.quantizer.index_of_pos.size() + 12;
+  b.stages.back().weight_bytes += 2 * m.quantizer.thresholds.size() + m.quantizer.index_of_pos.size() + 256 + 16;
   // Local head.
   StageInfo pool;
   pool.name = "local_head grid_avg_pool " + std::to_string(m.grid) + "x" + std::to_string(m.grid);

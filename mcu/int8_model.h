@@ -50,6 +50,12 @@ struct Int8Quantizer {
     for (int16_t t : thresholds) pos += q >= t ? 1 : 0;
     return index_of_pos[pos];
   }
+  // index_of for every int8 value, at [v + 128] (the generated C's lookup table).
+  std::vector<uint8_t> value_table() const {
+    std::vector<uint8_t> t(256);
+    for (int v = -128; v <= 127; ++v) t[v + 128] = index_of(int8_t(v));
+    return t;
+  }
 };
 
 struct Int8Model {

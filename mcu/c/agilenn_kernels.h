@@ -46,6 +46,8 @@ typedef struct {
   int32_t num_thresholds;
   const int16_t *thresholds;    /* (num_thresholds) ascending */
   const uint8_t *index_of_pos;  /* (num_thresholds + 1) */
+  const uint8_t *index_of_value; /* (256): index of int8 value v at [v + 128], expanded from the
+                                    thresholds by the generator (the fused kernel's lookup) */
 } agilenn_quantizer;
 
 /* Packet encoder seam: raw indices, `bits` bits each, LSB-first. The codec's entropy coder

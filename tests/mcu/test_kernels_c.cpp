@@ -124,7 +124,11 @@ BOOST_AUTO_TEST_CASE(pointwise_and_fused_split_match_reference) {
         else idx.push_back(q.index_of(v));
       }
     auto packet_expect = encode_packet(idx, q.bits);
-    agilenn_quantizer cq{int32_t(q.thresholds.size()), q.thresholds.data(), q.index_of_pos.data()};
+    auto table = q.value_table();
+    agilenn_quantizer cq{int32_t(q.thresholds.size()), q.thresholds.data(), q.index_of_pos.data(),
+                         table.data()};
+    for (int v = -128; v <= 127; ++v)  // the C threshold count equals the table and the host rule
+      BOOST_REQUIRE_EQUAL(agilenn_quantize_index(&cq, v), uint32_t(q.index_of(int8_t(v))));
     std::vector<int8_t> local(pixels * k);
     std::vector<uint8_t> packet(max_packet_bytes(idx.size(), q.bits) + 4, 0xEE);
     agilenn_encoder enc;
