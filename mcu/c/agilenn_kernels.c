@@ -128,6 +128,26 @@ AGILENN_KERNEL uint32_t agilenn_quantize_index(const agilenn_quantizer *q, int32
       const int32_t kx0 = ix0 < 0 ? -ix0 : 0;                                                 \
       const int32_t kx1 = ix0 + kw > in_w ? in_w - ix0 : kw;                                  \
       int8_t *y = out + ((size_t)oy * out_w + ox) * oc;                                       \
+      if (mult == 1 && kh == 3 && kw == 3 && ky0 == 0 && ky1 == 3 && kx0 == 0 && kx1 == 3) {  \
+        /* interior 3x3 window: nine explicit taps per channel */                            \
+        const IN_T *r0 = in + ((size_t)iy0 * in_w + ix0) * in_c;                              \
+        const IN_T *r1 = r0 + (size_t)in_w * in_c, *r2 = r1 + (size_t)in_w * in_c;            \
+        const int32_t s1 = in_c, s2 = 2 * in_c;                                               \
+        for (c = 0; c < in_c; ++c) {                                                          \
+          const int32_t off = input_offset[c];                                                \
+          const int8_t *w = weight + c;                                                       \
+          int32_t acc = bias[c];                                                              \
+          acc += ((int32_t)r0[c] + off) * w[0] + ((int32_t)r0[c + s1] + off) * w[oc] +        \
+                 ((int32_t)r0[c + s2] + off) * w[2 * oc];                                     \
+          acc += ((int32_t)r1[c] + off) * w[3 * oc] + ((int32_t)r1[c + s1] + off) * w[4 * oc] + \
+                 ((int32_t)r1[c + s2] + off) * w[5 * oc];                                     \
+          acc += ((int32_t)r2[c] + off) * w[6 * oc] + ((int32_t)r2[c + s1] + off) * w[7 * oc] + \
+                 ((int32_t)r2[c + s2] + off) * w[8 * oc];                                     \
+          acc = agilenn_requantize_inline(acc, qmult[c], qshift[c]) + out_offset;             \
+          y[c] = (int8_t)agilenn_clamp(acc, act_min, act_max);                                \
+        }                                                                                     \
+        continue;                                                                             \
+      }                                                                                       \
       for (c = 0; c < in_c; ++c) {                                                            \
         const int32_t off = input_offset[c];                                                  \
         for (m = 0; m < mult; ++m) {                                                          \

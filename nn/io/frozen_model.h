@@ -50,7 +50,7 @@ struct FrozenModel {
 // TF-style 'same' padding before the input for one axis: (pad_total / 2).
 int same_pad_before(int in, int kernel, int stride);
 
-// Random model with the AgileNN device architecture (see the header comment of mcu/README.md):
+// Random model with the AgileNN device architecture (see mcu/README.md):
 // SepConv(3x3 dw stride s, pw -> 4) -> BN -> ReLU6 -> SepConv(3x3 dw, pw -> channels) -> BN ->
 // ReLU6, a grid:G local head and `num_centroids` centroids in [0, 6].
 struct RandomModelOptions {

@@ -18,7 +18,7 @@ int run_export_mcu(int argc, char** argv) {
                                  "(agilenn_model.{h,c}, agilenn_kernels.h, agilenn_weights.c, README.md, memory.json).");
   opts.add_options()
       ("model", "Trained model directory (not wired yet: use --random-model)", cxxopts::value<std::string>()->default_value(""))
-      ("random-model", "Use seeded random weights (default Fashion-MNIST shapes)", cxxopts::value<bool>()->default_value("false"))
+      ("random-model", "Use seeded random weights, default Fashion-MNIST shapes (default: off)", cxxopts::value<bool>()->default_value("false"))
       ("seed", "Seed of the random model", cxxopts::value<uint64_t>()->default_value("1"))
       ("local-head", "Local predictor head: gap or grid:G", cxxopts::value<std::string>()->default_value("grid:4"))
       ("calib-source", "Calibration images: fashion-mnist (training set) or random", cxxopts::value<std::string>()->default_value("fashion-mnist"))

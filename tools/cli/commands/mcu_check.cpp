@@ -24,7 +24,7 @@ int run_mcu_check(int argc, char** argv) {
                                  "Cortex-M7 (QEMU mps2-an500); writes <out>/summary.json.");
   opts.add_options()
       ("model", "Trained model directory (not wired yet: use --random-model)", cxxopts::value<std::string>()->default_value(""))
-      ("random-model", "Use seeded random weights (default Fashion-MNIST shapes)", cxxopts::value<bool>()->default_value("false"))
+      ("random-model", "Use seeded random weights, default Fashion-MNIST shapes (default: off)", cxxopts::value<bool>()->default_value("false"))
       ("seed", "Seed of the random model", cxxopts::value<uint64_t>()->default_value("1"))
       ("local-head", "Local predictor head: gap or grid:G", cxxopts::value<std::string>()->default_value("grid:4"))
       ("calib-source", "Calibration images: fashion-mnist (training set) or random", cxxopts::value<std::string>()->default_value("fashion-mnist"))
