@@ -11,6 +11,15 @@
 #define AGILENN_USE_DSP 0
 #endif
 
+/* Each kernel is an always-inline body (agilenn_*_impl) plus an external wrapper. The generated
+ * agilenn_run calls the bodies with parameter structs that are static const in the same
+ * translation unit, so the compiler specialises every layer to its constant shapes. */
+#if defined(__GNUC__)
+#define AGILENN_ALWAYS_INLINE static inline __attribute__((always_inline))
+#else
+#define AGILENN_ALWAYS_INLINE static inline
+#endif
+
 /* SaturatingRoundingDoublingHighMul for a multiplier b >= 0 (what quantize_multiplier produces, so
  * the saturating case a = b = INT32_MIN cannot occur): gemmlowp's nudge-and-truncate equals
  * floor((a*b + 2^30) / 2^31) for both signs, computed with an arithmetic shift (SMLAL + 2 ops on
@@ -172,7 +181,7 @@ AGILENN_KERNEL uint32_t agilenn_quantize_index(const agilenn_quantizer *q, int32
     }                                                                                         \
   }
 
-AGILENN_KERNEL void agilenn_dwconv_u8(const agilenn_dw_params *p, const uint8_t *in, int8_t *out) {
+AGILENN_ALWAYS_INLINE void agilenn_dwconv_u8_impl(const agilenn_dw_params *p, const uint8_t *in, int8_t *out) {
   AGILENN_DWCONV_BODY(uint8_t)
 }
 
@@ -181,7 +190,7 @@ AGILENN_KERNEL void agilenn_dwconv_u8(const agilenn_dw_params *p, const uint8_t 
  * 4 channels into (c0,c2) and (c1,c3) halfwords, SADD16 adds their input offsets (|x + off| <=
  * 383 fits int16) and SMLABB/SMLATT accumulate each channel separately: the same exact sums as
  * the portable loop. */
-static void agilenn_dwconv_s8_dsp4(const agilenn_dw_params *p, const int8_t *in, int8_t *out) {
+AGILENN_ALWAYS_INLINE void agilenn_dwconv_s8_dsp4(const agilenn_dw_params *p, const int8_t *in, int8_t *out) {
   const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c;
   const int32_t out_h = p->out_h, out_w = p->out_w, kh = p->kh, kw = p->kw;
   const int32_t stride = p->stride, pad_top = p->pad_top, pad_left = p->pad_left;
@@ -240,7 +249,7 @@ static void agilenn_dwconv_s8_dsp4(const agilenn_dw_params *p, const int8_t *in,
 }
 #endif
 
-AGILENN_KERNEL void agilenn_dwconv_s8(const agilenn_dw_params *p, const int8_t *in, int8_t *out) {
+AGILENN_ALWAYS_INLINE void agilenn_dwconv_s8_impl(const agilenn_dw_params *p, const int8_t *in, int8_t *out) {
 #if AGILENN_USE_DSP
   if (p->mult == 1 && (p->in_c & 3) == 0) {
     agilenn_dwconv_s8_dsp4(p, in, out);
@@ -253,7 +262,7 @@ AGILENN_KERNEL void agilenn_dwconv_s8(const agilenn_dw_params *p, const int8_t *
 }
 
 /* in (pixels, in_c) -> out (pixels, out_c); weight (out_c, in_c) */
-AGILENN_KERNEL void agilenn_pwconv(const agilenn_pw_params *p, const int8_t *in, int8_t *out) {
+AGILENN_ALWAYS_INLINE void agilenn_pwconv_impl(const agilenn_pw_params *p, const int8_t *in, int8_t *out) {
   const int32_t pixels = p->pixels, in_c = p->in_c, out_c = p->out_c, out_offset = p->output_offset;
   const int32_t act_min = p->act_min, act_max = p->act_max;
   const int8_t *const weight = p->weight;
@@ -272,7 +281,7 @@ AGILENN_KERNEL void agilenn_pwconv(const agilenn_pw_params *p, const int8_t *in,
 
 /* in (pixels, in_c) -> local (pixels, k) + encoded indices of channels [k, out_c). The quantizer's
  * thresholds are applied through index_of_value, their 256-entry expansion (one load per value). */
-AGILENN_KERNEL void agilenn_pwconv_split(const agilenn_pw_params *p, int32_t k, const int8_t *in,
+AGILENN_ALWAYS_INLINE void agilenn_pwconv_split_impl(const agilenn_pw_params *p, int32_t k, const int8_t *in,
                                          int8_t *local, const agilenn_quantizer *q,
                                          agilenn_encoder *enc) {
   const int32_t pixels = p->pixels, in_c = p->in_c, out_c = p->out_c, out_offset = p->output_offset;
@@ -325,7 +334,7 @@ AGILENN_KERNEL void agilenn_pwconv_split(const agilenn_pw_params *p, int32_t k, 
 }
 
 /* in (h, w, c) -> out (g, g, c) */
-AGILENN_KERNEL void agilenn_grid_avg_pool(const int8_t *in, int32_t h, int32_t w, int32_t c,
+AGILENN_ALWAYS_INLINE void agilenn_grid_avg_pool_impl(const int8_t *in, int32_t h, int32_t w, int32_t c,
                                           int32_t g, int8_t *out) {
   int32_t gy, gx, ch, iy, ix;
   for (gy = 0; gy < g; ++gy) {
@@ -347,10 +356,38 @@ AGILENN_KERNEL void agilenn_grid_avg_pool(const int8_t *in, int32_t h, int32_t w
 }
 
 /* in (in) -> out (out); weight (out, in) */
-AGILENN_KERNEL void agilenn_dense(const agilenn_dense_params *p, const int8_t *in, int32_t *out) {
+AGILENN_ALWAYS_INLINE void agilenn_dense_impl(const agilenn_dense_params *p, const int8_t *in, int32_t *out) {
   const int32_t n_in = p->in, n_out = p->out;
   const int8_t *const weight = p->weight;
   const int32_t *const bias = p->bias;
   int32_t o;
   for (o = 0; o < n_out; ++o) out[o] = agilenn_dot_s8(in, weight + (size_t)o * n_in, n_in, bias[o]);
+}
+
+/* External entry points (declared in agilenn_kernels.h). */
+AGILENN_KERNEL void agilenn_dwconv_u8(const agilenn_dw_params *p, const uint8_t *in, int8_t *out) {
+  agilenn_dwconv_u8_impl(p, in, out);
+}
+
+AGILENN_KERNEL void agilenn_dwconv_s8(const agilenn_dw_params *p, const int8_t *in, int8_t *out) {
+  agilenn_dwconv_s8_impl(p, in, out);
+}
+
+AGILENN_KERNEL void agilenn_pwconv(const agilenn_pw_params *p, const int8_t *in, int8_t *out) {
+  agilenn_pwconv_impl(p, in, out);
+}
+
+AGILENN_KERNEL void agilenn_pwconv_split(const agilenn_pw_params *p, int32_t k, const int8_t *in,
+                                         int8_t *local, const agilenn_quantizer *q,
+                                         agilenn_encoder *enc) {
+  agilenn_pwconv_split_impl(p, k, in, local, q, enc);
+}
+
+AGILENN_KERNEL void agilenn_grid_avg_pool(const int8_t *in, int32_t h, int32_t w, int32_t c,
+                                          int32_t g, int8_t *out) {
+  agilenn_grid_avg_pool_impl(in, h, w, c, g, out);
+}
+
+AGILENN_KERNEL void agilenn_dense(const agilenn_dense_params *p, const int8_t *in, int32_t *out) {
+  agilenn_dense_impl(p, in, out);
 }
