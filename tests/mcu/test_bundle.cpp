@@ -2,6 +2,8 @@
 // (QEMU mps2-an500 when installed) and compare every byte with the C++ fixed-point reference.
 #include <boost/test/unit_test.hpp>
 
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <random>
@@ -21,6 +23,16 @@ std::vector<std::vector<uint8_t>> images(int n, size_t size, uint32_t seed) {
   std::vector<std::vector<uint8_t>> out(n, std::vector<uint8_t>(size));
   for (auto& im : out)
     for (auto& p : im) p = uint8_t(rng() & 255);
+  return out;
+}
+
+std::string command_output(const std::string& cmd) {
+  std::string out;
+  FILE* f = popen(cmd.c_str(), "r");
+  BOOST_REQUIRE(f != nullptr);
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, f)) > 0;) out.append(buf, n);
+  BOOST_REQUIRE_EQUAL(pclose(f), 0);
   return out;
 }
 
@@ -81,6 +93,15 @@ void check_tiny(const std::string& name, const RandomModelOptions& opt, uint64_t
   BOOST_CHECK_GT(sizes.text, 0u);
   BOOST_CHECK_GE(sizes.bss, t.bundle.arena_bytes);
   BOOST_CHECK_GT(sizes.stack_bytes, 0u);
+  // No heap, no libc beyond memcpy/memset, and no floating point inside agilenn_run.
+  std::string undefined = command_output("arm-none-eabi-nm -u " + t.dir + "/size/agilenn_model.size.o");
+  for (const char* sym : {"malloc", "calloc", "realloc", "free", "printf"})
+    BOOST_CHECK_MESSAGE(undefined.find(sym) == std::string::npos, "agilenn_model.o needs " << sym);
+  std::string run_asm = command_output("arm-none-eabi-objdump -d --no-show-raw-insn " + t.dir +
+                                       "/size/agilenn_model.size.o | awk '/<agilenn_run>:/,/^$/'");
+  BOOST_REQUIRE(run_asm.find("agilenn_run") != std::string::npos);
+  for (const char* op : {"\tvadd", "\tvmul", "\tvcvt", "\tvdiv", "\tvmla", "__aeabi_f", "__aeabi_d"})
+    BOOST_CHECK_MESSAGE(run_asm.find(op) == std::string::npos, "float in agilenn_run: " << op);
 
   why = tool_missing_reason("qemu-system-arm");
   if (!why.empty()) {
@@ -113,20 +134,53 @@ BOOST_AUTO_TEST_CASE(tiny_bundle_host_and_cortex_m7_bit_exact) {
   check_tiny("tiny", opt, 3);
 }
 
-// Multiples of 4 (the SMLAD/SMLABB paths on the M7), odd map 9x7, G = 2.
+// Multiples of 4 (on the M7: SMLAD dot products, the 4-channel SMLABB depthwise, the per-pixel
+// SXTB16 fused pointwise for 4 inputs), odd map 9x7, G = 2.
 BOOST_AUTO_TEST_CASE(tiny_bundle_dsp_paths_bit_exact) {
   RandomModelOptions opt;
   opt.in_h = 17;
   opt.in_w = 13;
-  opt.in_c = 1;
+  opt.in_c = 4;
   opt.stride = 2;
-  opt.mid_channels = 8;
+  opt.mid_channels = 4;
   opt.channels = 13;
   opt.split_k = 4;
   opt.grid = 2;
   opt.num_classes = 5;
   opt.num_centroids = 8;
   check_tiny("tiny_dsp", opt, 4);
+}
+
+// agilenn_local_argmax / agilenn_combine_argmax through a host build of the bundle.
+BOOST_AUTO_TEST_CASE(combine_and_argmax) {
+  RandomModelOptions opt;
+  opt.in_h = opt.in_w = 8;
+  opt.channels = 8;
+  opt.split_k = 2;
+  opt.grid = 2;
+  Tiny t = make_tiny("combine", opt, 5);
+  std::string main_c = t.dir + "/combine_main.c";
+  FILE* f = std::fopen(main_c.c_str(), "w");
+  BOOST_REQUIRE(f);
+  std::fputs(
+      "#include <stdio.h>\n#include \"agilenn_model.h\"\n"
+      "int main(void) {\n"
+      "  int32_t l[AGILENN_NUM_CLASSES] = {0};\n  float r[AGILENN_NUM_CLASSES] = {0};\n"
+      "  printf(\"%d \", agilenn_local_argmax(l));\n"                 /* all equal: 0 */
+      "  l[2] = (int32_t)(1.0f / AGILENN_LOCAL_LOGIT_SCALE); r[4] = 3.0f;\n"
+      "  printf(\"%d %d %d \", agilenn_local_argmax(l), agilenn_combine_argmax(l, r, 1.0f),\n"
+      "         agilenn_combine_argmax(l, r, 0.0f));\n"                /* 2 2 4 */
+      "  printf(\"%d %d\\n\", agilenn_combine_argmax(l, r, 0.8f),\n"   /* 0.8 vs 0.6: 2 */
+      "         agilenn_combine_argmax(l, r, 0.7f));\n"                /* 0.7 vs 0.9: 4 */
+      "  return 0;\n}\n",
+      f);
+  std::fclose(f);
+  std::string exe = t.dir + "/combine_test";
+  BOOST_REQUIRE_EQUAL(std::system(("cc -std=c99 -Wall -Wextra -pedantic -Werror -I" + t.dir + "/device " +
+                                   t.dir + "/device/agilenn_model.c " + t.dir + "/device/agilenn_weights.c " +
+                                   main_c + " -o " + exe).c_str()),
+                      0);
+  BOOST_CHECK_EQUAL(command_output(exe), "0 2 2 4 2 4\n");
 }
 
 BOOST_AUTO_TEST_CASE(default_shapes_fit_the_budget_on_host) {
