@@ -44,6 +44,14 @@ ExportedModel export_device_model(const ExportOptions& o) {
   if (!o.random_model) throw Error("give --random-model (or --model DIR once trained models exist)");
   if (o.calib_images == 0) throw error_at("--calib-images", "must be >= 1");
   RandomModelOptions ro;
+  if (o.preset == "cifar") {  // the public code's extractor on 96x96 CIFAR images: 32x32x24 map
+    ro.in_h = ro.in_w = 96;
+    ro.in_c = 3;
+    ro.stride = 3;
+    ro.num_classes = 10;
+  } else if (o.preset != "fashion") {
+    throw error_at("--preset", "expected fashion or cifar, got '" + o.preset + "'");
+  }
   ro.grid = parse_local_head(o.local_head);
   e.model = random_frozen_model(ro, o.seed);
   auto calib = model_images(e.model, o.calib_source, o.data_dir, true, o.calib_images, o.seed + 1);

@@ -19,6 +19,7 @@ struct ExportOptions {
   std::string model_dir;          // trained model (not wired yet: checkpoints do not exist)
   uint64_t seed = 1;              // random model weights
   std::string local_head = "grid:4";  // gap | grid:G
+  std::string preset = "fashion";     // fashion (28x28x1, stride 2) | cifar (96x96x3, stride 3)
   std::string calib_source = "fashion-mnist";  // fashion-mnist | random
   size_t calib_images = 256;
   std::string data_dir = "/usr/share/datasets/fashion-mnist";

@@ -20,6 +20,7 @@ int run_export_mcu(int argc, char** argv) {
       ("model", "Trained model directory (not wired yet: use --random-model)", cxxopts::value<std::string>()->default_value(""))
       ("random-model", "Use seeded random weights, default Fashion-MNIST shapes (default: off)", cxxopts::value<bool>()->default_value("false"))
       ("seed", "Seed of the random model", cxxopts::value<uint64_t>()->default_value("1"))
+      ("preset", "Random model shapes: fashion (28x28x1, stride 2) or cifar (96x96x3, stride 3; use random images)", cxxopts::value<std::string>()->default_value("fashion"))
       ("local-head", "Local predictor head: gap or grid:G", cxxopts::value<std::string>()->default_value("grid:4"))
       ("calib-source", "Calibration images: fashion-mnist (training set) or random", cxxopts::value<std::string>()->default_value("fashion-mnist"))
       ("calib-images", "Number of calibration images", cxxopts::value<size_t>()->default_value("256"))
@@ -37,6 +38,7 @@ int run_export_mcu(int argc, char** argv) {
     o.random_model = r["random-model"].as<bool>();
     o.seed = r["seed"].as<uint64_t>();
     o.local_head = r["local-head"].as<std::string>();
+    o.preset = r["preset"].as<std::string>();
     o.calib_source = r["calib-source"].as<std::string>();
     o.calib_images = r["calib-images"].as<size_t>();
     o.data_dir = r["data-dir"].as<std::string>();
