@@ -1,5 +1,7 @@
 #include "mcu/c_layout.h"
 
+#include <algorithm>
+#include <cstdlib>
 #include <limits>
 #include <string>
 
@@ -32,6 +34,13 @@ CPointwiseLayout c_pointwise_layout(const Int8Conv& op) {
       sum += w;
     }
     l.bias[o] = fold_offset(op.bias[o], op.input_offset[0], sum);
+    // Every accumulator the reference (bias + sum (x + off) w) or the kernel (bias' + sum x w) can
+    // form stays inside int32: no overflow on either side.
+    int64_t abs_w = 0;
+    for (int c = 0; c < op.in_c; ++c) abs_w += std::abs(int(op.weight[size_t(c) * op.out_c + o]));
+    int64_t bound = std::max(std::abs(int64_t(op.bias[o])), std::abs(int64_t(l.bias[o]))) + 255 * abs_w;
+    if (bound >= std::numeric_limits<int32_t>::max())
+      throw Error("c layout: pointwise channel " + std::to_string(o) + " may overflow its int32 accumulator");
   }
   return l;
 }

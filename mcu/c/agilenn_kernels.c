@@ -89,10 +89,11 @@ AGILENN_KERNEL void agilenn_encoder_begin(agilenn_encoder *e, uint8_t *out, int3
   e->bits = bits;
 }
 
+/* bits <= 8 and nbits < 8 between calls, so one call completes at most one byte. */
 static inline void agilenn_encoder_put_inline(agilenn_encoder *e, uint32_t symbol) {
   e->acc |= symbol << e->nbits;
   e->nbits += e->bits;
-  while (e->nbits >= 8) {
+  if (e->nbits >= 8) {
     e->out[e->len++] = (uint8_t)e->acc;
     e->acc >>= 8;
     e->nbits -= 8;

@@ -50,7 +50,7 @@ typedef struct {
                                     thresholds by the generator (the fused kernel's lookup) */
 } agilenn_quantizer;
 
-/* Packet encoder seam: raw indices, `bits` bits each, LSB-first. The codec's entropy coder
+/* Packet encoder seam: raw indices, `bits` (1..8) bits each, LSB-first. The codec's entropy coder
  * replaces these three functions (same signatures). */
 typedef struct {
   uint8_t *out;
