@@ -38,9 +38,11 @@ CPointwiseLayout c_pointwise_layout(const Int8Conv& op) {
     // form stays inside int32: no overflow on either side.
     int64_t abs_w = 0;
     for (int c = 0; c < op.in_c; ++c) abs_w += std::abs(int(op.weight[size_t(c) * op.out_c + o]));
-    int64_t bound = std::max(std::abs(int64_t(op.bias[o])), std::abs(int64_t(l.bias[o]))) + 255 * abs_w;
+    int64_t bound =
+        std::max(std::abs(int64_t(op.bias[o])), std::abs(int64_t(l.bias[o]))) + 255 * abs_w;
     if (bound >= std::numeric_limits<int32_t>::max())
-      throw Error("c layout: pointwise channel " + std::to_string(o) + " may overflow its int32 accumulator");
+      throw Error("c layout: pointwise channel " + std::to_string(o) +
+                  " may overflow its int32 accumulator");
   }
   return l;
 }
@@ -64,7 +66,8 @@ CDenseLayout c_dense_layout(const Int8Dense& d) {
 std::vector<int16_t> c_depthwise_offsets(const Int8Conv& op) {
   std::vector<int16_t> out;
   for (int32_t off : op.input_offset) {
-    if (off < -32768 || off > 32767) throw Error("c layout: input offset " + std::to_string(off) + " does not fit int16");
+    if (off < -32768 || off > 32767)
+      throw Error("c layout: input offset " + std::to_string(off) + " does not fit int16");
     out.push_back(int16_t(off));
   }
   return out;

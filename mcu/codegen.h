@@ -19,10 +19,11 @@
 namespace agilenn::mcu {
 
 struct StageInfo {
-  std::string name;   // e.g. "extractor.0 depthwise 3x3 s2"
-  std::string kind;   // depthwise | pointwise | pointwise+split+quantize+encode | grid_avg_pool | dense
-  int64_t macs = 0;   // multiply-accumulates per image (pool: 0, see `adds`)
-  int64_t adds = 0;   // pooling additions per image
+  std::string name;  // e.g. "extractor.0 depthwise 3x3 s2"
+  std::string
+      kind;  // depthwise | pointwise | pointwise+split+quantize+encode | grid_avg_pool | dense
+  int64_t macs = 0;  // multiply-accumulates per image (pool: 0, see `adds`)
+  int64_t adds = 0;  // pooling additions per image
   size_t weight_bytes = 0;
   std::string out_shape;
 };

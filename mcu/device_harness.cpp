@@ -45,7 +45,8 @@ void run_step(const std::string& what, const std::string& cmd, const std::string
 void write_test_sources(const std::string& dir, std::span<const std::vector<uint8_t>> images) {
   if (images.empty()) throw Error("device harness: no test images");
   std::ostringstream os;
-  os << "/* Test images for the bundle's test driver (generated). */\n#include \"agilenn_model.h\"\n"
+  os << "/* Test images for the bundle's test driver (generated). */\n#include "
+        "\"agilenn_model.h\"\n"
      << "const int agilenn_test_count = " << images.size() << ";\n"
      << "const uint8_t agilenn_test_images[" << images.size() << "][AGILENN_INPUT_BYTES] = {\n";
   for (const auto& im : images) {
@@ -55,7 +56,8 @@ void write_test_sources(const std::string& dir, std::span<const std::vector<uint
   }
   os << "};\n";
   write_file_atomic(dir + "/agilenn_test_images.c", os.str());
-  write_file_atomic(dir + "/agilenn_test_main.c", std::string(embedded_c_source("agilenn_test_main.c")));
+  write_file_atomic(dir + "/agilenn_test_main.c",
+                    std::string(embedded_c_source("agilenn_test_main.c")));
 }
 
 DeviceRun parse_output(const std::string& out, size_t n_images, const std::string& where) {
@@ -76,12 +78,13 @@ DeviceRun parse_output(const std::string& out, size_t n_images, const std::strin
       if (rest.empty()) throw error_at(where, "malformed result line: " + line);
       // The last token is the packet (hex); a zero-length packet leaves no token.
       std::string hex = rest.back();
-      bool is_hex = hex.find_first_not_of("0123456789abcdef") == std::string::npos && hex.size() % 2 == 0 &&
-                    rest.size() > 1;
+      bool is_hex = hex.find_first_not_of("0123456789abcdef") == std::string::npos &&
+                    hex.size() % 2 == 0 && rest.size() > 1;
       if (is_hex) rest.pop_back();
       for (const auto& t : rest) r.logits.push_back(int32_t(std::stol(t)));
       if (is_hex)
-        for (size_t i = 0; i < hex.size(); i += 2) r.packet.push_back(uint8_t(std::stoul(hex.substr(i, 2), nullptr, 16)));
+        for (size_t i = 0; i < hex.size(); i += 2)
+          r.packet.push_back(uint8_t(std::stoul(hex.substr(i, 2), nullptr, 16)));
       if (idx != run.images.size()) throw error_at(where, "result lines out of order: " + line);
       run.images.push_back(std::move(r));
     } else if (tag == "S") {
@@ -121,14 +124,15 @@ DeviceRun run_bundle_on_host(const std::string& bundle_dir,
   for (const char* f : {"agilenn_model", "agilenn_weights"}) {
     std::string obj = shell_quote(work_dir + "/" + f + ".host.o");
     run_step("host compile of " + std::string(f) + ".c",
-             base + " -Wall -Wextra -pedantic -Werror -c " + shell_quote(bundle_dir + "/" + f + ".c") +
-                 " -o " + obj,
+             base + " -Wall -Wextra -pedantic -Werror -c " +
+                 shell_quote(bundle_dir + "/" + f + ".c") + " -o " + obj,
              work_dir + "/host_build.log");
     objs += obj + " ";
   }
   std::string exe = work_dir + "/agilenn_host_test";
-  run_step("host link", base + " -Wall " + objs + shell_quote(work_dir + "/agilenn_test_main.c") + " " +
-                            shell_quote(work_dir + "/agilenn_test_images.c") + " -o " + shell_quote(exe),
+  run_step("host link",
+           base + " -Wall " + objs + shell_quote(work_dir + "/agilenn_test_main.c") + " " +
+               shell_quote(work_dir + "/agilenn_test_images.c") + " -o " + shell_quote(exe),
            work_dir + "/host_build.log");
   std::string out = work_dir + "/host_output.txt";
   run_step("host run", shell_quote(exe) + " > " + shell_quote(out), work_dir + "/host_run.log");
@@ -145,7 +149,8 @@ DeviceRun run_bundle_on_qemu(const std::string& bundle_dir,
   fs::create_directories(work_dir);
   write_test_sources(work_dir, images);
   write_file_atomic(work_dir + "/qemu_startup.c", std::string(embedded_c_source("qemu_startup.c")));
-  write_file_atomic(work_dir + "/qemu_mps2_an500.ld", std::string(embedded_c_source("qemu_mps2_an500.ld")));
+  write_file_atomic(work_dir + "/qemu_mps2_an500.ld",
+                    std::string(embedded_c_source("qemu_mps2_an500.ld")));
   std::string gcc = std::string("arm-none-eabi-gcc ") + kCortexM7Flags +
                     " -std=c99 -ffunction-sections -fdata-sections -I" + shell_quote(bundle_dir);
   std::string log = work_dir + "/qemu_build.log";
@@ -160,18 +165,21 @@ DeviceRun run_bundle_on_qemu(const std::string& bundle_dir,
   }
   std::string elf = work_dir + "/agilenn_m7_test.elf";
   run_step("Cortex-M7 link",
-           gcc + " -Wall -DAGILENN_QEMU " + objs + shell_quote(work_dir + "/agilenn_test_main.c") + " " +
-               shell_quote(work_dir + "/agilenn_test_images.c") + " " + shell_quote(work_dir + "/qemu_startup.c") +
+           gcc + " -Wall -DAGILENN_QEMU " + objs + shell_quote(work_dir + "/agilenn_test_main.c") +
+               " " + shell_quote(work_dir + "/agilenn_test_images.c") + " " +
+               shell_quote(work_dir + "/qemu_startup.c") +
                " -nostartfiles --specs=rdimon.specs -Wl,--gc-sections -T " +
-               shell_quote(work_dir + "/qemu_mps2_an500.ld") + " -Wl,-Map=" + shell_quote(work_dir + "/agilenn_m7_test.map") +
-               " -o " + shell_quote(elf),
+               shell_quote(work_dir + "/qemu_mps2_an500.ld") + " -Wl,-Map=" +
+               shell_quote(work_dir + "/agilenn_m7_test.map") + " -o " + shell_quote(elf),
            log);
   std::string out = work_dir + "/qemu_output.txt";
-  run_step("QEMU run",
-           "timeout " + std::to_string(timeout_seconds) +
-               " qemu-system-arm -M mps2-an500 -nographic -semihosting-config enable=on,target=native"
-               " -icount shift=7 -kernel " + shell_quote(elf) + " > " + shell_quote(out),
-           work_dir + "/qemu_run.log");
+  run_step(
+      "QEMU run",
+      "timeout " + std::to_string(timeout_seconds) +
+          " qemu-system-arm -M mps2-an500 -nographic -semihosting-config enable=on,target=native"
+          " -icount shift=7 -kernel " +
+          shell_quote(elf) + " > " + shell_quote(out),
+      work_dir + "/qemu_run.log");
   return parse_output(read_or_empty(out), images.size(), out);
 }
 
@@ -180,14 +188,15 @@ ArmSizes measure_arm_sizes(const std::string& bundle_dir, const std::string& wor
   if (!why.empty()) throw Error("flash/stack measurement: " + why);
   fs::create_directories(work_dir);
   std::string gcc = std::string("arm-none-eabi-gcc ") + kCortexM7Flags +
-                    " -std=c99 -ffunction-sections -fdata-sections -fstack-usage -I" + shell_quote(bundle_dir);
+                    " -std=c99 -ffunction-sections -fdata-sections -fstack-usage -I" +
+                    shell_quote(bundle_dir);
   std::string log = work_dir + "/size_build.log";
   std::string objs;
   for (const char* f : {"agilenn_model", "agilenn_weights"}) {
     std::string obj = work_dir + "/" + f + ".size.o";
     run_step("Cortex-M7 compile of " + std::string(f) + ".c",
-             "cd " + shell_quote(work_dir) + " && " + gcc + " -c " + shell_quote(bundle_dir + "/" + f + ".c") +
-                 " -o " + shell_quote(obj),
+             "cd " + shell_quote(work_dir) + " && " + gcc + " -c " +
+                 shell_quote(bundle_dir + "/" + f + ".c") + " -o " + shell_quote(obj),
              log);
     objs += shell_quote(obj) + " ";
   }
@@ -216,12 +225,14 @@ ArmSizes measure_arm_sizes(const std::string& bundle_dir, const std::string& wor
     if (tab == std::string::npos || colon == std::string::npos) continue;
     frames[line.substr(colon + 1, tab - colon - 1)] = std::stoul(line.substr(tab + 1));
   }
-  if (!frames.count("agilenn_run")) throw Error("flash/stack measurement: no stack usage for agilenn_run");
+  if (!frames.count("agilenn_run"))
+    throw Error("flash/stack measurement: no stack usage for agilenn_run");
   std::vector<size_t> others;
   for (const auto& [name, bytes] : frames)
     if (name != "agilenn_run") others.push_back(bytes);
   std::sort(others.rbegin(), others.rend());
-  s.stack_bytes = frames["agilenn_run"] + (others.size() > 0 ? others[0] : 0) + (others.size() > 1 ? others[1] : 0);
+  s.stack_bytes = frames["agilenn_run"] + (others.size() > 0 ? others[0] : 0) +
+                  (others.size() > 1 ? others[1] : 0);
   s.stack_note = "agilenn_run frame (" + std::to_string(frames["agilenn_run"]) +
                  " B) + the two largest other frames, from -fstack-usage (call depth <= 3)";
   return s;

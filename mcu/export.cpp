@@ -25,12 +25,14 @@ std::vector<std::vector<uint8_t>> model_images(const FrozenModel& m, const std::
   if (source == "random") return random_images(n, bytes, seed);
   if (source == "fashion-mnist") {
     if (m.in_h != 28 || m.in_w != 28 || m.in_c != 1)
-      throw Error("fashion-mnist images are 28x28x1, the model takes " + std::to_string(m.in_h) + "x" +
-                  std::to_string(m.in_w) + "x" + std::to_string(m.in_c));
-    std::string file = data_dir + (train ? "/train-images-idx3-ubyte.gz" : "/t10k-images-idx3-ubyte.gz");
+      throw Error("fashion-mnist images are 28x28x1, the model takes " + std::to_string(m.in_h) +
+                  "x" + std::to_string(m.in_w) + "x" + std::to_string(m.in_c));
+    std::string file =
+        data_dir + (train ? "/train-images-idx3-ubyte.gz" : "/t10k-images-idx3-ubyte.gz");
     auto images = read_idx_images(file, n);
     if (images.size() < n)
-      throw error_at(file, "has " + std::to_string(images.size()) + " images, " + std::to_string(n) + " requested");
+      throw error_at(file, "has " + std::to_string(images.size()) + " images, " +
+                               std::to_string(n) + " requested");
     return images;
   }
   throw Error("image source must be fashion-mnist or random, got '" + source + "'");
@@ -39,9 +41,11 @@ std::vector<std::vector<uint8_t>> model_images(const FrozenModel& m, const std::
 ExportedModel export_device_model(const ExportOptions& o) {
   ExportedModel e;
   if (!o.model_dir.empty())
-    throw error_at("--model", "loading a trained model is not wired yet (the checkpoint loader does "
-                              "not exist); use --random-model");
-  if (!o.random_model) throw Error("give --random-model (or --model DIR once trained models exist)");
+    throw error_at("--model",
+                   "loading a trained model is not wired yet (the checkpoint loader does "
+                   "not exist); use --random-model");
+  if (!o.random_model)
+    throw Error("give --random-model (or --model DIR once trained models exist)");
   if (o.calib_images == 0) throw error_at("--calib-images", "must be >= 1");
   RandomModelOptions ro;
   if (o.preset == "cifar") {  // the public code's extractor on 96x96 CIFAR images: 32x32x24 map
@@ -80,8 +84,9 @@ Json memory_json(const ExportedModel& e, const ArmSizes* sizes, const std::strin
     j["stack_bytes_estimate"] = nullptr;
     j["sram_bytes"] = nullptr;
   }
-  j["sram_note"] = "sram_bytes = static (arena + data) + stack; the caller's image, logits and packet "
-                   "buffers are io_buffers_bytes";
+  j["sram_note"] =
+      "sram_bytes = static (arena + data) + stack; the caller's image, logits and packet "
+      "buffers are io_buffers_bytes";
   j["io_buffers_bytes"] = io;
   j["arena_bytes"] = b.arena_bytes;
   j["weights_bytes"] = b.weight_bytes;
@@ -89,7 +94,8 @@ Json memory_json(const ExportedModel& e, const ArmSizes* sizes, const std::strin
   j["macs_per_image"] = b.macs_per_image();
   int64_t head = e.int8.head_macs(), extractor = b.macs_per_image() - head;
   j["local_head_macs"] = head;
-  j["local_head_macs_fraction_of_extractor"] = extractor > 0 ? double(head) / double(extractor) : 0.0;
+  j["local_head_macs_fraction_of_extractor"] =
+      extractor > 0 ? double(head) / double(extractor) : 0.0;
   j["local_head"] = e.int8.grid == 1 ? std::string("gap") : "grid:" + std::to_string(e.int8.grid);
   j["calibration"] = e.calibration;
   j["requantization"] = "TFLite Micro / CMSIS-NN, gemmlowp double rounding";

@@ -16,8 +16,8 @@ namespace agilenn::mcu {
 
 struct ExportOptions {
   bool random_model = false;
-  std::string model_dir;          // trained model (not wired yet: checkpoints do not exist)
-  uint64_t seed = 1;              // random model weights
+  std::string model_dir;              // trained model (not wired yet: checkpoints do not exist)
+  uint64_t seed = 1;                  // random model weights
   std::string local_head = "grid:4";  // gap | grid:G
   std::string preset = "fashion";     // fashion (28x28x1, stride 2) | cifar (96x96x3, stride 3)
   std::string calib_source = "fashion-mnist";  // fashion-mnist | random
@@ -39,7 +39,8 @@ int parse_local_head(const std::string& text);
 
 // memory.json: flash/SRAM figures (measured with arm-none-eabi-size when `sizes` is given),
 // arena layout and per-stage MACs.
-Json memory_json(const ExportedModel& exported, const ArmSizes* sizes, const std::string& size_note);
+Json memory_json(const ExportedModel& exported, const ArmSizes* sizes,
+                 const std::string& size_note);
 
 // Images of the model's input shape: Fashion-MNIST (train or t10k) or seeded random pixels.
 std::vector<std::vector<uint8_t>> model_images(const FrozenModel& model, const std::string& source,

@@ -70,11 +70,13 @@ std::vector<Group> group_extractor(const FrozenModel& m) {
   }
   if (groups.empty()) throw Error("frozen model: the extractor is empty");
   if (m.extractor[groups.front().conv].kind != FrozenLayerKind::DepthwiseConv)
-    throw Error("frozen model: extractor[0]: the MCU path needs a depthwise conv first (it reads "
-                "raw uint8 pixels)");
+    throw Error(
+        "frozen model: extractor[0]: the MCU path needs a depthwise conv first (it reads "
+        "raw uint8 pixels)");
   if (m.extractor[groups.back().conv].kind != FrozenLayerKind::Conv)
-    throw Error("frozen model: the extractor's last conv must be pointwise (it is fused with the "
-                "split, quantizer and encoder)");
+    throw Error(
+        "frozen model: the extractor's last conv must be pointwise (it is fused with the "
+        "split, quantizer and encoder)");
   return groups;
 }
 
@@ -235,8 +237,10 @@ Int8Model quantize_model(const FrozenModel& m, std::span<const std::vector<uint8
   // Local head: GridAvgPool -> Dense -> (BatchNorm1d folded into the dense).
   const auto& H = m.local_head;
   size_t i = 0;
-  if (i < H.size() && H[i].kind == FrozenLayerKind::GridAvgPool) q.grid = H[i++].grid;
-  else throw Error("frozen model: local_head[0] must be grid_avg_pool for the MCU path");
+  if (i < H.size() && H[i].kind == FrozenLayerKind::GridAvgPool)
+    q.grid = H[i++].grid;
+  else
+    throw Error("frozen model: local_head[0] must be grid_avg_pool for the MCU path");
   if (i >= H.size() || H[i].kind != FrozenLayerKind::Dense)
     throw Error("frozen model: local_head[1] must be dense for the MCU path");
   const FrozenLayer& D = H[i++];
@@ -262,8 +266,10 @@ Int8Model quantize_model(const FrozenModel& m, std::span<const std::vector<uint8
   for (double v : wr) wmax = std::max(wmax, std::fabs(v));
   d.w_scale = wmax > 0 ? wmax / 127.0 : 1.0;
   d.logit_scale = q.feature_scale * d.w_scale;
-  for (double v : wr) d.weight.push_back(int8_t(std::clamp(std::lround(v / d.w_scale), -127L, 127L)));
-  for (double b : br) d.bias.push_back(quantize_bias(b, d.logit_scale, "frozen model: local_head dense"));
+  for (double v : wr)
+    d.weight.push_back(int8_t(std::clamp(std::lround(v / d.w_scale), -127L, 127L)));
+  for (double b : br)
+    d.bias.push_back(quantize_bias(b, d.logit_scale, "frozen model: local_head dense"));
 
   q.centroids = m.centroids;
   q.quantizer = make_int8_quantizer(m.centroids, q.feature_scale, q.feature_zero_point);

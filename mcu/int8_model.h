@@ -19,15 +19,15 @@ struct Int8Conv {
   ConvKind kind = ConvKind::Pointwise;
   int in_h = 0, in_w = 0, in_c = 0, out_h = 0, out_w = 0, out_c = 0;
   int kh = 1, kw = 1, stride = 1, pad_top = 0, pad_left = 0, mult = 1;
-  std::vector<int8_t> weight;        // depthwise (KH, KW, C*mult); pointwise (Cin, Cout)
-  std::vector<int32_t> bias;         // (out_c), scale in_scale * w_scale[o]
-  std::vector<int32_t> multiplier;   // (out_c) Q31
-  std::vector<int32_t> shift;        // (out_c)
-  std::vector<int32_t> input_offset; // (in_c): -input zero point (first op: -round(255*mean_c))
-  int32_t output_offset = 0;         // output zero point
+  std::vector<int8_t> weight;         // depthwise (KH, KW, C*mult); pointwise (Cin, Cout)
+  std::vector<int32_t> bias;          // (out_c), scale in_scale * w_scale[o]
+  std::vector<int32_t> multiplier;    // (out_c) Q31
+  std::vector<int32_t> shift;         // (out_c)
+  std::vector<int32_t> input_offset;  // (in_c): -input zero point (first op: -round(255*mean_c))
+  int32_t output_offset = 0;          // output zero point
   int32_t act_min = -128, act_max = 127;
   double in_scale = 1, out_scale = 1;
-  std::vector<double> w_scale;       // (out_c)
+  std::vector<double> w_scale;  // (out_c)
   int64_t macs() const;
 };
 

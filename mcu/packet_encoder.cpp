@@ -6,15 +6,18 @@
 
 namespace agilenn::mcu {
 
-size_t max_packet_bytes(size_t n_indices, int bits) { return (n_indices * size_t(bits) + 7) / 8; }
+size_t max_packet_bytes(size_t n_indices, int bits) {
+  return (n_indices * size_t(bits) + 7) / 8;
+}
 
 std::vector<uint8_t> encode_packet(std::span<const uint8_t> indices, int bits) {
   if (bits < 1 || bits > 8) throw Error("encode_packet: bits must be in [1, 8]");
   std::vector<uint8_t> out(max_packet_bytes(indices.size(), bits), 0);
   size_t bit = 0;
   for (uint8_t idx : indices) {
-    if (idx >> bits) throw Error("encode_packet: index " + std::to_string(idx) + " needs more than " +
-                                 std::to_string(bits) + " bits");
+    if (idx >> bits)
+      throw Error("encode_packet: index " + std::to_string(idx) + " needs more than " +
+                  std::to_string(bits) + " bits");
     for (int b = 0; b < bits; ++b, ++bit)
       if ((idx >> b) & 1) out[bit / 8] |= uint8_t(1u << (bit % 8));
   }

@@ -11,13 +11,16 @@ namespace {
 bool lifetimes_meet(const PlannedBuffer& a, const PlannedBuffer& b) {
   return a.first_op <= b.last_op && b.first_op <= a.last_op;
 }
-size_t align_up(size_t v, size_t a) { return (v + a - 1) / a * a; }
+size_t align_up(size_t v, size_t a) {
+  return (v + a - 1) / a * a;
+}
 }  // namespace
 
 size_t plan_arena(std::vector<PlannedBuffer>& buffers, size_t alignment) {
   if (alignment == 0) throw Error("plan_arena: alignment must be > 0");
   for (const auto& b : buffers)
-    if (b.first_op > b.last_op) throw Error("plan_arena: buffer " + b.name + " ends before it starts");
+    if (b.first_op > b.last_op)
+      throw Error("plan_arena: buffer " + b.name + " ends before it starts");
   std::vector<size_t> order(buffers.size());
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(),

@@ -62,8 +62,10 @@ std::vector<int8_t> reference_conv(const Int8Conv& op, std::span<const int8_t> i
   return conv_impl<int8_t>(op, in);
 }
 
-std::vector<int8_t> reference_grid_avg_pool(std::span<const int8_t> in, int h, int w, int c, int g) {
-  if (g < 1 || g > std::min(h, w)) throw Error("reference_grid_avg_pool: grid must be in [1, min(H, W)]");
+std::vector<int8_t> reference_grid_avg_pool(std::span<const int8_t> in, int h, int w, int c,
+                                            int g) {
+  if (g < 1 || g > std::min(h, w))
+    throw Error("reference_grid_avg_pool: grid must be in [1, min(H, W)]");
   if (in.size() != size_t(h) * w * c) throw Error("reference_grid_avg_pool: input size mismatch");
   std::vector<int8_t> out(size_t(g) * g * c);
   for (int gy = 0; gy < g; ++gy)
@@ -102,7 +104,8 @@ ReferenceResult reference_run(const Int8Model& m, std::span<const uint8_t> image
   r.indices.resize(pixels * (c - k));
   for (size_t p = 0; p < pixels; ++p) {
     for (int ch = 0; ch < k; ++ch) local[p * k + ch] = x[p * c + ch];
-    for (int ch = k; ch < c; ++ch) r.indices[p * (c - k) + ch - k] = m.quantizer.index_of(x[p * c + ch]);
+    for (int ch = k; ch < c; ++ch)
+      r.indices[p * (c - k) + ch - k] = m.quantizer.index_of(x[p * c + ch]);
   }
   std::vector<int8_t> pooled = reference_grid_avg_pool(local, m.feat_h, m.feat_w, k, m.grid);
   r.local_logits = reference_dense(m.dense, pooled);

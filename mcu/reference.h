@@ -19,9 +19,9 @@ std::vector<int8_t> reference_grid_avg_pool(std::span<const int8_t> in, int h, i
 std::vector<int32_t> reference_dense(const Int8Dense& d, std::span<const int8_t> in);
 
 struct ReferenceResult {
-  std::vector<int8_t> features;      // (H, W, C) int8 feature map
-  std::vector<int32_t> local_logits; // (num_classes), scale = dense.logit_scale
-  std::vector<uint8_t> indices;      // (H, W, C - k)
+  std::vector<int8_t> features;       // (H, W, C) int8 feature map
+  std::vector<int32_t> local_logits;  // (num_classes), scale = dense.logit_scale
+  std::vector<uint8_t> indices;       // (H, W, C - k)
   std::vector<uint8_t> packet;
 };
 ReferenceResult reference_run(const Int8Model& model, std::span<const uint8_t> image);

@@ -22,7 +22,8 @@ QuantizedMultiplier quantize_multiplier(double real_multiplier);
 
 // floor(a*b / 2^31 + 1/2), saturating the single overflow case a = b = INT32_MIN.
 inline int32_t saturating_rounding_doubling_high_mul(int32_t a, int32_t b) {
-  if (a == b && a == std::numeric_limits<int32_t>::min()) return std::numeric_limits<int32_t>::max();
+  if (a == b && a == std::numeric_limits<int32_t>::min())
+    return std::numeric_limits<int32_t>::max();
   int64_t ab = int64_t(a) * int64_t(b);
   int64_t nudge = ab >= 0 ? (int64_t(1) << 30) : (1 - (int64_t(1) << 30));
   return int32_t((ab + nudge) / (int64_t(1) << 31));  // C++ division truncates toward zero

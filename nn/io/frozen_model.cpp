@@ -9,12 +9,18 @@ namespace agilenn {
 
 const char* frozen_layer_kind_name(FrozenLayerKind kind) {
   switch (kind) {
-    case FrozenLayerKind::DepthwiseConv: return "depthwise_conv";
-    case FrozenLayerKind::Conv: return "conv";
-    case FrozenLayerKind::BatchNorm: return "batch_norm";
-    case FrozenLayerKind::Relu6: return "relu6";
-    case FrozenLayerKind::GridAvgPool: return "grid_avg_pool";
-    case FrozenLayerKind::Dense: return "dense";
+    case FrozenLayerKind::DepthwiseConv:
+      return "depthwise_conv";
+    case FrozenLayerKind::Conv:
+      return "conv";
+    case FrozenLayerKind::BatchNorm:
+      return "batch_norm";
+    case FrozenLayerKind::Relu6:
+      return "relu6";
+    case FrozenLayerKind::GridAvgPool:
+      return "grid_avg_pool";
+    case FrozenLayerKind::Dense:
+      return "dense";
   }
   return "?";
 }
@@ -33,7 +39,8 @@ std::string layer_where(const char* part, size_t i, const FrozenLayer& l) {
 }
 
 // Checks one layer against its input dims and returns the output dims.
-FrozenModel::Shape check_layer(const FrozenLayer& l, FrozenModel::Shape in, const std::string& where) {
+FrozenModel::Shape check_layer(const FrozenLayer& l, FrozenModel::Shape in,
+                               const std::string& where) {
   auto need = [&](bool ok, const std::string& what) {
     if (!ok) throw error_at(where, what);
   };
@@ -47,8 +54,8 @@ FrozenModel::Shape check_layer(const FrozenLayer& l, FrozenModel::Shape in, cons
       need(l.kh >= 1 && l.kw >= 1 && l.stride >= 1, "kernel and stride must be >= 1");
       need(l.pad_top >= 0 && l.pad_left >= 0 && l.pad_top < l.kh && l.pad_left < l.kw,
            "padding must be in [0, kernel)");
-      need(l.cin == in.c, "cin " + std::to_string(l.cin) + " != input channels " +
-                              std::to_string(in.c));
+      need(l.cin == in.c,
+           "cin " + std::to_string(l.cin) + " != input channels " + std::to_string(in.c));
       FrozenModel::Shape out{(in.h + l.stride - 1) / l.stride, (in.w + l.stride - 1) / l.stride,
                              l.cout};
       if (l.kind == FrozenLayerKind::DepthwiseConv) {
@@ -69,7 +76,8 @@ FrozenModel::Shape check_layer(const FrozenLayer& l, FrozenModel::Shape in, cons
       for (float v : l.running_var) need(v >= 0, "running_var must be >= 0");
       return in;
     }
-    case FrozenLayerKind::Relu6: return in;
+    case FrozenLayerKind::Relu6:
+      return in;
     case FrozenLayerKind::GridAvgPool:
       need(l.grid >= 1 && l.grid <= std::min(in.h, in.w), "grid must be in [1, min(H, W)]");
       return {l.grid, l.grid, in.c};
@@ -145,7 +153,8 @@ std::vector<float> apply_frozen_layer(const FrozenLayer& l, const std::vector<fl
               const float* wt = &l.weight[(size_t(ky) * l.kw + kx) * c * (dw ? l.mult : oc)];
               if (dw) {
                 for (int ci = 0; ci < c; ++ci)
-                  for (int m = 0; m < l.mult; ++m) out[ci * l.mult + m] += in[ci] * wt[ci * l.mult + m];
+                  for (int m = 0; m < l.mult; ++m)
+                    out[ci * l.mult + m] += in[ci] * wt[ci * l.mult + m];
               } else {
                 for (int ci = 0; ci < c; ++ci)
                   for (int o = 0; o < oc; ++o) out[o] += in[ci] * wt[size_t(ci) * oc + o];
@@ -209,7 +218,10 @@ int nearest_centroid(std::span<const float> centroids, double v) {
   double best_d = std::fabs(v - double(centroids[0]));
   for (size_t j = 1; j < centroids.size(); ++j) {
     double d = std::fabs(v - double(centroids[j]));
-    if (d < best_d) { best_d = d; best = int(j); }
+    if (d < best_d) {
+      best_d = d;
+      best = int(j);
+    }
   }
   return best;
 }
@@ -237,7 +249,8 @@ FloatForward float_forward(const FrozenModel& m, std::span<const uint8_t> image)
       out.indices[p * (c - k) + ch - k] = uint8_t(nearest_centroid(m.centroids, x[p * c + ch]));
   }
   int lh = h, lw = w, lc = k;
-  for (const auto& l : m.local_head) local = apply_frozen_layer(l, local, lh, lw, lc, &lh, &lw, &lc);
+  for (const auto& l : m.local_head)
+    local = apply_frozen_layer(l, local, lh, lw, lc, &lh, &lw, &lc);
   out.local_logits = local;
   return out;
 }
@@ -295,9 +308,14 @@ FrozenModel random_frozen_model(const RandomModelOptions& o, uint64_t seed) {
   FrozenLayer relu6;
   relu6.kind = FrozenLayerKind::Relu6;
   int h2 = (o.in_h + o.stride - 1) / o.stride, w2 = (o.in_w + o.stride - 1) / o.stride;
-  m.extractor = {dw(o.in_c, o.stride, o.in_h, o.in_w), pw(o.in_c, o.mid_channels), bn(o.mid_channels),
-                 relu6, dw(o.mid_channels, 1, h2, w2), pw(o.mid_channels, o.channels),
-                 bn(o.channels), relu6};
+  m.extractor = {dw(o.in_c, o.stride, o.in_h, o.in_w),
+                 pw(o.in_c, o.mid_channels),
+                 bn(o.mid_channels),
+                 relu6,
+                 dw(o.mid_channels, 1, h2, w2),
+                 pw(o.mid_channels, o.channels),
+                 bn(o.channels),
+                 relu6};
   m.split_k = o.split_k;
   FrozenLayer pool;
   pool.kind = FrozenLayerKind::GridAvgPool;

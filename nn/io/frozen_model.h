@@ -41,7 +41,9 @@ struct FrozenModel {
   int num_classes = 10;
 
   // Shape of the extractor output; throws agilenn::Error naming the layer if the chain is invalid.
-  struct Shape { int h, w, c; };
+  struct Shape {
+    int h, w, c;
+  };
   Shape feature_shape() const;
   // Full consistency check (weights sizes, split, head input size); throws agilenn::Error.
   void validate() const;

@@ -75,13 +75,15 @@ namespace {
 void check_tiny(const std::string& name, const RandomModelOptions& opt, uint64_t seed) {
   Tiny t = make_tiny(name, opt, seed);
   BOOST_CHECK(!live_buffers_overlap(t.bundle.buffers));
-  for (const char* f : {"agilenn_model.h", "agilenn_model.c", "agilenn_kernels.h", "agilenn_weights.c", "README.md"})
+  for (const char* f : {"agilenn_model.h", "agilenn_model.c", "agilenn_kernels.h",
+                        "agilenn_weights.c", "README.md"})
     BOOST_CHECK(std::filesystem::exists(t.dir + "/device/" + f));
 
   DeviceRun host = run_bundle_on_host(t.dir + "/device", t.test, t.dir + "/host");
   require_matches_reference(t, host);
   // The portable path at -O0 gives the same bytes.
-  DeviceRun host_o0 = run_bundle_on_host(t.dir + "/device", t.test, t.dir + "/host_o0", "cc -O0 -DAGILENN_PORTABLE");
+  DeviceRun host_o0 = run_bundle_on_host(t.dir + "/device", t.test, t.dir + "/host_o0",
+                                         "cc -O0 -DAGILENN_PORTABLE");
   require_matches_reference(t, host_o0);
 
   std::string why = tool_missing_reason("arm-none-eabi-gcc");
@@ -94,13 +96,15 @@ void check_tiny(const std::string& name, const RandomModelOptions& opt, uint64_t
   BOOST_CHECK_GE(sizes.bss, t.bundle.arena_bytes);
   BOOST_CHECK_GT(sizes.stack_bytes, 0u);
   // No heap, no libc beyond memcpy/memset, and no floating point inside agilenn_run.
-  std::string undefined = command_output("arm-none-eabi-nm -u " + t.dir + "/size/agilenn_model.size.o");
+  std::string undefined =
+      command_output("arm-none-eabi-nm -u " + t.dir + "/size/agilenn_model.size.o");
   for (const char* sym : {"malloc", "calloc", "realloc", "free", "printf"})
     BOOST_CHECK_MESSAGE(undefined.find(sym) == std::string::npos, "agilenn_model.o needs " << sym);
   std::string run_asm = command_output("arm-none-eabi-objdump -d --no-show-raw-insn " + t.dir +
                                        "/size/agilenn_model.size.o | awk '/<agilenn_run>:/,/^$/'");
   BOOST_REQUIRE(run_asm.find("agilenn_run") != std::string::npos);
-  for (const char* op : {"\tvadd", "\tvmul", "\tvcvt", "\tvdiv", "\tvmla", "__aeabi_f", "__aeabi_d"})
+  for (const char* op :
+       {"\tvadd", "\tvmul", "\tvcvt", "\tvdiv", "\tvmla", "__aeabi_f", "__aeabi_d"})
     BOOST_CHECK_MESSAGE(run_asm.find(op) == std::string::npos, "float in agilenn_run: " << op);
 
   why = tool_missing_reason("qemu-system-arm");
@@ -166,19 +170,20 @@ BOOST_AUTO_TEST_CASE(combine_and_argmax) {
       "#include <stdio.h>\n#include \"agilenn_model.h\"\n"
       "int main(void) {\n"
       "  int32_t l[AGILENN_NUM_CLASSES] = {0};\n  float r[AGILENN_NUM_CLASSES] = {0};\n"
-      "  printf(\"%d \", agilenn_local_argmax(l));\n"                 /* all equal: 0 */
+      "  printf(\"%d \", agilenn_local_argmax(l));\n" /* all equal: 0 */
       "  l[2] = (int32_t)(1.0f / AGILENN_LOCAL_LOGIT_SCALE); r[4] = 3.0f;\n"
       "  printf(\"%d %d %d \", agilenn_local_argmax(l), agilenn_combine_argmax(l, r, 1.0f),\n"
-      "         agilenn_combine_argmax(l, r, 0.0f));\n"                /* 2 2 4 */
-      "  printf(\"%d %d\\n\", agilenn_combine_argmax(l, r, 0.8f),\n"   /* 0.8 vs 0.6: 2 */
-      "         agilenn_combine_argmax(l, r, 0.7f));\n"                /* 0.7 vs 0.9: 4 */
+      "         agilenn_combine_argmax(l, r, 0.0f));\n"              /* 2 2 4 */
+      "  printf(\"%d %d\\n\", agilenn_combine_argmax(l, r, 0.8f),\n" /* 0.8 vs 0.6: 2 */
+      "         agilenn_combine_argmax(l, r, 0.7f));\n"              /* 0.7 vs 0.9: 4 */
       "  return 0;\n}\n",
       f);
   std::fclose(f);
   std::string exe = t.dir + "/combine_test";
-  BOOST_REQUIRE_EQUAL(std::system(("cc -std=c99 -Wall -Wextra -pedantic -Werror -I" + t.dir + "/device " +
-                                   t.dir + "/device/agilenn_model.c " + t.dir + "/device/agilenn_weights.c " +
-                                   main_c + " -o " + exe).c_str()),
+  BOOST_REQUIRE_EQUAL(std::system(("cc -std=c99 -Wall -Wextra -pedantic -Werror -I" + t.dir +
+                                   "/device " + t.dir + "/device/agilenn_model.c " + t.dir +
+                                   "/device/agilenn_weights.c " + main_c + " -o " + exe)
+                                      .c_str()),
                       0);
   BOOST_CHECK_EQUAL(command_output(exe), "0 2 2 4 2 4\n");
 }

@@ -62,9 +62,25 @@ Int8Conv random_conv(Rng& r, ConvKind kind, bool first) {
 }
 
 agilenn_dw_params dw_params(const Int8Conv& op, const std::vector<int16_t>& offsets) {
-  return {op.in_h, op.in_w, op.in_c, op.mult, op.out_h, op.out_w, op.kh, op.kw, op.stride,
-          op.pad_top, op.pad_left, offsets.data(), op.weight.data(), op.bias.data(),
-          op.multiplier.data(), op.shift.data(), op.output_offset, op.act_min, op.act_max};
+  return {op.in_h,
+          op.in_w,
+          op.in_c,
+          op.mult,
+          op.out_h,
+          op.out_w,
+          op.kh,
+          op.kw,
+          op.stride,
+          op.pad_top,
+          op.pad_left,
+          offsets.data(),
+          op.weight.data(),
+          op.bias.data(),
+          op.multiplier.data(),
+          op.shift.data(),
+          op.output_offset,
+          op.act_min,
+          op.act_max};
 }
 
 }  // namespace
@@ -99,8 +115,11 @@ BOOST_AUTO_TEST_CASE(pointwise_and_fused_split_match_reference) {
   for (int trial = 0; trial < 300; ++trial) {
     Int8Conv op = random_conv(r, ConvKind::Pointwise, false);
     auto layout = c_pointwise_layout(op);
-    agilenn_pw_params p{op.in_h * op.in_w, op.in_c, op.out_c, layout.weight.data(), layout.bias.data(),
-                        op.multiplier.data(), op.shift.data(), op.output_offset, op.act_min, op.act_max};
+    agilenn_pw_params p{op.in_h * op.in_w,  op.in_c,
+                        op.out_c,           layout.weight.data(),
+                        layout.bias.data(), op.multiplier.data(),
+                        op.shift.data(),    op.output_offset,
+                        op.act_min,         op.act_max};
     std::vector<int8_t> in(size_t(op.in_h) * op.in_w * op.in_c);
     for (auto& v : in) v = int8_t(r.uni(-128, 127));
     auto expect = reference_conv(op, std::span<const int8_t>(in));
@@ -121,8 +140,10 @@ BOOST_AUTO_TEST_CASE(pointwise_and_fused_split_match_reference) {
     for (size_t px = 0; px < pixels; ++px)
       for (int o = 0; o < op.out_c; ++o) {
         int8_t v = expect[px * op.out_c + o];
-        if (o < k) local_expect.push_back(v);
-        else idx.push_back(q.index_of(v));
+        if (o < k)
+          local_expect.push_back(v);
+        else
+          idx.push_back(q.index_of(v));
       }
     auto packet_expect = encode_packet(idx, q.bits);
     auto table = q.value_table();

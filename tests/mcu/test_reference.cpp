@@ -55,7 +55,8 @@ BOOST_AUTO_TEST_CASE(grid_pool_cells_and_rounding_when_g_does_not_divide) {
   BOOST_CHECK_EQUAL(int(reference_grid_avg_pool(two, 2, 3, 1, 1)[0]), 1);
   two[0] = 2;
   BOOST_CHECK_EQUAL(int(reference_grid_avg_pool(two, 2, 3, 1, 1)[0]), 0);
-  // The float reference uses the same cells: a constant map stays constant, a ramp gives cell means.
+  // The float reference uses the same cells: a constant map stays constant, a ramp gives cell
+  // means.
   FrozenLayer pool;
   pool.kind = FrozenLayerKind::GridAvgPool;
   pool.grid = 3;
@@ -77,9 +78,10 @@ BOOST_AUTO_TEST_CASE(int8_quantizer_thresholds_equal_nearest_centroid) {
     int c = 2 + trial % 15;
     std::vector<float> cent(c);
     for (auto& v : cent) v = u(rng);
-    if (trial % 5 == 0) cent[c - 1] = cent[0];                 // duplicate centroid
-    if (trial % 7 == 0) cent[1] = cent[0] + 2 * 6.f / 255.f;   // midpoint lands on a grid value
-    double scale = trial % 3 == 0 ? 6.0 / 255.0 : std::uniform_real_distribution<double>(0.005, 0.1)(rng);
+    if (trial % 5 == 0) cent[c - 1] = cent[0];                // duplicate centroid
+    if (trial % 7 == 0) cent[1] = cent[0] + 2 * 6.f / 255.f;  // midpoint lands on a grid value
+    double scale =
+        trial % 3 == 0 ? 6.0 / 255.0 : std::uniform_real_distribution<double>(0.005, 0.1)(rng);
     int32_t zp = trial % 3 == 0 ? -128 : int32_t(rng() % 256) - 128;
     Int8Quantizer q = make_int8_quantizer(cent, scale, zp);
     BOOST_REQUIRE_EQUAL(q.thresholds.size(), size_t(c - 1));
@@ -87,7 +89,8 @@ BOOST_AUTO_TEST_CASE(int8_quantizer_thresholds_equal_nearest_centroid) {
     for (int v = -128; v <= 127; ++v)
       BOOST_REQUIRE_EQUAL(int(q.index_of(int8_t(v))), nearest_centroid(cent, scale * (v - zp)));
   }
-  Int8Quantizer q8 = make_int8_quantizer(std::vector<float>{0, 1, 2, 3, 4, 5, 6, 0.5}, 6.0 / 255, -128);
+  Int8Quantizer q8 =
+      make_int8_quantizer(std::vector<float>{0, 1, 2, 3, 4, 5, 6, 0.5}, 6.0 / 255, -128);
   BOOST_CHECK_EQUAL(q8.bits, 3);
   BOOST_CHECK_THROW(make_int8_quantizer(std::vector<float>{1.f}, 0.1, 0), Error);
 }
@@ -131,7 +134,7 @@ BOOST_AUTO_TEST_CASE(planner_never_overlaps_live_buffers) {
 BOOST_AUTO_TEST_CASE(packet_round_trip) {
   std::vector<uint8_t> idx{1, 7, 0, 5, 3, 3, 6};
   auto p = encode_packet(idx, 3);
-  BOOST_CHECK_EQUAL(p.size(), 3u);                 // 21 bits
+  BOOST_CHECK_EQUAL(p.size(), 3u);                        // 21 bits
   BOOST_CHECK_EQUAL(int(p[0]), 1 | (7 << 3) | (0 << 6));  // LSB first
   BOOST_CHECK(decode_packet(p, idx.size(), 3) == idx);
   BOOST_CHECK_THROW(encode_packet(std::vector<uint8_t>{8}, 3), Error);
@@ -183,11 +186,13 @@ BOOST_AUTO_TEST_CASE(int8_graph_agrees_with_float_and_quantizer_matches_host_rul
     max_rel = std::max(max_rel, err / range);
     for (size_t i = 0; i < f.indices.size(); ++i) agree_idx += f.indices[i] == r.indices[i];
     total_idx += f.indices.size();
-    agree_argmax += std::max_element(f.local_logits.begin(), f.local_logits.end()) - f.local_logits.begin() ==
-                    std::max_element(r.local_logits.begin(), r.local_logits.end()) - r.local_logits.begin();
+    agree_argmax +=
+        std::max_element(f.local_logits.begin(), f.local_logits.end()) - f.local_logits.begin() ==
+        std::max_element(r.local_logits.begin(), r.local_logits.end()) - r.local_logits.begin();
   }
-  BOOST_TEST_MESSAGE("int8 vs float: max relative logit error " << max_rel << ", index agreement "
-                     << double(agree_idx) / total_idx << ", argmax agreement " << agree_argmax << "/20");
+  BOOST_TEST_MESSAGE("int8 vs float: max relative logit error "
+                     << max_rel << ", index agreement " << double(agree_idx) / total_idx
+                     << ", argmax agreement " << agree_argmax << "/20");
   BOOST_CHECK_LT(max_rel, 0.1);
   BOOST_CHECK_GT(double(agree_idx) / total_idx, 0.9);
   BOOST_CHECK_GE(agree_argmax, 16);

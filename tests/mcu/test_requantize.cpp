@@ -30,8 +30,10 @@ int32_t exact_double_rounding(int32_t x, int32_t m0, int32_t shift) {
   if (xs > INT32_MAX) xs = INT32_MAX;
   if (xs < INT32_MIN) xs = INT32_MIN;
   i128 t;
-  if (xs == INT32_MIN && m0 == INT32_MIN) t = INT32_MAX;
-  else t = floor_div(xs * m0 * 2 + (i128(1) << 31), i128(1) << 32);
+  if (xs == INT32_MIN && m0 == INT32_MIN)
+    t = INT32_MAX;
+  else
+    t = floor_div(xs * m0 * 2 + (i128(1) << 31), i128(1) << 32);
   if (right == 0) return int32_t(t);
   i128 d = i128(1) << right;
   i128 mag = floor_div((t < 0 ? -t : t) * 2 + d, 2 * d);
@@ -45,10 +47,12 @@ BOOST_AUTO_TEST_SUITE(requantize)
 BOOST_AUTO_TEST_CASE(srdhm_matches_exact_rounding) {
   std::mt19937 rng(1);
   std::uniform_int_distribution<int32_t> any(INT32_MIN, INT32_MAX);
-  const int32_t edges[] = {INT32_MIN, INT32_MIN + 1, -(1 << 30), -2, -1, 0, 1, 2, 1 << 30, INT32_MAX};
+  const int32_t edges[] = {INT32_MIN, INT32_MIN + 1, -(1 << 30), -2, -1, 0, 1,
+                           2,         1 << 30,       INT32_MAX};
   auto check = [](int32_t a, int32_t b) {
-    i128 expect = (a == INT32_MIN && b == INT32_MIN) ? INT32_MAX
-                                                     : floor_div(i128(a) * b * 2 + (i128(1) << 31), i128(1) << 32);
+    i128 expect = (a == INT32_MIN && b == INT32_MIN)
+                      ? INT32_MAX
+                      : floor_div(i128(a) * b * 2 + (i128(1) << 31), i128(1) << 32);
     BOOST_REQUIRE_EQUAL(saturating_rounding_doubling_high_mul(a, b), int32_t(expect));
   };
   for (int32_t a : edges)
@@ -90,7 +94,7 @@ BOOST_AUTO_TEST_CASE(quantize_multiplier_edge_cases) {
   BOOST_CHECK_EQUAL(q.multiplier, 1 << 30);
   BOOST_CHECK_EQUAL(q.shift, 1);
   q = quantize_multiplier(1.0 - std::ldexp(1.0, -30));  // stays below 2^31
-  BOOST_CHECK_EQUAL(q.multiplier, INT32_MAX - 1);  // (1 - 2^-30) * 2^31 = 2^31 - 2
+  BOOST_CHECK_EQUAL(q.multiplier, INT32_MAX - 1);       // (1 - 2^-30) * 2^31 = 2^31 - 2
   BOOST_CHECK_EQUAL(q.shift, 0);
   q = quantize_multiplier(std::ldexp(1.0, -31));  // smallest kept: shift -30, M0 = 2^30
   BOOST_CHECK_EQUAL(q.multiplier, 1 << 30);

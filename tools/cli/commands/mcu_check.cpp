@@ -20,22 +20,33 @@ using namespace agilenn;
 using namespace agilenn::mcu;
 
 int run_mcu_check(int argc, char** argv) {
-  cxxopts::Options opts(argv[0], "Export the device bundle and verify it bit-exactly on the host and on a "
-                                 "Cortex-M7 (QEMU mps2-an500); writes <out>/summary.json.");
-  opts.add_options()
-      ("model", "Trained model directory (not wired yet: use --random-model)", cxxopts::value<std::string>()->default_value(""))
-      ("random-model", "Use seeded random weights, default Fashion-MNIST shapes (default: off)", cxxopts::value<bool>()->default_value("false"))
-      ("seed", "Seed of the random model", cxxopts::value<uint64_t>()->default_value("1"))
-      ("preset", "Random model shapes: fashion (28x28x1, stride 2) or cifar (96x96x3, stride 3; use random images)", cxxopts::value<std::string>()->default_value("fashion"))
-      ("local-head", "Local predictor head: gap or grid:G", cxxopts::value<std::string>()->default_value("grid:4"))
-      ("calib-source", "Calibration images: fashion-mnist (training set) or random", cxxopts::value<std::string>()->default_value("fashion-mnist"))
-      ("calib-images", "Number of calibration images", cxxopts::value<size_t>()->default_value("256"))
-      ("test-source", "Test images: fashion-mnist (test set) or random", cxxopts::value<std::string>()->default_value("fashion-mnist"))
-      ("images", "Images checked on the host", cxxopts::value<size_t>()->default_value("1000"))
-      ("qemu-images", "Images checked on the Cortex-M7 under QEMU (0: skip QEMU)", cxxopts::value<size_t>()->default_value("20"))
-      ("data-dir", "Fashion-MNIST directory", cxxopts::value<std::string>()->default_value("/usr/share/datasets/fashion-mnist"))
-      ("out", "Output directory (device/, build/, summary.json)", cxxopts::value<std::string>()->default_value("runs/mcu-check"))
-      ("h,help", "Show this help");
+  cxxopts::Options opts(argv[0],
+                        "Export the device bundle and verify it bit-exactly on the host and on a "
+                        "Cortex-M7 (QEMU mps2-an500); writes <out>/summary.json.");
+  opts.add_options()("model", "Trained model directory (not wired yet: use --random-model)",
+                     cxxopts::value<std::string>()->default_value(""))(
+      "random-model", "Use seeded random weights, default Fashion-MNIST shapes (default: off)",
+      cxxopts::value<bool>()->default_value("false"))(
+      "seed", "Seed of the random model", cxxopts::value<uint64_t>()->default_value("1"))(
+      "preset",
+      "Random model shapes: fashion (28x28x1, stride 2) or cifar (96x96x3, stride 3; use random "
+      "images)",
+      cxxopts::value<std::string>()->default_value("fashion"))(
+      "local-head", "Local predictor head: gap or grid:G",
+      cxxopts::value<std::string>()->default_value("grid:4"))(
+      "calib-source", "Calibration images: fashion-mnist (training set) or random",
+      cxxopts::value<std::string>()->default_value("fashion-mnist"))(
+      "calib-images", "Number of calibration images",
+      cxxopts::value<size_t>()->default_value("256"))(
+      "test-source", "Test images: fashion-mnist (test set) or random",
+      cxxopts::value<std::string>()->default_value("fashion-mnist"))(
+      "images", "Images checked on the host", cxxopts::value<size_t>()->default_value("1000"))(
+      "qemu-images", "Images checked on the Cortex-M7 under QEMU (0: skip QEMU)",
+      cxxopts::value<size_t>()->default_value("20"))(
+      "data-dir", "Fashion-MNIST directory",
+      cxxopts::value<std::string>()->default_value("/usr/share/datasets/fashion-mnist"))(
+      "out", "Output directory (device/, build/, summary.json)",
+      cxxopts::value<std::string>()->default_value("runs/mcu-check"))("h,help", "Show this help");
   try {
     auto r = opts.parse(argc, argv);
     if (r.count("help")) {
@@ -86,9 +97,12 @@ int run_mcu_check(int argc, char** argv) {
     Json qemu_json = nullptr;
     std::string qemu_skip;
     n_qemu = std::min(n_qemu, images.size());
-    if (n_qemu == 0) qemu_skip = "--qemu-images 0";
-    else if (!arm_missing.empty()) qemu_skip = arm_missing;
-    else qemu_skip = tool_missing_reason("qemu-system-arm");
+    if (n_qemu == 0)
+      qemu_skip = "--qemu-images 0";
+    else if (!arm_missing.empty())
+      qemu_skip = arm_missing;
+    else
+      qemu_skip = tool_missing_reason("qemu-system-arm");
     double instructions = 0;
     Json stage_json = Json::array();
     if (qemu_skip.empty()) {
@@ -102,7 +116,8 @@ int run_mcu_check(int argc, char** argv) {
         mismatch += d.rc != 0 || d.logits != refs[i].local_logits || d.packet != refs[i].packet ||
                     d.logits != host.images[i].logits || d.packet != host.images[i].packet;
         ticks += double(d.ticks - m7.call_overhead_ticks);
-        for (size_t s = 0; s < stage_ticks.size() && s < d.stage_ticks.size(); ++s) stage_ticks[s] += double(d.stage_ticks[s]);
+        for (size_t s = 0; s < stage_ticks.size() && s < d.stage_ticks.size(); ++s)
+          stage_ticks[s] += double(d.stage_ticks[s]);
       }
       instructions = ticks / double(n_qemu) / kTicksPerInstruction;
       summary["bit_exact_qemu"] = mismatch == 0;
@@ -148,13 +163,16 @@ int run_mcu_check(int argc, char** argv) {
     for (size_t i = 0; i < images.size(); ++i) {
       FloatForward f = float_forward(e.model, images[i]);
       const auto& q = refs[i];
-      auto fa = std::max_element(f.local_logits.begin(), f.local_logits.end()) - f.local_logits.begin();
-      auto qa = std::max_element(q.local_logits.begin(), q.local_logits.end()) - q.local_logits.begin();
+      auto fa =
+          std::max_element(f.local_logits.begin(), f.local_logits.end()) - f.local_logits.begin();
+      auto qa =
+          std::max_element(q.local_logits.begin(), q.local_logits.end()) - q.local_logits.begin();
       argmax_agree += fa == qa;
       double range = 1e-12, err = 0;
       for (size_t c = 0; c < f.local_logits.size(); ++c) {
         range = std::max(range, double(std::abs(f.local_logits[c])));
-        err = std::max(err, std::abs(q.local_logits[c] * e.int8.dense.logit_scale - f.local_logits[c]));
+        err = std::max(err,
+                       std::abs(q.local_logits[c] * e.int8.dense.logit_scale - f.local_logits[c]));
       }
       max_rel_err = std::max(max_rel_err, err / range);
       for (size_t j = 0; j < f.indices.size(); ++j) idx_agree += f.indices[j] == q.indices[j];
@@ -167,16 +185,18 @@ int run_mcu_check(int argc, char** argv) {
     summary["int8_float_agreement"] = agree;
     summary["int8_accuracy"] = nullptr;
     summary["float_accuracy"] = nullptr;
-    summary["accuracy_note"] = "random weights: accuracy needs a trained model (--model, not wired yet)";
+    summary["accuracy_note"] =
+        "random weights: accuracy needs a trained model (--model, not wired yet)";
     summary["model"] = "random (seed " + std::to_string(o.seed) + "), local head " + o.local_head;
     summary["calibration"] = e.calibration;
     write_file_atomic(out + "/summary.json", summary.dump(2) + "\n");
 
-    std::printf("host: %zu images, %s\n", images.size(), host_mismatch == 0 ? "bit-exact" : "MISMATCH");
+    std::printf("host: %zu images, %s\n", images.size(),
+                host_mismatch == 0 ? "bit-exact" : "MISMATCH");
     if (qemu_skip.empty())
-      std::printf("cortex-m7 (qemu): %zu images, %s, %.0f instructions/image (%.1f per MAC)\n", n_qemu,
-                  summary.at("bit_exact_qemu").as_bool() ? "bit-exact" : "MISMATCH", instructions,
-                  instructions / double(e.bundle.macs_per_image()));
+      std::printf("cortex-m7 (qemu): %zu images, %s, %.0f instructions/image (%.1f per MAC)\n",
+                  n_qemu, summary.at("bit_exact_qemu").as_bool() ? "bit-exact" : "MISMATCH",
+                  instructions, instructions / double(e.bundle.macs_per_image()));
     else
       std::printf("cortex-m7 (qemu): skipped: %s\n", qemu_skip.c_str());
     std::printf("flash %s B, SRAM %s B (arena %zu B), %lld MACs/image; wrote %s/summary.json\n",
@@ -193,6 +213,7 @@ int run_mcu_check(int argc, char** argv) {
   }
 }
 
-agilenn::cli::CommandRegistrar reg("mcu-check", "Verify the device bundle bit-exactly on host and Cortex-M7 (QEMU)",
-                                   run_mcu_check);
+agilenn::cli::CommandRegistrar reg(
+    "mcu-check", "Verify the device bundle bit-exactly on host and Cortex-M7 (QEMU)",
+    run_mcu_check);
 }  // namespace
