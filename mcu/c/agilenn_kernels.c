@@ -1,0 +1,394 @@
+/* agilenn int8 kernels: see agilenn_kernels.h. Shapes are in one-line comments above each loop. */
+#ifndef AGILENN_KERNELS_H
+#include "agilenn_kernels.h"
+#endif
+#include <string.h>
+
+#if defined(__ARM_FEATURE_DSP) && !defined(AGILENN_PORTABLE)
+#include <arm_acle.h>
+#define AGILENN_USE_DSP 1
+#else
+#define AGILENN_USE_DSP 0
+#endif
+
+/* Each kernel is an always-inline body (agilenn_*_impl) plus an external wrapper. The generated
+ * agilenn_run calls the bodies with parameter structs that are static const in the same
+ * translation unit, so the compiler specialises every layer to its constant shapes. */
+#if defined(__GNUC__)
+#define AGILENN_ALWAYS_INLINE static inline __attribute__((always_inline))
+#else
+#define AGILENN_ALWAYS_INLINE static inline
+#endif
+
+/* SaturatingRoundingDoublingHighMul for a multiplier b >= 0 (what quantize_multiplier produces, so
+ * the saturating case a = b = INT32_MIN cannot occur): gemmlowp's nudge-and-truncate equals
+ * floor((a*b + 2^30) / 2^31) for both signs, computed with an arithmetic shift (SMLAL + 2 ops on
+ * Cortex-M; C99 leaves >> of a negative value implementation-defined, gcc/clang/armclang shift
+ * arithmetically). */
+static inline int32_t agilenn_srdhm(int32_t a, int32_t b) {
+  return (int32_t)(((int64_t)a * (int64_t)b + ((int64_t)1 << 30)) >> 31);
+}
+
+/* x / 2^e rounded half away from zero, e in [0, 31] (gemmlowp RoundingDivideByPOT). */
+static inline int32_t agilenn_rdbpot(int32_t x, int32_t e) {
+  const int32_t mask = (int32_t)(((int64_t)1 << e) - 1);
+  const int32_t remainder = x & mask;
+  const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+  return (x >> e) + (remainder > threshold ? 1 : 0);
+}
+
+/* Double-rounding requantization (TFLite Micro MultiplyByQuantizedMultiplier); a left shift
+ * saturates to int32. */
+static inline int32_t agilenn_requantize_inline(int32_t acc, int32_t multiplier, int32_t shift) {
+  if (shift > 0) {
+    int64_t s = (int64_t)acc * ((int64_t)1 << shift);
+    if (s > INT32_MAX) s = INT32_MAX;
+    if (s < INT32_MIN) s = INT32_MIN;
+    return agilenn_srdhm((int32_t)s, multiplier);
+  }
+  return agilenn_rdbpot(agilenn_srdhm(acc, multiplier), -shift);
+}
+
+AGILENN_KERNEL int32_t agilenn_requantize(int32_t acc, int32_t multiplier, int32_t shift) {
+  return agilenn_requantize_inline(acc, multiplier, shift);
+}
+
+static inline int32_t agilenn_clamp(int32_t v, int32_t lo, int32_t hi) {
+  return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* acc + sum_i a[i] * b[i] over n int8 pairs. The DSP path sign-extends bytes (0,2) and (1,3) of
+ * both words with SXTB16 and multiplies the matching halfword pairs with SMLAD: the same set of
+ * products, so the same exact int32 sum. */
+static inline int32_t agilenn_dot_s8(const int8_t *a, const int8_t *b, int32_t n, int32_t acc) {
+#if AGILENN_USE_DSP
+  while (n >= 4) {
+    uint32_t wa, wb;
+    memcpy(&wa, a, 4);
+    memcpy(&wb, b, 4);
+    acc = __smlad(__sxtb16((int32_t)wa), __sxtb16((int32_t)wb), acc);
+    acc = __smlad(__sxtb16((int32_t)((wa >> 8) | (wa << 24))),
+                  __sxtb16((int32_t)((wb >> 8) | (wb << 24))), acc);
+    a += 4;
+    b += 4;
+    n -= 4;
+  }
+#endif
+  while (n > 0) {
+    acc += (int32_t)*a++ * (int32_t)*b++;
+    --n;
+  }
+  return acc;
+}
+
+AGILENN_KERNEL void agilenn_encoder_begin(agilenn_encoder *e, uint8_t *out, int32_t bits) {
+  e->out = out;
+  e->len = 0;
+  e->acc = 0;
+  e->nbits = 0;
+  e->bits = bits;
+}
+
+/* bits <= 8 and nbits < 8 between calls, so one call completes at most one byte. */
+static inline void agilenn_encoder_put_inline(agilenn_encoder *e, uint32_t symbol) {
+  e->acc |= symbol << e->nbits;
+  e->nbits += e->bits;
+  if (e->nbits >= 8) {
+    e->out[e->len++] = (uint8_t)e->acc;
+    e->acc >>= 8;
+    e->nbits -= 8;
+  }
+}
+
+AGILENN_KERNEL void agilenn_encoder_put(agilenn_encoder *e, uint32_t symbol) {
+  agilenn_encoder_put_inline(e, symbol);
+}
+
+AGILENN_KERNEL size_t agilenn_encoder_end(agilenn_encoder *e) {
+  if (e->nbits > 0) e->out[e->len++] = (uint8_t)e->acc;
+  e->acc = 0;
+  e->nbits = 0;
+  return e->len;
+}
+
+AGILENN_KERNEL uint32_t agilenn_quantize_index(const agilenn_quantizer *q, int32_t v) {
+  int32_t j, pos = 0;
+  for (j = 0; j < q->num_thresholds; ++j) pos += v >= q->thresholds[j] ? 1 : 0;
+  return q->index_of_pos[pos];
+}
+
+/* in (in_h, in_w, in_c) -> out (out_h, out_w, in_c*mult); weight (kh, kw, in_c*mult).
+ * The parameters are copied to locals first: stores through int8_t* may alias anything. */
+#define AGILENN_DWCONV_BODY(IN_T)                                                             \
+  const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c, mult = p->mult;              \
+  const int32_t out_h = p->out_h, out_w = p->out_w, kh = p->kh, kw = p->kw;                  \
+  const int32_t stride = p->stride, pad_top = p->pad_top, pad_left = p->pad_left;           \
+  const int32_t oc = in_c * mult, out_offset = p->output_offset;                             \
+  const int32_t act_min = p->act_min, act_max = p->act_max;                                  \
+  const int16_t *const input_offset = p->input_offset;                                       \
+  const int8_t *const weight = p->weight;                                                    \
+  const int32_t *const bias = p->bias, *const qmult = p->multiplier, *const qshift = p->shift; \
+  int32_t oy, ox, c, m, ky, kx;                                                               \
+  for (oy = 0; oy < out_h; ++oy) {                                                            \
+    const int32_t iy0 = oy * stride - pad_top;                                                \
+    const int32_t ky0 = iy0 < 0 ? -iy0 : 0;                                                   \
+    const int32_t ky1 = iy0 + kh > in_h ? in_h - iy0 : kh;                                    \
+    for (ox = 0; ox < out_w; ++ox) {                                                          \
+      const int32_t ix0 = ox * stride - pad_left;                                             \
+      const int32_t kx0 = ix0 < 0 ? -ix0 : 0;                                                 \
+      const int32_t kx1 = ix0 + kw > in_w ? in_w - ix0 : kw;                                  \
+      int8_t *y = out + ((size_t)oy * out_w + ox) * oc;                                       \
+      if (mult == 1 && kh == 3 && kw == 3 && ky0 == 0 && ky1 == 3 && kx0 == 0 && kx1 == 3) {  \
+        /* interior 3x3 window: nine explicit taps per channel */                            \
+        const IN_T *r0 = in + ((size_t)iy0 * in_w + ix0) * in_c;                              \
+        const IN_T *r1 = r0 + (size_t)in_w * in_c, *r2 = r1 + (size_t)in_w * in_c;            \
+        const int32_t s1 = in_c, s2 = 2 * in_c;                                               \
+        for (c = 0; c < in_c; ++c) {                                                          \
+          const int32_t off = input_offset[c];                                                \
+          const int8_t *w = weight + c;                                                       \
+          int32_t acc = bias[c];                                                              \
+          acc += ((int32_t)r0[c] + off) * w[0] + ((int32_t)r0[c + s1] + off) * w[oc] +        \
+                 ((int32_t)r0[c + s2] + off) * w[2 * oc];                                     \
+          acc += ((int32_t)r1[c] + off) * w[3 * oc] + ((int32_t)r1[c + s1] + off) * w[4 * oc] + \
+                 ((int32_t)r1[c + s2] + off) * w[5 * oc];                                     \
+          acc += ((int32_t)r2[c] + off) * w[6 * oc] + ((int32_t)r2[c + s1] + off) * w[7 * oc] + \
+                 ((int32_t)r2[c + s2] + off) * w[8 * oc];                                     \
+          acc = agilenn_requantize_inline(acc, qmult[c], qshift[c]) + out_offset;             \
+          y[c] = (int8_t)agilenn_clamp(acc, act_min, act_max);                                \
+        }                                                                                     \
+        continue;                                                                             \
+      }                                                                                       \
+      for (c = 0; c < in_c; ++c) {                                                            \
+        const int32_t off = input_offset[c];                                                  \
+        for (m = 0; m < mult; ++m) {                                                          \
+          const int32_t o = c * mult + m;                                                     \
+          int32_t acc = bias[o];                                                              \
+          for (ky = ky0; ky < ky1; ++ky) {                                                    \
+            const IN_T *x = in + ((size_t)(iy0 + ky) * in_w + ix0) * in_c + c;               \
+            const int8_t *w = weight + (size_t)ky * kw * oc + o;                              \
+            if (kx0 == 0 && kx1 == 3) { /* full 3-wide row: unrolled */                       \
+              acc += ((int32_t)x[0] + off) * (int32_t)w[0] +                                  \
+                     ((int32_t)x[in_c] + off) * (int32_t)w[oc] +                              \
+                     ((int32_t)x[2 * in_c] + off) * (int32_t)w[2 * oc];                       \
+            } else {                                                                          \
+              for (kx = kx0; kx < kx1; ++kx)                                                  \
+                acc += ((int32_t)x[kx * in_c] + off) * (int32_t)w[kx * oc];                   \
+            }                                                                                 \
+          }                                                                                   \
+          acc = agilenn_requantize_inline(acc, qmult[o], qshift[o]) + out_offset;             \
+          y[o] = (int8_t)agilenn_clamp(acc, act_min, act_max);                                \
+        }                                                                                     \
+      }                                                                                       \
+    }                                                                                         \
+  }
+
+AGILENN_ALWAYS_INLINE void agilenn_dwconv_u8_impl(const agilenn_dw_params *p, const uint8_t *in, int8_t *out) {
+  AGILENN_DWCONV_BODY(uint8_t)
+}
+
+#if AGILENN_USE_DSP
+/* Depthwise, int8 input, mult 1, in_c % 4 == 0: four channels per step. SXTB16 splits a word of
+ * 4 channels into (c0,c2) and (c1,c3) halfwords, SADD16 adds their input offsets (|x + off| <=
+ * 383 fits int16) and SMLABB/SMLATT accumulate each channel separately: the same exact sums as
+ * the portable loop. */
+AGILENN_ALWAYS_INLINE void agilenn_dwconv_s8_dsp4(const agilenn_dw_params *p, const int8_t *in, int8_t *out) {
+  const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c;
+  const int32_t out_h = p->out_h, out_w = p->out_w, kh = p->kh, kw = p->kw;
+  const int32_t stride = p->stride, pad_top = p->pad_top, pad_left = p->pad_left;
+  const int32_t out_offset = p->output_offset, act_min = p->act_min, act_max = p->act_max;
+  const int16_t *const input_offset = p->input_offset;
+  const int8_t *const weight = p->weight;
+  const int32_t *const bias = p->bias, *const qmult = p->multiplier, *const qshift = p->shift;
+  int32_t oy, ox, c, ky, kx, j;
+  for (oy = 0; oy < out_h; ++oy) {
+    const int32_t iy0 = oy * stride - pad_top;
+    const int32_t ky0 = iy0 < 0 ? -iy0 : 0;
+    const int32_t ky1 = iy0 + kh > in_h ? in_h - iy0 : kh;
+    for (ox = 0; ox < out_w; ++ox) {
+      const int32_t ix0 = ox * stride - pad_left;
+      const int32_t kx0 = ix0 < 0 ? -ix0 : 0;
+      const int32_t kx1 = ix0 + kw > in_w ? in_w - ix0 : kw;
+      int8_t *y = out + ((size_t)oy * out_w + ox) * in_c;
+      for (c = 0; c < in_c; c += 4) {
+        int32_t acc[4];
+        const int32_t off02 = (int32_t)(((uint32_t)(uint16_t)input_offset[c + 2] << 16) |
+                                        (uint32_t)(uint16_t)input_offset[c]);
+        const int32_t off13 = (int32_t)(((uint32_t)(uint16_t)input_offset[c + 3] << 16) |
+                                        (uint32_t)(uint16_t)input_offset[c + 1]);
+        int32_t a0 = bias[c], a1 = bias[c + 1], a2 = bias[c + 2], a3 = bias[c + 3];
+        for (ky = ky0; ky < ky1; ++ky) {
+          const int8_t *x = in + ((size_t)(iy0 + ky) * in_w + ix0 + kx0) * in_c + c;
+          const int8_t *w = weight + ((size_t)ky * kw + kx0) * in_c + c;
+          for (kx = kx0; kx < kx1; ++kx) {
+            uint32_t wx, ww;
+            int32_t x02, x13, w02, w13;
+            memcpy(&wx, x, 4);
+            memcpy(&ww, w, 4);
+            x02 = __sadd16(__sxtb16((int32_t)wx), off02);
+            x13 = __sadd16(__sxtb16((int32_t)((wx >> 8) | (wx << 24))), off13);
+            w02 = __sxtb16((int32_t)ww);
+            w13 = __sxtb16((int32_t)((ww >> 8) | (ww << 24)));
+            a0 = __smlabb(x02, w02, a0);
+            a2 = __smlatt(x02, w02, a2);
+            a1 = __smlabb(x13, w13, a1);
+            a3 = __smlatt(x13, w13, a3);
+            x += in_c;
+            w += in_c;
+          }
+        }
+        acc[0] = a0;
+        acc[1] = a1;
+        acc[2] = a2;
+        acc[3] = a3;
+        for (j = 0; j < 4; ++j) {
+          int32_t v = agilenn_requantize_inline(acc[j], qmult[c + j], qshift[c + j]) + out_offset;
+          y[c + j] = (int8_t)agilenn_clamp(v, act_min, act_max);
+        }
+      }
+    }
+  }
+}
+#endif
+
+AGILENN_ALWAYS_INLINE void agilenn_dwconv_s8_impl(const agilenn_dw_params *p, const int8_t *in, int8_t *out) {
+#if AGILENN_USE_DSP
+  if (p->mult == 1 && (p->in_c & 3) == 0) {
+    agilenn_dwconv_s8_dsp4(p, in, out);
+    return;
+  }
+#endif
+  {
+    AGILENN_DWCONV_BODY(int8_t)
+  }
+}
+
+/* in (pixels, in_c) -> out (pixels, out_c); weight (out_c, in_c) */
+AGILENN_ALWAYS_INLINE void agilenn_pwconv_impl(const agilenn_pw_params *p, const int8_t *in, int8_t *out) {
+  const int32_t pixels = p->pixels, in_c = p->in_c, out_c = p->out_c, out_offset = p->output_offset;
+  const int32_t act_min = p->act_min, act_max = p->act_max;
+  const int8_t *const weight = p->weight;
+  const int32_t *const bias = p->bias, *const qmult = p->multiplier, *const qshift = p->shift;
+  int32_t px, o;
+  for (px = 0; px < pixels; ++px) {
+    const int8_t *x = in + (size_t)px * in_c;
+    int8_t *y = out + (size_t)px * out_c;
+    for (o = 0; o < out_c; ++o) {
+      int32_t acc = agilenn_dot_s8(x, weight + (size_t)o * in_c, in_c, bias[o]);
+      acc = agilenn_requantize_inline(acc, qmult[o], qshift[o]) + out_offset;
+      y[o] = (int8_t)agilenn_clamp(acc, act_min, act_max);
+    }
+  }
+}
+
+/* in (pixels, in_c) -> local (pixels, k) + encoded indices of channels [k, out_c). The quantizer's
+ * thresholds are applied through index_of_value, their 256-entry expansion (one load per value). */
+AGILENN_ALWAYS_INLINE void agilenn_pwconv_split_impl(const agilenn_pw_params *p, int32_t k, const int8_t *in,
+                                         int8_t *local, const agilenn_quantizer *q,
+                                         agilenn_encoder *enc) {
+  const int32_t pixels = p->pixels, in_c = p->in_c, out_c = p->out_c, out_offset = p->output_offset;
+  const int32_t act_min = p->act_min, act_max = p->act_max;
+  const int8_t *const weight = p->weight;
+  const int32_t *const bias = p->bias, *const qmult = p->multiplier, *const qshift = p->shift;
+  const uint8_t *const index_of_value = q->index_of_value + 128;
+  agilenn_encoder e = *enc; /* a local copy stays in registers */
+  int32_t px, o;
+#if AGILENN_USE_DSP
+  if (in_c == 4) { /* the default extractor: sign-extend the 4 inputs once per pixel */
+    for (px = 0; px < pixels; ++px) {
+      uint32_t wx;
+      int32_t x02, x13;
+      int8_t *y = local + (size_t)px * k;
+      memcpy(&wx, in + (size_t)px * 4, 4);
+      x02 = __sxtb16((int32_t)wx);
+      x13 = __sxtb16((int32_t)((wx >> 8) | (wx << 24)));
+      for (o = 0; o < out_c; ++o) {
+        uint32_t ww;
+        int32_t acc;
+        memcpy(&ww, weight + (size_t)o * 4, 4);
+        acc = __smlad(x02, __sxtb16((int32_t)ww), bias[o]);
+        acc = __smlad(x13, __sxtb16((int32_t)((ww >> 8) | (ww << 24))), acc);
+        acc = agilenn_requantize_inline(acc, qmult[o], qshift[o]) + out_offset;
+        acc = agilenn_clamp(acc, act_min, act_max);
+        if (o < k) y[o] = (int8_t)acc;
+        else agilenn_encoder_put_inline(&e, index_of_value[acc]);
+      }
+    }
+    *enc = e;
+    return;
+  }
+#endif
+  for (px = 0; px < pixels; ++px) {
+    const int8_t *x = in + (size_t)px * in_c;
+    int8_t *y = local + (size_t)px * k;
+    for (o = 0; o < k; ++o) {
+      int32_t acc = agilenn_dot_s8(x, weight + (size_t)o * in_c, in_c, bias[o]);
+      acc = agilenn_requantize_inline(acc, qmult[o], qshift[o]) + out_offset;
+      y[o] = (int8_t)agilenn_clamp(acc, act_min, act_max);
+    }
+    for (; o < out_c; ++o) {
+      int32_t acc = agilenn_dot_s8(x, weight + (size_t)o * in_c, in_c, bias[o]);
+      acc = agilenn_requantize_inline(acc, qmult[o], qshift[o]) + out_offset;
+      agilenn_encoder_put_inline(&e, index_of_value[agilenn_clamp(acc, act_min, act_max)]);
+    }
+  }
+  *enc = e;
+}
+
+/* in (h, w, c) -> out (g, g, c) */
+AGILENN_ALWAYS_INLINE void agilenn_grid_avg_pool_impl(const int8_t *in, int32_t h, int32_t w, int32_t c,
+                                          int32_t g, int8_t *out) {
+  int32_t gy, gx, ch, iy, ix;
+  for (gy = 0; gy < g; ++gy) {
+    const int32_t y0 = gy * h / g, y1 = ((gy + 1) * h + g - 1) / g;
+    for (gx = 0; gx < g; ++gx) {
+      const int32_t x0 = gx * w / g, x1 = ((gx + 1) * w + g - 1) / g;
+      const int32_t count = (y1 - y0) * (x1 - x0);
+      for (ch = 0; ch < c; ++ch) {
+        int32_t sum = 0, avg;
+        for (iy = y0; iy < y1; ++iy) {
+          const int8_t *row = in + ((size_t)iy * w) * c + ch;
+          for (ix = x0; ix < x1; ++ix) sum += row[ix * c];
+        }
+        avg = sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
+        out[((size_t)gy * g + gx) * c + ch] = (int8_t)agilenn_clamp(avg, -128, 127);
+      }
+    }
+  }
+}
+
+/* in (in) -> out (out); weight (out, in) */
+AGILENN_ALWAYS_INLINE void agilenn_dense_impl(const agilenn_dense_params *p, const int8_t *in, int32_t *out) {
+  const int32_t n_in = p->in, n_out = p->out;
+  const int8_t *const weight = p->weight;
+  const int32_t *const bias = p->bias;
+  int32_t o;
+  for (o = 0; o < n_out; ++o) out[o] = agilenn_dot_s8(in, weight + (size_t)o * n_in, n_in, bias[o]);
+}
+
+/* External entry points (declared in agilenn_kernels.h). */
+AGILENN_KERNEL void agilenn_dwconv_u8(const agilenn_dw_params *p, const uint8_t *in, int8_t *out) {
+  agilenn_dwconv_u8_impl(p, in, out);
+}
+
+AGILENN_KERNEL void agilenn_dwconv_s8(const agilenn_dw_params *p, const int8_t *in, int8_t *out) {
+  agilenn_dwconv_s8_impl(p, in, out);
+}
+
+AGILENN_KERNEL void agilenn_pwconv(const agilenn_pw_params *p, const int8_t *in, int8_t *out) {
+  agilenn_pwconv_impl(p, in, out);
+}
+
+AGILENN_KERNEL void agilenn_pwconv_split(const agilenn_pw_params *p, int32_t k, const int8_t *in,
+                                         int8_t *local, const agilenn_quantizer *q,
+                                         agilenn_encoder *enc) {
+  agilenn_pwconv_split_impl(p, k, in, local, q, enc);
+}
+
+AGILENN_KERNEL void agilenn_grid_avg_pool(const int8_t *in, int32_t h, int32_t w, int32_t c,
+                                          int32_t g, int8_t *out) {
+  agilenn_grid_avg_pool_impl(in, h, w, c, g, out);
+}
+
+AGILENN_KERNEL void agilenn_dense(const agilenn_dense_params *p, const int8_t *in, int32_t *out) {
+  agilenn_dense_impl(p, in, out);
+}

@@ -1,0 +1,84 @@
+/* agilenn int8 kernels for the device part (C99, no malloc, no float).
+ * Arithmetic: TFLite Micro / CMSIS-NN int8 with the gemmlowp "double rounding" requantization
+ * (SaturatingRoundingDoublingHighMul, then RoundingDivideByPOT). Layouts are NHWC.
+ * With __ARM_FEATURE_DSP the dot products use SXTB16 + SMLAD (ACLE <arm_acle.h>); otherwise a
+ * portable C loop; both give identical results (all sums are exact in int32).
+ * Define AGILENN_PORTABLE to force the portable path. */
+#ifndef AGILENN_KERNELS_H
+#define AGILENN_KERNELS_H
+#include <stddef.h>
+#include <stdint.h>
+
+#ifndef AGILENN_KERNEL
+#define AGILENN_KERNEL
+#endif
+
+/* Depthwise conv, 'same' output size, zero padding (padded taps contribute exactly 0). */
+typedef struct {
+  int32_t in_h, in_w, in_c, mult, out_h, out_w, kh, kw, stride, pad_top, pad_left;
+  const int16_t *input_offset; /* (in_c): -input zero point per channel */
+  const int8_t *weight;        /* (kh, kw, in_c * mult) */
+  const int32_t *bias;         /* (in_c * mult) */
+  const int32_t *multiplier;   /* (in_c * mult) Q31 */
+  const int32_t *shift;        /* (in_c * mult) */
+  int32_t output_offset, act_min, act_max;
+} agilenn_dw_params;
+
+/* Pointwise (1x1) conv; the input offset is folded into the bias: bias[o] = b[o] + off*sum(w[o]). */
+typedef struct {
+  int32_t pixels, in_c, out_c;
+  const int8_t *weight;      /* (out_c, in_c) */
+  const int32_t *bias;       /* (out_c), input offset folded in */
+  const int32_t *multiplier; /* (out_c) */
+  const int32_t *shift;      /* (out_c) */
+  int32_t output_offset, act_min, act_max;
+} agilenn_pw_params;
+
+/* Dense to int32 logits; bias has the input offset folded in. */
+typedef struct {
+  int32_t in, out;
+  const int8_t *weight; /* (out, in) */
+  const int32_t *bias;  /* (out) */
+} agilenn_dense_params;
+
+/* Nearest-centroid quantizer on int8 values: pos = #{j : q >= thresholds[j]}. */
+typedef struct {
+  int32_t num_thresholds;
+  const int16_t *thresholds;    /* (num_thresholds) ascending */
+  const uint8_t *index_of_pos;  /* (num_thresholds + 1) */
+  const uint8_t *index_of_value; /* (256): index of int8 value v at [v + 128], expanded from the
+                                    thresholds by the generator (the fused kernel's lookup) */
+} agilenn_quantizer;
+
+/* Packet encoder seam: raw indices, `bits` (1..8) bits each, LSB-first. The codec's entropy coder
+ * replaces these three functions (same signatures). */
+typedef struct {
+  uint8_t *out;
+  size_t len;
+  uint32_t acc;
+  int32_t nbits, bits;
+} agilenn_encoder;
+
+AGILENN_KERNEL int32_t agilenn_requantize(int32_t acc, int32_t multiplier, int32_t shift);
+AGILENN_KERNEL void agilenn_encoder_begin(agilenn_encoder *e, uint8_t *out, int32_t bits);
+AGILENN_KERNEL void agilenn_encoder_put(agilenn_encoder *e, uint32_t symbol);
+AGILENN_KERNEL size_t agilenn_encoder_end(agilenn_encoder *e);
+
+/* in (in_h, in_w, in_c) uint8 pixels (first layer) or int8 -> out (out_h, out_w, in_c*mult) */
+AGILENN_KERNEL void agilenn_dwconv_u8(const agilenn_dw_params *p, const uint8_t *in, int8_t *out);
+AGILENN_KERNEL void agilenn_dwconv_s8(const agilenn_dw_params *p, const int8_t *in, int8_t *out);
+/* in (pixels, in_c) -> out (pixels, out_c) */
+AGILENN_KERNEL void agilenn_pwconv(const agilenn_pw_params *p, const int8_t *in, int8_t *out);
+/* The extractor's last layer fused with the split: in (pixels, in_c); channels [0, k) go to
+ * local (pixels, k), channels [k, out_c) are quantized and encoded at once (never stored). */
+AGILENN_KERNEL void agilenn_pwconv_split(const agilenn_pw_params *p, int32_t k, const int8_t *in,
+                                         int8_t *local, const agilenn_quantizer *q,
+                                         agilenn_encoder *enc);
+/* in (h, w, c) -> out (g, g, c), cells as adaptive_avg_pool2d, TFLite Micro rounding. */
+AGILENN_KERNEL void agilenn_grid_avg_pool(const int8_t *in, int32_t h, int32_t w, int32_t c,
+                                          int32_t g, int8_t *out);
+/* in (in) -> out (out) int32 */
+AGILENN_KERNEL void agilenn_dense(const agilenn_dense_params *p, const int8_t *in, int32_t *out);
+AGILENN_KERNEL uint32_t agilenn_quantize_index(const agilenn_quantizer *q, int32_t v);
+
+#endif

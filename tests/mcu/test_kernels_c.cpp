@@ -1,0 +1,194 @@
+// Each C kernel (mcu/c/agilenn_kernels.c, the text the generator emits, built for the host)
+// against the C++ fixed-point reference on random shapes: odd sizes, strides 1/2/3, padding,
+// channel multipliers, input lengths that are not multiples of 4.
+#include <boost/test/unit_test.hpp>
+
+#include <random>
+
+#include "mcu/c_layout.h"
+#include "mcu/packet_encoder.h"
+#include "mcu/reference.h"
+#include "mcu/requantize.h"
+
+extern "C" {
+#include "agilenn_kernels.h"
+}
+
+using namespace agilenn::mcu;
+
+namespace {
+
+struct Rng {
+  std::mt19937 g;
+  explicit Rng(uint32_t seed) : g(seed) {}
+  int uni(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(g); }
+};
+
+Int8Conv random_conv(Rng& r, ConvKind kind, bool first) {
+  Int8Conv op;
+  op.kind = kind;
+  op.in_h = r.uni(1, 13);
+  op.in_w = r.uni(1, 13);
+  op.in_c = r.uni(1, 9);
+  if (kind == ConvKind::Depthwise) {
+    bool common = r.uni(0, 1) == 0;  // half the trials: the 3x3 kernel with its interior fast path
+    op.kh = common ? 3 : r.uni(1, 5);
+    op.kw = common ? 3 : r.uni(1, 5);
+    op.stride = r.uni(1, 3);
+    op.pad_top = r.uni(0, op.kh - 1);
+    op.pad_left = r.uni(0, op.kw - 1);
+    op.mult = common ? 1 : r.uni(1, 2);
+    op.out_c = op.in_c * op.mult;
+    op.weight.resize(size_t(op.kh) * op.kw * op.out_c);
+  } else {
+    op.out_c = r.uni(1, 30);
+    op.weight.resize(size_t(op.in_c) * op.out_c);
+  }
+  op.out_h = (op.in_h + op.stride - 1) / op.stride;
+  op.out_w = (op.in_w + op.stride - 1) / op.stride;
+  for (auto& w : op.weight) w = int8_t(r.uni(-127, 127));
+  int32_t off = r.uni(-127, 128);
+  for (int c = 0; c < op.in_c; ++c) op.input_offset.push_back(first ? -r.uni(0, 255) : off);
+  for (int o = 0; o < op.out_c; ++o) {
+    op.bias.push_back(r.uni(-40000, 40000));
+    auto qm = quantize_multiplier(std::ldexp(1.0, -r.uni(4, 16)) * (1 + r.uni(0, 1000) / 1000.0));
+    op.multiplier.push_back(qm.multiplier);
+    op.shift.push_back(qm.shift);
+  }
+  op.output_offset = r.uni(-128, 127);
+  op.act_min = r.uni(-128, -60);
+  op.act_max = r.uni(50, 127);
+  return op;
+}
+
+agilenn_dw_params dw_params(const Int8Conv& op, const std::vector<int16_t>& offsets) {
+  return {op.in_h,
+          op.in_w,
+          op.in_c,
+          op.mult,
+          op.out_h,
+          op.out_w,
+          op.kh,
+          op.kw,
+          op.stride,
+          op.pad_top,
+          op.pad_left,
+          offsets.data(),
+          op.weight.data(),
+          op.bias.data(),
+          op.multiplier.data(),
+          op.shift.data(),
+          op.output_offset,
+          op.act_min,
+          op.act_max};
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(kernels_c)
+
+BOOST_AUTO_TEST_CASE(depthwise_u8_and_s8_match_reference) {
+  Rng r(21);
+  for (int trial = 0; trial < 400; ++trial) {
+    bool first = trial % 2 == 0;
+    Int8Conv op = random_conv(r, ConvKind::Depthwise, first);
+    auto offsets = c_depthwise_offsets(op);
+    auto p = dw_params(op, offsets);
+    std::vector<int8_t> out(size_t(op.out_h) * op.out_w * op.out_c, 99);
+    size_t n = size_t(op.in_h) * op.in_w * op.in_c;
+    if (first) {
+      std::vector<uint8_t> in(n);
+      for (auto& v : in) v = uint8_t(r.uni(0, 255));
+      agilenn_dwconv_u8(&p, in.data(), out.data());
+      BOOST_REQUIRE(out == reference_conv(op, std::span<const uint8_t>(in)));
+    } else {
+      std::vector<int8_t> in(n);
+      for (auto& v : in) v = int8_t(r.uni(-128, 127));
+      agilenn_dwconv_s8(&p, in.data(), out.data());
+      BOOST_REQUIRE(out == reference_conv(op, std::span<const int8_t>(in)));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(pointwise_and_fused_split_match_reference) {
+  Rng r(22);
+  for (int trial = 0; trial < 300; ++trial) {
+    Int8Conv op = random_conv(r, ConvKind::Pointwise, false);
+    auto layout = c_pointwise_layout(op);
+    agilenn_pw_params p{op.in_h * op.in_w,  op.in_c,
+                        op.out_c,           layout.weight.data(),
+                        layout.bias.data(), op.multiplier.data(),
+                        op.shift.data(),    op.output_offset,
+                        op.act_min,         op.act_max};
+    std::vector<int8_t> in(size_t(op.in_h) * op.in_w * op.in_c);
+    for (auto& v : in) v = int8_t(r.uni(-128, 127));
+    auto expect = reference_conv(op, std::span<const int8_t>(in));
+    std::vector<int8_t> out(expect.size());
+    agilenn_pwconv(&p, in.data(), out.data());
+    BOOST_REQUIRE(out == expect);
+    if (op.out_c < 2) continue;
+    // Fused split: the first k channels stored, the rest quantized and packed.
+    int k = r.uni(1, op.out_c - 1);
+    std::vector<float> cent;
+    for (int j = 0; j < r.uni(2, 9); ++j) cent.push_back(float(r.uni(0, 600)) / 100.f);
+    double scale = 0.01 + r.uni(0, 100) / 2000.0;
+    int32_t zp = r.uni(-128, 127);
+    Int8Quantizer q = make_int8_quantizer(cent, scale, zp);
+    std::vector<uint8_t> idx;
+    std::vector<int8_t> local_expect;
+    size_t pixels = size_t(op.in_h) * op.in_w;
+    for (size_t px = 0; px < pixels; ++px)
+      for (int o = 0; o < op.out_c; ++o) {
+        int8_t v = expect[px * op.out_c + o];
+        if (o < k)
+          local_expect.push_back(v);
+        else
+          idx.push_back(q.index_of(v));
+      }
+    auto packet_expect = encode_packet(idx, q.bits);
+    auto table = q.value_table();
+    agilenn_quantizer cq{int32_t(q.thresholds.size()), q.thresholds.data(), q.index_of_pos.data(),
+                         table.data()};
+    for (int v = -128; v <= 127; ++v)  // the C threshold count equals the table and the host rule
+      BOOST_REQUIRE_EQUAL(agilenn_quantize_index(&cq, v), uint32_t(q.index_of(int8_t(v))));
+    std::vector<int8_t> local(pixels * k);
+    std::vector<uint8_t> packet(max_packet_bytes(idx.size(), q.bits) + 4, 0xEE);
+    agilenn_encoder enc;
+    agilenn_encoder_begin(&enc, packet.data(), q.bits);
+    agilenn_pwconv_split(&p, k, in.data(), local.data(), &cq, &enc);
+    size_t len = agilenn_encoder_end(&enc);
+    BOOST_REQUIRE(local == local_expect);
+    BOOST_REQUIRE_EQUAL(len, packet_expect.size());
+    BOOST_REQUIRE(std::equal(packet_expect.begin(), packet_expect.end(), packet.begin()));
+    BOOST_REQUIRE_EQUAL(int(packet[len]), 0xEE);  // nothing written past the end
+  }
+}
+
+BOOST_AUTO_TEST_CASE(grid_pool_and_dense_match_reference) {
+  Rng r(23);
+  for (int trial = 0; trial < 300; ++trial) {
+    int h = r.uni(1, 17), w = r.uni(1, 17), c = r.uni(1, 7);
+    int g = r.uni(1, std::min(h, w));
+    std::vector<int8_t> in(size_t(h) * w * c);
+    for (auto& v : in) v = int8_t(r.uni(-128, 127));
+    auto expect = reference_grid_avg_pool(in, h, w, c, g);
+    std::vector<int8_t> out(expect.size());
+    agilenn_grid_avg_pool(in.data(), h, w, c, g, out.data());
+    BOOST_REQUIRE(out == expect);
+
+    Int8Dense d;
+    d.in = int(expect.size());
+    d.out = r.uni(1, 12);
+    d.input_offset = r.uni(-127, 128);
+    for (int i = 0; i < d.in * d.out; ++i) d.weight.push_back(int8_t(r.uni(-127, 127)));
+    for (int o = 0; o < d.out; ++o) d.bias.push_back(r.uni(-100000, 100000));
+    auto logits = reference_dense(d, expect);
+    auto layout = c_dense_layout(d);
+    agilenn_dense_params dp{d.in, d.out, layout.weight.data(), layout.bias.data()};
+    std::vector<int32_t> got(d.out);
+    agilenn_dense(&dp, out.data(), got.data());
+    BOOST_REQUIRE(got == logits);
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,219 @@
+// agilenn mcu-check: export the device bundle, run it on the host and on a Cortex-M7 under QEMU,
+// compare local logits and packets byte for byte with the C++ fixed-point reference, count
+// instructions, and compare int8 with float. Writes <out>/summary.json.
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include <cxxopts.hpp>
+
+#include "mcu/export.h"
+#include "mcu/reference.h"
+#include "nn/io/atomic_file.h"
+#include "nn/io/error.h"
+#include "tools/cli/command.h"
+
+namespace {
+
+using namespace agilenn;
+using namespace agilenn::mcu;
+
+int run_mcu_check(int argc, char** argv) {
+  cxxopts::Options opts(argv[0],
+                        "Export the device bundle and verify it bit-exactly on the host and on a "
+                        "Cortex-M7 (QEMU mps2-an500); writes <out>/summary.json.");
+  opts.add_options()("model", "Trained model directory (not wired yet: use --random-model)",
+                     cxxopts::value<std::string>()->default_value(""))(
+      "random-model", "Use seeded random weights, default Fashion-MNIST shapes (default: off)",
+      cxxopts::value<bool>()->default_value("false"))(
+      "seed", "Seed of the random model", cxxopts::value<uint64_t>()->default_value("1"))(
+      "preset",
+      "Random model shapes: fashion (28x28x1, stride 2) or cifar (96x96x3, stride 3; use random "
+      "images)",
+      cxxopts::value<std::string>()->default_value("fashion"))(
+      "local-head", "Local predictor head: gap or grid:G",
+      cxxopts::value<std::string>()->default_value("grid:4"))(
+      "calib-source", "Calibration images: fashion-mnist (training set) or random",
+      cxxopts::value<std::string>()->default_value("fashion-mnist"))(
+      "calib-images", "Number of calibration images",
+      cxxopts::value<size_t>()->default_value("256"))(
+      "test-source", "Test images: fashion-mnist (test set) or random",
+      cxxopts::value<std::string>()->default_value("fashion-mnist"))(
+      "images", "Images checked on the host", cxxopts::value<size_t>()->default_value("1000"))(
+      "qemu-images", "Images checked on the Cortex-M7 under QEMU (0: skip QEMU)",
+      cxxopts::value<size_t>()->default_value("20"))(
+      "data-dir", "Fashion-MNIST directory",
+      cxxopts::value<std::string>()->default_value("/usr/share/datasets/fashion-mnist"))(
+      "out", "Output directory (device/, build/, summary.json)",
+      cxxopts::value<std::string>()->default_value("runs/mcu-check"))("h,help", "Show this help");
+  try {
+    auto r = opts.parse(argc, argv);
+    if (r.count("help")) {
+      std::puts(opts.help().c_str());
+      return 0;
+    }
+    ExportOptions o;
+    o.model_dir = r["model"].as<std::string>();
+    o.random_model = r["random-model"].as<bool>();
+    o.seed = r["seed"].as<uint64_t>();
+    o.local_head = r["local-head"].as<std::string>();
+    o.preset = r["preset"].as<std::string>();
+    o.calib_source = r["calib-source"].as<std::string>();
+    o.calib_images = r["calib-images"].as<size_t>();
+    o.data_dir = r["data-dir"].as<std::string>();
+    size_t n_images = r["images"].as<size_t>(), n_qemu = r["qemu-images"].as<size_t>();
+    if (n_images == 0) throw error_at("--images", "must be >= 1");
+    std::string out = std::filesystem::absolute(r["out"].as<std::string>()).string();
+    std::string device = out + "/device", build = out + "/build";
+
+    ExportedModel e = export_device_model(o);
+    write_bundle(e.bundle, device);
+    std::string arm_missing = tool_missing_reason("arm-none-eabi-gcc");
+    ArmSizes sizes;
+    Json mem;
+    if (arm_missing.empty()) {
+      sizes = measure_arm_sizes(device, build + "/size");
+      mem = memory_json(e, &sizes, "");
+    } else {
+      mem = memory_json(e, nullptr, "not measured: " + arm_missing);
+    }
+    write_file_atomic(device + "/memory.json", mem.dump(2) + "\n");
+
+    std::string test_source = r["test-source"].as<std::string>();
+    auto images = model_images(e.model, test_source, o.data_dir, false, n_images, o.seed + 2);
+    std::vector<ReferenceResult> refs;
+    for (const auto& im : images) refs.push_back(reference_run(e.int8, im));
+
+    // 1. Host build of the generated C.
+    DeviceRun host = run_bundle_on_host(device, images, build + "/host");
+    size_t host_mismatch = 0;
+    for (size_t i = 0; i < images.size(); ++i)
+      host_mismatch += host.images[i].rc != 0 || host.images[i].logits != refs[i].local_logits ||
+                       host.images[i].packet != refs[i].packet;
+
+    // 2. Cortex-M7 under QEMU.
+    Json summary = Json::object();
+    Json qemu_json = nullptr;
+    std::string qemu_skip;
+    n_qemu = std::min(n_qemu, images.size());
+    if (n_qemu == 0)
+      qemu_skip = "--qemu-images 0";
+    else if (!arm_missing.empty())
+      qemu_skip = arm_missing;
+    else
+      qemu_skip = tool_missing_reason("qemu-system-arm");
+    double instructions = 0;
+    Json stage_json = Json::array();
+    if (qemu_skip.empty()) {
+      std::vector<std::vector<uint8_t>> subset(images.begin(), images.begin() + long(n_qemu));
+      DeviceRun m7 = run_bundle_on_qemu(device, subset, build + "/qemu");
+      size_t mismatch = 0;
+      double ticks = 0;
+      std::vector<double> stage_ticks(e.bundle.stages.size(), 0.0);
+      for (size_t i = 0; i < n_qemu; ++i) {
+        const auto& d = m7.images[i];
+        mismatch += d.rc != 0 || d.logits != refs[i].local_logits || d.packet != refs[i].packet ||
+                    d.logits != host.images[i].logits || d.packet != host.images[i].packet;
+        ticks += double(d.ticks - m7.call_overhead_ticks);
+        for (size_t s = 0; s < stage_ticks.size() && s < d.stage_ticks.size(); ++s)
+          stage_ticks[s] += double(d.stage_ticks[s]);
+      }
+      instructions = ticks / double(n_qemu) / kTicksPerInstruction;
+      summary["bit_exact_qemu"] = mismatch == 0;
+      summary["qemu_images_checked"] = n_qemu;
+      summary["qemu_mismatches"] = mismatch;
+      for (size_t s = 0; s < stage_ticks.size(); ++s) {
+        const auto& st = e.bundle.stages[s];
+        double instr = stage_ticks[s] / double(n_qemu) / kTicksPerInstruction;
+        Json js = Json::object();
+        js["stage"] = st.name;
+        js["instructions"] = instr;
+        js["macs"] = st.macs;
+        js["instructions_per_mac"] = st.macs > 0 ? Json(instr / double(st.macs)) : Json(nullptr);
+        stage_json.push_back(js);
+      }
+      summary["instructions_per_image"] = instructions;
+    } else {
+      summary["bit_exact_qemu"] = nullptr;
+      summary["qemu_skipped"] = qemu_skip;
+      summary["instructions_per_image"] = nullptr;
+    }
+    summary["bit_exact_host"] = host_mismatch == 0;
+    summary["images_checked"] = images.size();
+    summary["host_mismatches"] = host_mismatch;
+    summary["test_images"] = test_source;
+    summary["macs_per_image"] = e.bundle.macs_per_image();
+    summary["instructions_note"] =
+        "QEMU -icount shift=7, CMSDK timer0 ticks / 3.2 around a noipa call, minus the empty-call "
+        "overhead; instructions, not cycles (an estimate at 216 MHz assumes 1 instruction/cycle)";
+    if (qemu_skip.empty()) {
+      summary["estimated_ms_at_216mhz"] = instructions / 216e3;
+      summary["stages"] = stage_json;
+    }
+    summary["flash_bytes"] = mem.at("flash_bytes");
+    summary["sram_bytes"] = mem.at("sram_bytes");
+    summary["arena_bytes"] = e.bundle.arena_bytes;
+    summary["stack_bytes_estimate"] = mem.at("stack_bytes_estimate");
+    summary["io_buffers_bytes"] = mem.at("io_buffers_bytes");
+
+    // 3. int8 vs float on the same images (random weights: agreement, not accuracy).
+    size_t argmax_agree = 0, idx_agree = 0, idx_total = 0;
+    double max_rel_err = 0;
+    for (size_t i = 0; i < images.size(); ++i) {
+      FloatForward f = float_forward(e.model, images[i]);
+      const auto& q = refs[i];
+      auto fa =
+          std::max_element(f.local_logits.begin(), f.local_logits.end()) - f.local_logits.begin();
+      auto qa =
+          std::max_element(q.local_logits.begin(), q.local_logits.end()) - q.local_logits.begin();
+      argmax_agree += fa == qa;
+      double range = 1e-12, err = 0;
+      for (size_t c = 0; c < f.local_logits.size(); ++c) {
+        range = std::max(range, double(std::abs(f.local_logits[c])));
+        err = std::max(err,
+                       std::abs(q.local_logits[c] * e.int8.dense.logit_scale - f.local_logits[c]));
+      }
+      max_rel_err = std::max(max_rel_err, err / range);
+      for (size_t j = 0; j < f.indices.size(); ++j) idx_agree += f.indices[j] == q.indices[j];
+      idx_total += f.indices.size();
+    }
+    Json agree = Json::object();
+    agree["local_argmax_agreement"] = double(argmax_agree) / double(images.size());
+    agree["remote_index_agreement"] = double(idx_agree) / double(idx_total);
+    agree["max_relative_logit_error"] = max_rel_err;
+    summary["int8_float_agreement"] = agree;
+    summary["int8_accuracy"] = nullptr;
+    summary["float_accuracy"] = nullptr;
+    summary["accuracy_note"] =
+        "random weights: accuracy needs a trained model (--model, not wired yet)";
+    summary["model"] = "random (seed " + std::to_string(o.seed) + "), local head " + o.local_head;
+    summary["calibration"] = e.calibration;
+    write_file_atomic(out + "/summary.json", summary.dump(2) + "\n");
+
+    std::printf("host: %zu images, %s\n", images.size(),
+                host_mismatch == 0 ? "bit-exact" : "MISMATCH");
+    if (qemu_skip.empty())
+      std::printf("cortex-m7 (qemu): %zu images, %s, %.0f instructions/image (%.1f per MAC)\n",
+                  n_qemu, summary.at("bit_exact_qemu").as_bool() ? "bit-exact" : "MISMATCH",
+                  instructions, instructions / double(e.bundle.macs_per_image()));
+    else
+      std::printf("cortex-m7 (qemu): skipped: %s\n", qemu_skip.c_str());
+    std::printf("flash %s B, SRAM %s B (arena %zu B), %lld MACs/image; wrote %s/summary.json\n",
+                mem.at("flash_bytes").dump().c_str(), mem.at("sram_bytes").dump().c_str(),
+                e.bundle.arena_bytes, (long long)e.bundle.macs_per_image(), out.c_str());
+    bool ok = host_mismatch == 0 && (!qemu_skip.empty() || summary.at("bit_exact_qemu").as_bool());
+    return ok ? 0 : 1;
+  } catch (const cxxopts::exceptions::exception& ex) {
+    std::fprintf(stderr, "agilenn mcu-check: %s\n", ex.what());
+    return 2;
+  } catch (const agilenn::Error& ex) {
+    std::fprintf(stderr, "agilenn mcu-check: %s\n", ex.what());
+    return 1;
+  }
+}
+
+agilenn::cli::CommandRegistrar reg(
+    "mcu-check", "Verify the device bundle bit-exactly on host and Cortex-M7 (QEMU)",
+    run_mcu_check);
+}  // namespace
