@@ -78,8 +78,9 @@ Tensor compare(const Tensor& a, const Tensor& b, const char* op, F f) {
 Tensor add(const Tensor& a, const Tensor& b) {
   Tensor out = binary_forward(a, b, "add", [](auto x, auto y) { return x + y; });
   if (any_requires_grad({&a, &b})) {
-    record(out, "add", {a, b}, [sa = a.shape(), sb = b.shape()](Node&, const Tensor& g) {
-      return std::vector<Tensor>{sum_to(g, sa), sum_to(g, sb)};
+    record(out, "add", {a, b}, [sa = a.shape(), sb = b.shape(), ra = a.requires_grad(), rb = b.requires_grad()](
+                                   Node&, const Tensor& g) {
+      return std::vector<Tensor>{ra ? sum_to(g, sa) : Tensor(), rb ? sum_to(g, sb) : Tensor()};
     });
   }
   return out;
@@ -88,8 +89,9 @@ Tensor add(const Tensor& a, const Tensor& b) {
 Tensor sub(const Tensor& a, const Tensor& b) {
   Tensor out = binary_forward(a, b, "sub", [](auto x, auto y) { return x - y; });
   if (any_requires_grad({&a, &b})) {
-    record(out, "sub", {a, b}, [sa = a.shape(), sb = b.shape()](Node&, const Tensor& g) {
-      return std::vector<Tensor>{sum_to(g, sa), neg(sum_to(g, sb))};
+    record(out, "sub", {a, b}, [sa = a.shape(), sb = b.shape(), ra = a.requires_grad(), rb = b.requires_grad()](
+                                   Node&, const Tensor& g) {
+      return std::vector<Tensor>{ra ? sum_to(g, sa) : Tensor(), rb ? neg(sum_to(g, sb)) : Tensor()};
     });
   }
   return out;
@@ -368,9 +370,11 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
     for (int64_t i = 0; i < n; ++i) o[i] = c[i] != 0 ? x[i] : y[i];
   });
   if (any_requires_grad({&a, &b})) {
-    record(out, "where", {a, b}, [cond, sa = a.shape(), sb = b.shape()](Node&, const Tensor& g) {
+    record(out, "where", {a, b}, [cond, sa = a.shape(), sb = b.shape(), ra = a.requires_grad(),
+                                  rb = b.requires_grad()](Node&, const Tensor& g) {
       Tensor zero = Tensor::zeros(Shape{}, g.dtype());
-      return std::vector<Tensor>{sum_to(where(cond, g, zero), sa), sum_to(where(cond, zero, g), sb)};
+      return std::vector<Tensor>{ra ? sum_to(where(cond, g, zero), sa) : Tensor(),
+                                 rb ? sum_to(where(cond, zero, g), sb) : Tensor()};
     });
   }
   return out;

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "autograd/graph.h"
 #include "nn/io/error.h"
 
 namespace agilenn::nn {
@@ -30,6 +31,19 @@ ag::Conv2dOptions Conv2d::options() const {
 Tensor Conv2d::forward(const Tensor& x) {
   Tensor y = ag::conv2d(x, weight, options());
   return spec_.bias ? ag::add(y, bias) : y;
+}
+
+void Conv2d::fold_scale_shift(const Tensor& scale, const Tensor& shift) {
+  ag::NoGradGuard ng;
+  const bool req = weight.requires_grad();
+  weight = ag::mul(weight, scale);  // HWIO: the output channel is the last axis
+  bias = spec_.bias ? ag::add(ag::mul(bias, scale), shift) : shift.clone();
+  if (!spec_.bias) {
+    spec_.bias = true;
+    register_parameter("bias", &bias);
+  }
+  weight.set_requires_grad(req);
+  bias.set_requires_grad(req);
 }
 
 std::shared_ptr<Conv2d> depthwise_conv2d(int channels, int kernel, int stride, ag::Rng& rng, int multiplier) {

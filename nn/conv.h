@@ -16,6 +16,9 @@ class Conv2d : public Module {
   Tensor forward(const Tensor& x) override;
   const ConvSpec& spec() const { return spec_; }
   ag::Conv2dOptions options() const;
+  // Folds a following inference-mode batch norm (y = x scale + shift per output channel) into
+  // the weights and bias. For frozen networks only.
+  void fold_scale_shift(const Tensor& scale, const Tensor& shift);
   Tensor weight;  // (k, k, in/groups, out)
   Tensor bias;    // (out) when spec.bias
 

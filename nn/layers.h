@@ -4,6 +4,11 @@
 
 namespace agilenn::nn {
 
+class Identity : public Module {
+ public:
+  Tensor forward(const Tensor& x) override { return x; }
+};
+
 class ReLU6 : public Module {
  public:
   Tensor forward(const Tensor& x) override { return ag::relu6(x); }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "autograd/graph.h"
 #include "nn/io/error.h"
 
 namespace agilenn::nn {
@@ -26,6 +27,28 @@ InvertedResidual::InvertedResidual(int in, int out, int stride, int expand, ag::
   block_->add(std::make_shared<ReLU6>());
   block_->add(std::make_shared<Conv2d>(ConvSpec{hidden, out, 1, 1, 1, false, true}, rng));
   block_->add(std::make_shared<BatchNorm>(out));
+}
+
+void fold_batch_norm(Sequential& seq) {
+  for (size_t i = 0; i + 1 < seq.size(); ++i) {
+    auto conv = std::dynamic_pointer_cast<Conv2d>(seq[i]);
+    auto bn = std::dynamic_pointer_cast<BatchNorm>(seq[i + 1]);
+    if (!conv || !bn) continue;
+    ag::NoGradGuard ng;
+    Tensor scale = ag::mul(bn->gamma, ag::rsqrt(ag::add(bn->running_var, bn->eps)));
+    Tensor shift = ag::sub(bn->beta, ag::mul(bn->running_mean, scale));
+    conv->fold_scale_shift(scale, shift);
+    seq.replace(i + 1, std::make_shared<Identity>());
+  }
+}
+
+void InvertedResidual::fold_batch_norm() { nn::fold_batch_norm(*block_); }
+
+void MobileNetV2::fold_batch_norm() {
+  nn::fold_batch_norm(*stem);
+  nn::fold_batch_norm(*body);
+  for (size_t i = 0; i < body->size(); ++i)
+    if (auto ir = std::dynamic_pointer_cast<InvertedResidual>((*body)[i])) ir->fold_batch_norm();
 }
 
 Tensor InvertedResidual::forward(const Tensor& x) {

@@ -18,6 +18,7 @@ class InvertedResidual : public Module {
  public:
   InvertedResidual(int in, int out, int stride, int expand, ag::Rng& rng);
   Tensor forward(const Tensor& x) override;
+  void fold_batch_norm();
   bool residual;
 
  private:
@@ -43,6 +44,9 @@ struct MobileNetV2Config {
 
 int make_divisible(double v, int divisor = 8);
 
+// Folds each BatchNorm that follows a Conv2d in `seq` into that conv (eval-mode statistics).
+void fold_batch_norm(Sequential& seq);
+
 class MobileNetV2 : public Module {
  public:
   MobileNetV2(const MobileNetV2Config& cfg, ag::Rng& rng);
@@ -50,6 +54,8 @@ class MobileNetV2 : public Module {
   Tensor forward_body(const Tensor& x);      // from after the stem
   Tensor forward_stem(const Tensor& x);
   const MobileNetV2Config& config() const { return cfg_; }
+  // Frozen inference only: folds every batch norm into the conv before it (the state dict changes).
+  void fold_batch_norm();
   int stem_out_channels() const { return stem_out_; }
 
   std::shared_ptr<Sequential> stem, body;

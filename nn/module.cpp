@@ -95,6 +95,21 @@ void Module::register_parameter(const std::string& name, Tensor* t) {
 
 void Module::register_buffer(const std::string& name, Tensor* t) { buffers_.emplace_back(name, t); }
 
+void Module::replace_module(const std::string& name, std::shared_ptr<Module> m) {
+  for (auto& [n, c] : children_)
+    if (n == name) {
+      c = std::move(m);
+      return;
+    }
+  throw Error("replace_module: no child '" + name + "'");
+}
+
+void Sequential::replace(size_t i, std::shared_ptr<Module> m) {
+  if (i >= layers_.size()) throw Error("Sequential::replace: index out of range");
+  layers_[i] = m;
+  replace_module(std::to_string(i), std::move(m));
+}
+
 Tensor Sequential::forward(const Tensor& x) {
   Tensor h = x;
   for (auto& l : layers_) h = l->forward(h);

@@ -48,6 +48,7 @@ class Module {
     children_.emplace_back(name, m);
     return m;
   }
+  void replace_module(const std::string& name, std::shared_ptr<Module> m);
 
  private:
   bool training_ = true;
@@ -67,6 +68,8 @@ class Sequential : public Module {
   Tensor forward(const Tensor& x) override;
   size_t size() const { return layers_.size(); }
   const std::shared_ptr<Module>& operator[](size_t i) const { return layers_[i]; }
+  // Replaces layer i (same registered name).
+  void replace(size_t i, std::shared_ptr<Module> m);
 
  private:
   std::vector<std::shared_ptr<Module>> layers_;

@@ -32,6 +32,7 @@ Reference load_reference(const std::string& dir_or_file) {
   r.net = std::make_shared<nn::MobileNetV2>(cfg, rng);
   r.net->load_state_dict(c.tensors, path);
   r.net->eval();
+  r.net->fold_batch_norm();  // frozen: conv + BN as one conv with bias (fewer ops per XAI step)
   for (auto* p : r.net->parameters()) p->set_requires_grad(false);
   r.meta = c.meta;
   return r;

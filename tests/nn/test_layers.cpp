@@ -141,3 +141,27 @@ BOOST_AUTO_TEST_CASE(state_dict_round_trip_and_errors) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_CASE(folding_batch_norm_keeps_the_function) {
+  Rng rng(12);
+  MobileNetV2Config cfg;
+  cfg.in_channels = 2;
+  cfg.stem_channels = 8;
+  cfg.scale_stem = false;
+  cfg.blocks = {{1, 8, 1, 1}, {2, 12, 2, 2}};
+  cfg.last_channels = 16;
+  MobileNetV2 net(cfg, rng);
+  // Non-trivial statistics in every batch norm.
+  for (auto& [name, t] : net.named_buffers())
+    if (name.find("running_var") != std::string::npos) *t = ag::rand_uniform(t->shape(), rng, 0.5, 2.0);
+    else if (name.find("running_mean") != std::string::npos) *t = ag::randn(t->shape(), rng, DType::F32, 0.3);
+  net.eval();
+  Tensor x = ag::randn(Shape{3, 9, 9, 2}, rng);
+  auto before = net.forward(x).to_vector();
+  const int64_t params_before = net.num_parameters();
+  net.fold_batch_norm();
+  auto after = net.forward(x).to_vector();
+  BOOST_TEST(before == after, boost::test_tools::tolerance(1e-4) << boost::test_tools::per_element());
+  BOOST_TEST(net.num_parameters() < params_before);  // gamma/beta gone, biases added
+  BOOST_TEST(net.state_dict().count("body.0.block.1.running_mean") == 0);
+}

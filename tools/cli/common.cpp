@@ -20,6 +20,8 @@ void add_common_flags(cxxopts::Options& opts) {
       ("seed", "random seed", cxxopts::value<uint64_t>()->default_value("1"))
       ("limit-train", "use only the first N training images (0 = all; default: the preset's)", cxxopts::value<size_t>())
       ("limit-test", "use only the first N test images (0 = all; default: the preset's)", cxxopts::value<size_t>())
+      ("augment-pad", "training augmentation: pad + random crop of N pixels (default: the preset's)", cxxopts::value<int>())
+      ("no-flip", "training augmentation: no random horizontal flip")
       ("h,help", "show this help");
 }
 
@@ -41,6 +43,9 @@ DataBundle load_data(const xai::Preset& p, const cxxopts::ParseResult& r, bool n
     throw Error("--dataset " + name + " has " + std::to_string(d.test.channels) + " channels; preset " + p.name +
                 " expects " + std::to_string(p.channels));
   d.augment = p.augment;
+  d.augment.pad = flag_or(r, "augment-pad", d.augment.pad);
+  if (d.augment.pad < 0) throw Error("--augment-pad must be >= 0");
+  if (r.count("no-flip")) d.augment.horizontal_flip = false;
   d.augment.out_height = p.height;
   d.augment.out_width = p.width;
   return d;

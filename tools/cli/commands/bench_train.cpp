@@ -72,6 +72,7 @@ int run_phase(const xai::Preset& p, const std::string& phase, int batch, int ste
     macs = count_macs(*model);
     opt = std::make_unique<nn::SGDW>(model->named_parameters());
     ref->eval();
+    ref->fold_batch_norm();  // as agilenn train does with the frozen reference (xai/reference.cpp)
     for (auto* t : ref->parameters()) t->set_requires_grad(false);
     lc.xai = phase != "plain";
     lc.ig_steps = phase == "xai8" ? 8 : 2;
