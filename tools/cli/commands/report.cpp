@@ -1,0 +1,98 @@
+// agilenn report: one table of the main job's results, gathered from each stage's summary.json,
+// printed and written to RUNS/report.md and RUNS/summary.json.
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "nn/io/atomic_file.h"
+#include "nn/io/error.h"
+#include "nn/training.h"
+#include "tools/cli/command.h"
+#include "tools/cli/common.h"
+
+namespace agilenn::cli {
+namespace {
+
+Json read_json(const std::string& path) {
+  if (!std::filesystem::exists(path)) return Json();
+  return Json::parse(read_file_text(path), path);
+}
+
+std::string num(const Json& j, const char* key, const char* fmt = "%.4f") {
+  const Json* v = j.find(key);
+  if (!v || !v->is_number() || std::isnan(v->as_number())) return "-";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, fmt, v->as_number());
+  return buf;
+}
+
+int run(int argc, char** argv) {
+  cxxopts::Options opts(argv[0], "Summarise the main job's runs into one table.");
+  opts.add_options()("runs", "the runs directory", cxxopts::value<std::string>()->default_value("runs"))(
+      "h,help", "show this help");
+  auto r = opts.parse(argc, argv);
+  if (handle_help(opts, r)) return 0;
+  const std::string runs = r["runs"].as<std::string>();
+  if (!std::filesystem::is_directory(runs)) throw error_at(runs, "no such runs directory (--runs)");
+  std::ostringstream md;
+  Json all;
+  Json ref = read_json(runs + "/ref/summary.json");
+  md << "## Models (Fashion-MNIST test set)\n\n"
+     << "| run | accuracy | local-only | remote-only | skewness | share >= rho | disorder violations | alpha | train s |\n"
+     << "|---|---|---|---|---|---|---|---|---|\n";
+  if (!ref.is_null()) {
+    md << "| reference | " << num(ref, "test_accuracy") << " | - | - | - | - | - | - | " << num(ref, "train_seconds", "%.0f") << " |\n";
+    all["reference"] = ref;
+  }
+  for (const char* name : {"agile", "no-xai", "unsplit"}) {
+    Json s = read_json(runs + "/" + name + "/summary.json");
+    if (s.is_null()) continue;
+    all[name] = s;
+    md << "| " << name << " | " << num(s, "test_accuracy") << " | " << num(s, "local_accuracy") << " | "
+       << num(s, "remote_accuracy") << " | " << num(s, "skewness") << " | " << num(s, "skewness_at_rho") << " | "
+       << num(s, "disorder_violation_rate") << " | " << num(s, "alpha", "%.3f") << " | "
+       << num(s, "train_seconds", "%.0f") << " |\n";
+  }
+  Json codec = read_json(runs + "/codec/summary.json");
+  if (!codec.is_null()) all["codec"] = codec;
+  Json mcu = read_json(runs + "/mcu/summary.json");
+  if (!mcu.is_null()) {
+    all["mcu"] = mcu;
+    md << "\n## Device (int8, Cortex-M7)\n\n| bit-exact host | bit-exact QEMU | instructions/image | MACs/image | flash B | SRAM B | int8 accuracy | float accuracy |\n|---|---|---|---|---|---|---|---|\n";
+    auto b = [&](const char* k) {
+      const Json* v = mcu.find(k);
+      return v && v->is_bool() ? std::string(v->as_bool() ? "yes" : "NO") : std::string("-");
+    };
+    md << "| " << b("bit_exact_host") << " | " << b("bit_exact_qemu") << " | " << num(mcu, "instructions_per_image", "%.0f")
+       << " | " << num(mcu, "macs_per_image", "%.0f") << " | " << num(mcu, "flash_bytes", "%.0f") << " | "
+       << num(mcu, "sram_bytes", "%.0f") << " | " << num(mcu, "int8_accuracy") << " | " << num(mcu, "float_accuracy") << " |\n";
+  }
+  Json e2e = read_json(runs + "/e2e/summary.json");
+  if (!e2e.is_null()) all["e2e"] = e2e;
+  if (std::filesystem::exists(runs + "/stages.csv")) {
+    md << "\n## Wall time per stage\n\n| stage | seconds |\n|---|---|\n";
+    std::istringstream in(read_file_text(runs + "/stages.csv"));
+    std::string line;
+    std::getline(in, line);
+    Json st;
+    while (std::getline(in, line)) {
+      auto comma = line.find(',');
+      if (comma == std::string::npos) continue;
+      md << "| " << line.substr(0, comma) << " | " << line.substr(comma + 1) << " |\n";
+      st[line.substr(0, comma)] = std::strtod(line.c_str() + comma + 1, nullptr);
+    }
+    all["stage_seconds"] = st;
+  }
+  const std::string text = md.str();
+  std::fputs(text.c_str(), stdout);
+  write_file_atomic(runs + "/report.md", text);
+  nn::write_json(runs + "/summary.json", all);
+  return 0;
+}
+
+CommandRegistrar reg("report", "Summarise the main job's results (runs/*/summary.json)", run);
+
+}  // namespace
+}  // namespace agilenn::cli

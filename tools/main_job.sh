@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The main job: install what is missing, build, train the reference network and the AgileNN model
+# (plus the unsplit control) on Fashion-MNIST, fit the link codec, export and check the MCU code,
+# and print the results. Every stage writes its own summary.json under runs/.
+#   tools/main_job.sh [--runs DIR] [--preset NAME] [--with-no-xai]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=runs; preset=fashion-mnist; no_xai=0
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --runs) runs="$2"; shift ;;
+    --preset) preset="$2"; shift ;;
+    --with-no-xai) no_xai=1 ;;
+    *) echo "main_job.sh: unknown flag '$1'" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+tools/setup.sh
+bin=build/agilenn
+mkdir -p "$runs"
+stage_log="$runs/stages.csv"
+echo "stage,seconds" > "$stage_log"
+job_start=$(date +%s)
+
+has_command() { "$bin" --help | grep -q "^  $1 "; }
+stage() {  # stage NAME CMD...
+  local name="$1"; shift
+  echo; echo "=== $name: $*"
+  local t0=$(date +%s)
+  "$@"
+  echo "$name,$(( $(date +%s) - t0 ))" >> "$stage_log"
+}
+
+stage train-reference "$bin" train-reference --preset "$preset" --out "$runs/ref"
+stage train-agilenn "$bin" train --preset "$preset" --reference "$runs/ref" --out "$runs/agile"
+stage train-unsplit "$bin" train --preset "$preset" --unsplit --reference "$runs/ref" --out "$runs/unsplit"
+if [[ $no_xai == 1 ]]; then
+  stage train-no-xai "$bin" train --preset "$preset" --no-xai --reference "$runs/ref" --out "$runs/no-xai"
+fi
+if has_command fit-codec; then
+  stage fit-codec "$bin" fit-codec --model "$runs/agile"
+fi
+stage codec-bench "$bin" codec-bench --model "$runs/agile" --out "$runs/codec" || echo "codec-bench: failed (see above)"
+stage export-mcu "$bin" export-mcu --model "$runs/agile" --out "$runs/device" || echo "export-mcu: failed (see above)"
+stage mcu-check "$bin" mcu-check --model "$runs/agile" --out "$runs/mcu" || echo "mcu-check: failed (see above)"
+if has_command bench-e2e; then
+  stage bench-e2e "$bin" bench-e2e --model "$runs/agile" --reference "$runs/ref" --unsplit-model "$runs/unsplit" \
+    --mcu-summary "$runs/mcu/summary.json" --out "$runs/e2e" || echo "bench-e2e: failed (see above)"
+fi
+echo "total,$(( $(date +%s) - job_start ))" >> "$stage_log"
+"$bin" report --runs "$runs"
