@@ -52,6 +52,17 @@ inline bool is_depthwise(const Conv2dGeom& g) {
   return g.groups == g.c && g.groups > 1;
 }
 
+// Per-call inputs of the depthwise loops (conv2d_depthwise_impl.h).
+template <typename T>
+struct DepthwiseArgs {
+  const Conv2dGeom* g;
+  const T* wtile;      // flat path: (kh, kw, ow * c) weights tiled along ow, else null
+  T* acc_tile;         // flat backward-weight: (kh, kw, ow * c) accumulator of this part, else null
+  const int* ow_taps;  // (ow, 2): valid kernel columns [j0, j1) of output column ow
+  const int* ow_of;    // (w, kw): output column whose tap j reads input column iw, or -1
+  const int* oh_of;    // (h, kh): output row whose tap i reads input row ih, or -1
+};
+
 // Kernel implementations (conv2d.cpp dispatches).
 template <typename T>
 void pointwise_forward(const Conv2dGeom& g, const T* x, const T* w, T* y);
