@@ -45,11 +45,13 @@ inline void outputs(int t, int stride, int pad, int dil, int size, int out, int&
   if (hi < lo) hi = lo;
 }
 
+// Channels [c0, c) of one output pixel, in blocks of B held in registers across all taps (an
+// array of constant size that the compiler keeps in vector registers); the remainder goes to
+// blocks of B/2, B/4, ... (compile-time recursion down to 1).
 template <typename T, int B>
-inline void fwd_pixel_blocked(const Conv2dGeom& g, const T* xn, const T* w, T* yp, int oh, int ow,
-                              int i0, int i1, int j0, int j1) {
+inline void fwd_pixel(const Conv2dGeom& g, const T* xn, const T* w, T* yp, int oh, int ow, int i0,
+                      int i1, int j0, int j1, int c0) {
   const int c = g.c;
-  int c0 = 0;
   for (; c0 + B <= c; c0 += B) {
     T acc[B];
     for (int k = 0; k < B; ++k) acc[k] = 0;
@@ -64,28 +66,17 @@ inline void fwd_pixel_blocked(const Conv2dGeom& g, const T* xn, const T* w, T* y
     }
     for (int k = 0; k < B; ++k) yp[c0 + k] = acc[k];
   }
-  if (c0 < c) {
-    T* __restrict acc = yp;
-    for (int k = c0; k < c; ++k) acc[k] = 0;
-    for (int i = i0; i < i1; ++i) {
-      const int ih = oh * g.stride_h - g.pad_top + i * g.dil_h;
-      for (int j = j0; j < j1; ++j) {
-        const int iw = ow * g.stride_w - g.pad_left + j * g.dil_w;
-        const T* __restrict xp = xn + ((long)ih * g.w + iw) * c;
-        const T* __restrict wp = w + (long)(i * g.kw + j) * c;
-        for (int k = c0; k < c; ++k) acc[k] += xp[k] * wp[k];
-      }
-    }
+  if constexpr (B > 1) {
+    if (c0 < c) fwd_pixel<T, B / 2>(g, xn, w, yp, oh, ow, i0, i1, j0, j1, c0);
   }
 }
 
-// dx(ih, iw, :) = sum over (i, oh), (j, ow) with oh*s - pad + i*d == ih of dy(oh, ow, :) w(i, j, :)
+// dx(ih, iw, c0..) = sum over (i, oh), (j, ow) with oh*s - pad + i*d == ih of dy(oh, ow) w(i, j)
 template <typename T, int B>
-inline void bin_pixel_blocked(const Conv2dGeom& g, const int* oh_of, const int* ow_of, const T* dyn,
-                              const T* w, T* dxp, int ih, int iw) {
+inline void bin_pixel(const Conv2dGeom& g, const int* oh_of, const int* ow_of, const T* dyn,
+                      const T* w, T* dxp, int ih, int iw, int c0) {
   const int c = g.c;
-  for (int c0 = 0; c0 < c; c0 += B) {
-    const int nb = imin(B, c - c0);
+  for (; c0 + B <= c; c0 += B) {
     T acc[B];
     for (int k = 0; k < B; ++k) acc[k] = 0;
     for (int i = 0; i < g.kh; ++i) {
@@ -96,14 +87,32 @@ inline void bin_pixel_blocked(const Conv2dGeom& g, const int* oh_of, const int* 
         if (ow < 0) continue;
         const T* __restrict dp = dyn + ((long)oh * g.ow + ow) * c + c0;
         const T* __restrict wp = w + (long)(i * g.kw + j) * c + c0;
-        if (nb == B) {
-          for (int k = 0; k < B; ++k) acc[k] += dp[k] * wp[k];
-        } else {
-          for (int k = 0; k < nb; ++k) acc[k] += dp[k] * wp[k];
-        }
+        for (int k = 0; k < B; ++k) acc[k] += dp[k] * wp[k];
       }
     }
-    for (int k = 0; k < nb; ++k) dxp[c0 + k] = acc[k];
+    for (int k = 0; k < B; ++k) dxp[c0 + k] = acc[k];
+  }
+  if constexpr (B > 1) {
+    if (c0 < c) bin_pixel<T, B / 2>(g, oh_of, ow_of, dyn, w, dxp, ih, iw, c0);
+  }
+}
+
+// dw(c0..) += sum over ow in [lo, hi) of x(iw = ow*s + off) * dy(ow), one tap, one output row.
+template <typename T, int B>
+inline void bw_row(const T* xrow, const T* dr, int lo, int hi, int stride, int off, int c, T* dwp,
+                   int c0) {
+  for (; c0 + B <= c; c0 += B) {
+    T acc[B];
+    for (int k = 0; k < B; ++k) acc[k] = 0;
+    for (int ow = lo; ow < hi; ++ow) {
+      const T* __restrict xp = xrow + (long)(ow * stride + off) * c + c0;
+      const T* __restrict dp = dr + (long)ow * c + c0;
+      for (int k = 0; k < B; ++k) acc[k] += xp[k] * dp[k];
+    }
+    for (int k = 0; k < B; ++k) dwp[c0 + k] += acc[k];
+  }
+  if constexpr (B > 1) {
+    if (c0 < c) bw_row<T, B / 2>(xrow, dr, lo, hi, stride, off, c, dwp, c0);
   }
 }
 
@@ -142,8 +151,8 @@ void forward(const detail::DepthwiseArgs<T>& a, int n0, int n1, const T* x, cons
         int i0, i1;
         taps(oh, g.stride_h, g.pad_top, g.dil_h, g.kh, g.h, i0, i1);
         for (int ow = 0; ow < g.ow; ++ow)
-          fwd_pixel_blocked<T, B>(g, xn, w, yn + ((long)oh * g.ow + ow) * g.oc, oh, ow, i0, i1,
-                                  a.ow_taps[2 * ow], a.ow_taps[2 * ow + 1]);
+          fwd_pixel<T, B>(g, xn, w, yn + ((long)oh * g.ow + ow) * g.oc, oh, ow, i0, i1,
+                          a.ow_taps[2 * ow], a.ow_taps[2 * ow + 1], 0);
       }
     } else {
       for (int oh = 0; oh < g.oh; ++oh) {
@@ -182,8 +191,8 @@ void backward_input(const detail::DepthwiseArgs<T>& a, int n0, int n1, const T* 
     if (m == 1 && !a.wtile) {  // gather: each dx pixel written once
       for (int ih = 0; ih < g.h; ++ih)
         for (int iw = 0; iw < g.w; ++iw)
-          bin_pixel_blocked<T, B>(g, a.oh_of, a.ow_of, dyn, w, dxn + ((long)ih * g.w + iw) * g.c,
-                                  ih, iw);
+          bin_pixel<T, B>(g, a.oh_of, a.ow_of, dyn, w, dxn + ((long)ih * g.w + iw) * g.c, ih, iw,
+                          0);
       continue;
     }
     const long image = (long)g.h * g.w * g.c;
@@ -287,21 +296,8 @@ void backward_weight(const detail::DepthwiseArgs<T>& a, int n0, int n1, const T*
           const int off = j * g.dil_w - g.pad_left;
           T* __restrict dwp = dw + (long)(i * g.kw + j) * g.oc;
           if (m == 1) {  // sum over the row in registers, channels in blocks
-            for (int c0 = 0; c0 < c; c0 += B) {
-              const int nb = imin(B, c - c0);
-              T acc[B];
-              for (int k = 0; k < B; ++k) acc[k] = 0;
-              for (int ow = lo; ow < hi; ++ow) {
-                const T* __restrict xp = xn + ((long)ih * g.w + ow * g.stride_w + off) * c + c0;
-                const T* __restrict dp = dyn + ((long)oh * g.ow + ow) * c + c0;
-                if (nb == B) {
-                  for (int k = 0; k < B; ++k) acc[k] += xp[k] * dp[k];
-                } else {
-                  for (int k = 0; k < nb; ++k) acc[k] += xp[k] * dp[k];
-                }
-              }
-              for (int k = 0; k < nb; ++k) dwp[c0 + k] += acc[k];
-            }
+            bw_row<T, B>(xn + (long)ih * g.w * c, dyn + (long)oh * g.ow * c, lo, hi, g.stride_w,
+                         off, c, dwp, 0);
           } else {
             for (int ow = lo; ow < hi; ++ow) {
               const T* __restrict xp = xn + ((long)ih * g.w + ow * g.stride_w + off) * c;

@@ -64,8 +64,12 @@ std::vector<Shape> load_shapes(const std::string& path, const std::string& only)
   return shapes;
 }
 
+struct Timing {
+  double median_ms, min_ms;
+};
+
 template <typename F>
-double median_ms(F&& f, int reps, int warmup) {
+Timing time_ms(F&& f, int reps, int warmup) {
   for (int i = 0; i < warmup; ++i) f();
   std::vector<double> t;
   for (int i = 0; i < reps; ++i) {
@@ -75,10 +79,10 @@ double median_ms(F&& f, int reps, int warmup) {
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   }
   std::sort(t.begin(), t.end());
-  return t.size() % 2 ? t[t.size() / 2] : 0.5 * (t[t.size() / 2 - 1] + t[t.size() / 2]);
+  return {t.size() % 2 ? t[t.size() / 2] : 0.5 * (t[t.size() / 2 - 1] + t[t.size() / 2]), t[0]};
 }
 
-std::array<double, 3> time_ours(const ag::kernels::Conv2dGeom& g, int reps, int warmup) {
+std::array<Timing, 3> time_ours(const ag::kernels::Conv2dGeom& g, int reps, int warmup) {
   const size_t xs = size_t(g.n) * g.h * g.w * g.c, ys = size_t(g.n) * g.oh * g.ow * g.oc;
   const size_t ws = size_t(g.kh) * g.kw * (g.c / g.groups) * g.oc;
   std::vector<float> x(xs), dx(xs), y(ys), dy(ys), w(ws), dw(ws);
@@ -86,12 +90,12 @@ std::array<double, 3> time_ours(const ag::kernels::Conv2dGeom& g, int reps, int 
   std::normal_distribution<float> nd;
   for (auto* v : {&x, &dy, &w})
     for (auto& e : *v) e = nd(rng);
-  return {median_ms([&] { ag::kernels::conv2d_forward(g, x.data(), w.data(), y.data()); }, reps,
-                    warmup),
-          median_ms([&] { ag::kernels::conv2d_backward_input(g, dy.data(), w.data(), dx.data()); },
-                    reps, warmup),
-          median_ms([&] { ag::kernels::conv2d_backward_weight(g, x.data(), dy.data(), dw.data()); },
-                    reps, warmup)};
+  return {
+      time_ms([&] { ag::kernels::conv2d_forward(g, x.data(), w.data(), y.data()); }, reps, warmup),
+      time_ms([&] { ag::kernels::conv2d_backward_input(g, dy.data(), w.data(), dx.data()); }, reps,
+              warmup),
+      time_ms([&] { ag::kernels::conv2d_backward_weight(g, x.data(), dy.data(), dw.data()); }, reps,
+              warmup)};
 }
 
 // Runs the PyTorch script and returns its JSON, or null (with a message) if torch is missing.
@@ -144,7 +148,7 @@ int main(int argc, char** argv) try {
   ag::set_num_threads(threads);
   auto shapes = load_shapes(shapes_path, only);
 
-  std::vector<std::array<double, 3>> ours;
+  std::vector<std::array<Timing, 3>> ours;
   for (const auto& s : shapes) ours.push_back(time_ours(s.geom, reps, warmup));
   Json torch;
   if (args.count("torch"))
@@ -164,22 +168,29 @@ int main(int argc, char** argv) try {
   Json rows = Json::array();
   std::printf("threads %d, batch %d, median of %d reps (ms)%s\n", threads, shapes.front().geom.n,
               reps, have_torch ? ", torch channels_last float32" : "");
-  std::printf("%-20s %-16s %9s %9s %7s\n", "shape", "pass", "ours", "torch", "ratio");
+  std::printf("%-20s %-16s %9s %9s %7s   %9s %9s %7s\n", "shape", "pass", "ours", "torch", "ratio",
+              "ours_min", "torch_min", "ratio");
   for (size_t i = 0; i < shapes.size(); ++i) {
     for (size_t p = 0; p < kPasses.size(); ++p) {
       Json row = Json::object();
       row["shape"] = shapes[i].name;
       row["pass"] = kPasses[p];
-      row["ours_ms"] = ours[i][p];
+      const Timing o = ours[i][p];
+      row["ours_ms"] = o.median_ms;
+      row["ours_min_ms"] = o.min_ms;
       if (have_torch) {
-        const double t = torch.at("results").at(shapes[i].name).at(kPasses[p]).as_number();
+        const Json& r = torch.at("results").at(shapes[i].name);
+        const double t = r.at(kPasses[p]).as_number();
+        const double tmin = r.at(std::string(kPasses[p]) + "_min").as_number();
         row["torch_ms"] = t;
-        row["ratio"] = ours[i][p] / t;
-        std::printf("%-20s %-16s %9.3f %9.3f %7.2f\n", shapes[i].name.c_str(), kPasses[p],
-                    ours[i][p], t, ours[i][p] / t);
+        row["torch_min_ms"] = tmin;
+        row["ratio"] = o.median_ms / t;
+        row["ratio_min"] = o.min_ms / tmin;
+        std::printf("%-20s %-16s %9.3f %9.3f %7.2f   %9.3f %9.3f %7.2f\n", shapes[i].name.c_str(),
+                    kPasses[p], o.median_ms, t, o.median_ms / t, o.min_ms, tmin, o.min_ms / tmin);
       } else {
-        std::printf("%-20s %-16s %9.3f %9s %7s\n", shapes[i].name.c_str(), kPasses[p], ours[i][p],
-                    "-", "-");
+        std::printf("%-20s %-16s %9.3f %9s %7s   %9.3f\n", shapes[i].name.c_str(), kPasses[p],
+                    o.median_ms, "-", "-", o.min_ms);
       }
       rows.push_back(row);
     }

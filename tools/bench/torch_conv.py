@@ -2,9 +2,12 @@
 """PyTorch side of bench_conv: the same conv2d shapes (tools/bench/shapes.json), float32,
 channels_last, timed as forward, backward-input and backward-weight (aten::convolution_backward
 with one output mask each, which is what autograd calls). Prints one JSON object:
-{"torch_version": ..., "threads": T, "results": {shape: {"forward": ms, ...}}} (medians)."""
+{"torch_version": ..., "threads": T, "results": {shape: {"forward": ms, "forward_min": ms, ...}}}
+(median and min over the repetitions)."""
 import argparse
 import json
+import os
+import re
 import statistics
 import sys
 import time
@@ -12,7 +15,8 @@ import time
 import torch
 
 
-def median_ms(fn, reps, warmup):
+def time_ms(fn, reps, warmup):
+    """(median, min) wall time in ms."""
     for _ in range(warmup):
         fn()
     times = []
@@ -20,7 +24,7 @@ def median_ms(fn, reps, warmup):
         t0 = time.perf_counter()
         fn()
         times.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(times)
+    return statistics.median(times), min(times)
 
 
 def main():
@@ -56,15 +60,21 @@ def main():
                 return lambda: torch.ops.aten.convolution_backward(
                     dy, x, w, None, stride, pad, [1, 1], False, [0, 0], g, mask)
 
-            results[s["name"]] = {
-                "forward": median_ms(fwd, args.reps, args.warmup),
-                "backward_input": median_ms(bwd([True, False, False]), args.reps, args.warmup),
-                "backward_weight": median_ms(bwd([False, True, False]), args.reps, args.warmup),
-            }
-    blas = "unknown"
-    for item in torch.__config__.show().replace("\n", ",").split(","):
-        if item.strip().startswith("BLAS_INFO="):
-            blas = item.strip()[len("BLAS_INFO="):]
+            passes = {"forward": fwd, "backward_input": bwd([True, False, False]),
+                      "backward_weight": bwd([False, True, False])}
+            results[s["name"]] = {}
+            for name, fn in passes.items():
+                med, low = time_ms(fn, args.reps, args.warmup)
+                results[s["name"]][name] = med
+                results[s["name"]][name + "_min"] = low
+    found = re.search(r"BLAS_INFO=([^,\s]+)", torch.__config__.show())
+    blas = found.group(1) if found else "unknown"
+    # Debian's torch calls the system libblas.so.3: name the library it resolves to.
+    try:
+        blas += " (libblas.so.3 -> " + os.path.realpath(
+            "/usr/lib/x86_64-linux-gnu/libblas.so.3") + ")"
+    except OSError:
+        pass
     json.dump({"torch_version": torch.__version__, "threads": torch.get_num_threads(),
                "mkldnn": torch.backends.mkldnn.is_available(), "blas": blas,
                "layout": "channels_last", "results": results}, sys.stdout)
