@@ -185,9 +185,37 @@ void im2col_forward(const Conv2dGeom& g, const T* x, const T* w, T* y) {
   });
 }
 
+// Stride 1, dense: dx is the forward conv of dy with the kernel rotated by 180 degrees and its
+// channel axes swapped, padded by (k-1)*d - pad before (the rest implied). This runs the
+// forward im2col+GEMM path instead of GEMM+col2im: 1.3x faster on the 24- and 32-channel 3x3
+// bench shapes (1 thread), 2.3x slower on the 3-channel stem.
+template <typename T>
+bool backward_input_as_forward(const Conv2dGeom& g, const T* dy, const T* w, T* dx) {
+  const int pt = (g.kh - 1) * g.dil_h - g.pad_top, pl = (g.kw - 1) * g.dil_w - g.pad_left;
+  // Few input channels (the 3-channel stem) make the rotated conv's GEMM too narrow.
+  if (g.groups != 1 || g.stride_h != 1 || g.stride_w != 1 || pt < 0 || pl < 0 || g.c < 8)
+    return false;
+  Conv2dGeom t = g;
+  t.h = g.oh, t.w = g.ow, t.c = g.oc;
+  t.oh = g.h, t.ow = g.w, t.oc = g.c;
+  t.pad_top = pt, t.pad_left = pl;
+  // wt(i, j, o, c) = w(kh-1-i, kw-1-j, c, o)
+  T* wt = scratch<T>(size_t(g.kh) * g.kw * g.c * g.oc, 1);
+  for (int i = 0; i < g.kh; ++i)
+    for (int j = 0; j < g.kw; ++j) {
+      const T* src = w + (size_t(g.kh - 1 - i) * g.kw + (g.kw - 1 - j)) * g.c * g.oc;
+      T* dst = wt + (size_t(i) * g.kw + j) * g.oc * g.c;
+      for (int c = 0; c < g.c; ++c)
+        for (int o = 0; o < g.oc; ++o) dst[size_t(o) * g.c + c] = src[size_t(c) * g.oc + o];
+    }
+  im2col_forward(t, dy, wt, dx);
+  return true;
+}
+
 // Per image: dcol(rows, k) = dy_g(rows, ocg) * w_g(k, ocg)^T, then scatter-add into dx.
 template <typename T>
 void im2col_backward_input(const Conv2dGeom& g, const T* dy, const T* w, T* dx) {
+  if (backward_input_as_forward(g, dy, w, dx)) return;
   const int cg = g.c / g.groups, ocg = g.oc / g.groups, k = g.kh * g.kw * cg;
   const int pixels = g.oh * g.ow, brows = block_rows<T>(pixels, k, kPatchBytesBackwardInput);
   parallel_for(0, g.n, 1, [&](int64_t n0, int64_t n1) {
