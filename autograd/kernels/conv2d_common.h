@@ -5,9 +5,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "autograd/kernels/conv2d.h"
+#include "autograd/parallel.h"
 
 namespace agilenn::ag::kernels::detail {
 
@@ -21,6 +23,13 @@ inline void gemm(bool trans_a, bool trans_b, int m, int n, int k, double alpha, 
                  int lda, const double* b, int ldb, double beta, double* c, int ldc) {
   cblas_dgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
               trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+// parallel_for without the heap allocation std::function makes for a lambda with many captures:
+// it wraps a reference to the lambda, which std::function stores in place.
+template <typename F>
+void parallel_for_ref(int64_t begin, int64_t end, int64_t grain, const F& body) {
+  parallel_for(begin, end, grain, std::function<void(int64_t, int64_t)>(std::cref(body)));
 }
 
 // A per-thread buffer that only grows (no heap allocation once warm). `slot` separates buffers

@@ -123,7 +123,7 @@ void depthwise_forward(const Conv2dGeom& g, const T* x, const T* w, T* y) {
       &g, use_flat<T>(g) ? tile_weights(g, w) : nullptr, nullptr, nullptr, nullptr, nullptr};
   tap_tables(g, args);
   const auto fn = loops<T>().forward;
-  parallel_for(0, g.n, 1, [&](int64_t n0, int64_t n1) { fn(args, int(n0), int(n1), x, w, y); });
+  parallel_for_ref(0, g.n, 1, [&](int64_t n0, int64_t n1) { fn(args, int(n0), int(n1), x, w, y); });
 }
 
 template <typename T>
@@ -132,7 +132,8 @@ void depthwise_backward_input(const Conv2dGeom& g, const T* dy, const T* w, T* d
       &g, use_flat<T>(g) ? tile_weights(g, w) : nullptr, nullptr, nullptr, nullptr, nullptr};
   tap_tables(g, args);
   const auto fn = loops<T>().backward_input;
-  parallel_for(0, g.n, 1, [&](int64_t n0, int64_t n1) { fn(args, int(n0), int(n1), dy, w, dx); });
+  parallel_for_ref(0, g.n, 1,
+                   [&](int64_t n0, int64_t n1) { fn(args, int(n0), int(n1), dy, w, dx); });
 }
 
 // dw = sum over batch parts (fixed by the thread count) of each part's sum, in part order.
@@ -145,7 +146,7 @@ void depthwise_backward_weight(const Conv2dGeom& g, const T* x, const T* dy, T* 
   T* partial = scratch<T>(wsize * (parts - 1) + tile * parts + 1, 3);
   T* tiles = partial + wsize * (parts - 1);
   const auto fn = loops<T>().backward_weight;
-  parallel_for(0, parts, 1, [&](int64_t q0, int64_t q1) {
+  parallel_for_ref(0, parts, 1, [&](int64_t q0, int64_t q1) {
     for (int64_t q = q0; q < q1; ++q) {
       DepthwiseArgs<T> args{&g,      nullptr, flat ? tiles + tile * q : nullptr,
                             nullptr, nullptr, nullptr};

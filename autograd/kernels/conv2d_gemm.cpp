@@ -120,7 +120,7 @@ void col2im_add(const Conv2dGeom& g, const T* col, int grp, int p0, int rows, T*
 template <typename T>
 void pointwise_forward(const Conv2dGeom& g, const T* x, const T* w, T* y) {
   const int64_t rows = int64_t(g.n) * g.h * g.w;
-  parallel_for(0, rows, kPointwiseGrain, [&](int64_t r0, int64_t r1) {
+  parallel_for_ref(0, rows, kPointwiseGrain, [&](int64_t r0, int64_t r1) {
     gemm(false, false, int(r1 - r0), g.oc, g.c, T(1), x + r0 * g.c, g.c, w, g.oc, T(0),
          y + r0 * g.oc, g.oc);
   });
@@ -130,7 +130,7 @@ void pointwise_forward(const Conv2dGeom& g, const T* x, const T* w, T* y) {
 template <typename T>
 void pointwise_backward_input(const Conv2dGeom& g, const T* dy, const T* w, T* dx) {
   const int64_t rows = int64_t(g.n) * g.h * g.w;
-  parallel_for(0, rows, kPointwiseGrain, [&](int64_t r0, int64_t r1) {
+  parallel_for_ref(0, rows, kPointwiseGrain, [&](int64_t r0, int64_t r1) {
     gemm(false, true, int(r1 - r0), g.c, g.oc, T(1), dy + r0 * g.oc, g.oc, w, g.oc, T(0),
          dx + r0 * g.c, g.c);
   });
@@ -143,7 +143,7 @@ void pointwise_backward_weight(const Conv2dGeom& g, const T* x, const T* dy, T* 
   const size_t wsize = size_t(g.c) * g.oc;
   const int64_t pix = int64_t(g.h) * g.w;
   T* partial = parts > 1 ? scratch<T>(wsize * (parts - 1), 3) : nullptr;
-  parallel_for(0, parts, 1, [&](int64_t p0, int64_t p1) {
+  parallel_for_ref(0, parts, 1, [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p) {
       const int64_t r0 = part_begin(g.n, parts, int(p)) * pix;
       const int64_t r1 = part_begin(g.n, parts, int(p) + 1) * pix;
@@ -168,7 +168,7 @@ template <typename T>
 void im2col_forward(const Conv2dGeom& g, const T* x, const T* w, T* y) {
   const int cg = g.c / g.groups, ocg = g.oc / g.groups, k = g.kh * g.kw * cg;
   const int pixels = g.oh * g.ow, brows = block_rows<T>(pixels, k);
-  parallel_for(0, g.n, 1, [&](int64_t n0, int64_t n1) {
+  parallel_for_ref(0, g.n, 1, [&](int64_t n0, int64_t n1) {
     T* col = scratch<T>(size_t(brows) * k, 0);
     for (int64_t n = n0; n < n1; ++n) {
       const T* xn = x + size_t(n) * g.h * g.w * g.c;
@@ -218,7 +218,7 @@ void im2col_backward_input(const Conv2dGeom& g, const T* dy, const T* w, T* dx) 
   if (backward_input_as_forward(g, dy, w, dx)) return;
   const int cg = g.c / g.groups, ocg = g.oc / g.groups, k = g.kh * g.kw * cg;
   const int pixels = g.oh * g.ow, brows = block_rows<T>(pixels, k, kPatchBytesBackwardInput);
-  parallel_for(0, g.n, 1, [&](int64_t n0, int64_t n1) {
+  parallel_for_ref(0, g.n, 1, [&](int64_t n0, int64_t n1) {
     T* col = scratch<T>(size_t(brows) * k, 0);
     for (int64_t n = n0; n < n1; ++n) {
       T* dxn = dx + size_t(n) * g.h * g.w * g.c;
@@ -245,7 +245,7 @@ void im2col_backward_weight(const Conv2dGeom& g, const T* x, const T* dy, T* dw)
   const int parts = batch_parts(g.n);
   const size_t wsize = size_t(g.kh) * g.kw * cg * g.oc;
   T* partial = parts > 1 ? scratch<T>(wsize * (parts - 1), 3) : nullptr;
-  parallel_for(0, parts, 1, [&](int64_t q0, int64_t q1) {
+  parallel_for_ref(0, parts, 1, [&](int64_t q0, int64_t q1) {
     T* col = scratch<T>(size_t(brows) * k, 0);
     for (int64_t q = q0; q < q1; ++q) {
       T* out = q == 0 ? dw : partial + wsize * (q - 1);
