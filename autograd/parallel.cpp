@@ -229,6 +229,8 @@ void set_num_threads(int n) {
   if (n < 1 || n > 1024)
     throw error_at("set_num_threads",
                    "thread count must be in [1, 1024], got " + std::to_string(n));
+  if (t_in_region)  // the region holds the pool: resizing it here would deadlock
+    throw error_at("set_num_threads", "called inside a parallel_for region");
   ThreadPool::instance().set_threads(n);
 }
 

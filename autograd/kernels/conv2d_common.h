@@ -5,9 +5,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "autograd/kernels/conv2d.h"
+#include "autograd/parallel.h"
 
 namespace agilenn::ag::kernels::detail {
 
@@ -21,6 +23,13 @@ inline void gemm(bool trans_a, bool trans_b, int m, int n, int k, double alpha, 
                  int lda, const double* b, int ldb, double beta, double* c, int ldc) {
   cblas_dgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
               trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+// parallel_for without the heap allocation std::function makes for a lambda with many captures:
+// it wraps a reference to the lambda, which std::function stores in place.
+template <typename F>
+void parallel_for_ref(int64_t begin, int64_t end, int64_t grain, const F& body) {
+  parallel_for(begin, end, grain, std::function<void(int64_t, int64_t)>(std::cref(body)));
 }
 
 // A per-thread buffer that only grows (no heap allocation once warm). `slot` separates buffers
@@ -51,6 +60,17 @@ inline bool is_pointwise(const Conv2dGeom& g) {
 inline bool is_depthwise(const Conv2dGeom& g) {
   return g.groups == g.c && g.groups > 1;
 }
+
+// Per-call inputs of the depthwise loops (conv2d_depthwise_impl.h).
+template <typename T>
+struct DepthwiseArgs {
+  const Conv2dGeom* g;
+  const T* wtile;      // flat path: (kh, kw, ow * c) weights tiled along ow, else null
+  T* acc_tile;         // flat backward-weight: (kh, kw, ow * c) accumulator of this part, else null
+  const int* ow_taps;  // (ow, 2): valid kernel columns [j0, j1) of output column ow
+  const int* ow_of;    // (w, kw): output column whose tap j reads input column iw, or -1
+  const int* oh_of;    // (h, kh): output row whose tap i reads input row ih, or -1
+};
 
 // Kernel implementations (conv2d.cpp dispatches).
 template <typename T>

@@ -137,23 +137,31 @@ Conv2dGeom make(int n, int h, int w, int c, int oc, int kh, int kw, int s, int d
 // Fixed cases covering each kernel path and the shapes AgileNN uses (scaled down).
 std::vector<Conv2dGeom> fixed_cases() {
   return {
-      make(2, 5, 5, 3, 4, 1, 1, 1, 1, 0, 0, 0, 0, 1),       // pointwise GEMM path
-      make(3, 7, 6, 1, 4, 1, 1, 1, 1, 0, 0, 0, 0, 1),       // pointwise 1 -> 4
-      make(2, 7, 7, 5, 6, 1, 1, 2, 1, 0, 0, 0, 0, 1),       // strided 1x1 (im2col path)
-      make(2, 9, 9, 3, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1),       // dense 3x3 same
-      make(2, 9, 8, 3, 5, 3, 3, 2, 1, 1, 1, 1, 1, 1),       // dense 3x3 stride 2
-      make(2, 10, 11, 2, 3, 3, 3, 3, 2, 2, 1, 0, 2, 1),     // stride 3 dilation 2
-      make(2, 8, 9, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1, 4),       // depthwise m=1
-      make(2, 9, 9, 4, 8, 3, 3, 2, 1, 1, 1, 1, 1, 4),       // depthwise m=2 stride 2
-      make(2, 9, 9, 3, 3, 3, 3, 2, 1, 0, 0, 1, 1, 3),       // depthwise top/left pad 0, implied
-      make(1, 11, 7, 2, 6, 5, 3, 3, 2, 3, 1, 0, 0, 2, 1),   // depthwise m=3, partial windows
-      make(2, 8, 8, 6, 9, 3, 3, 1, 1, 1, 1, 1, 1, 3),       // general groups
-      make(2, 7, 9, 8, 4, 2, 3, 2, 2, 1, 2, 0, 1, 2, 1),    // general groups, partial windows
-      make(1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1),       // 1 pixel, 1 channel
-      make(1, 3, 3, 1, 1, 3, 3, 1, 1, 2, 2, 2, 2, 1),       // padding wider than half a window
-      make(2, 16, 16, 64, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1),   // several im2col blocks per image
-      make(5, 14, 14, 24, 24, 3, 3, 2, 1, 1, 1, 1, 1, 24),  // MobileNetV2 depthwise stride 2
-      make(5, 14, 14, 24, 96, 1, 1, 1, 1, 0, 0, 0, 0, 1),   // MobileNetV2 expand
+      make(2, 5, 5, 3, 4, 1, 1, 1, 1, 0, 0, 0, 0, 1),         // pointwise GEMM path
+      make(3, 7, 6, 1, 4, 1, 1, 1, 1, 0, 0, 0, 0, 1),         // pointwise 1 -> 4
+      make(2, 7, 7, 5, 6, 1, 1, 2, 1, 0, 0, 0, 0, 1),         // strided 1x1 (im2col path)
+      make(2, 9, 9, 3, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1),         // dense 3x3 same
+      make(2, 9, 8, 3, 5, 3, 3, 2, 1, 1, 1, 1, 1, 1),         // dense 3x3 stride 2
+      make(2, 10, 11, 2, 3, 3, 3, 3, 2, 2, 1, 0, 2, 1),       // stride 3 dilation 2
+      make(2, 8, 9, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1, 4),         // depthwise m=1
+      make(2, 9, 9, 4, 8, 3, 3, 2, 1, 1, 1, 1, 1, 4),         // depthwise m=2 stride 2
+      make(2, 9, 9, 3, 3, 3, 3, 2, 1, 0, 0, 1, 1, 3),         // depthwise top/left pad 0, implied
+      make(1, 11, 7, 2, 6, 5, 3, 3, 2, 3, 1, 0, 0, 2, 1),     // depthwise m=3, partial windows
+      make(2, 8, 8, 6, 9, 3, 3, 1, 1, 1, 1, 1, 1, 3),         // general groups
+      make(2, 7, 9, 8, 4, 2, 3, 2, 2, 1, 2, 0, 1, 2, 1),      // general groups, partial windows
+      make(1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1),         // 1 pixel, 1 channel
+      make(1, 3, 3, 1, 1, 3, 3, 1, 1, 2, 2, 2, 2, 1),         // padding wider than half a window
+      make(2, 16, 16, 64, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1),     // several im2col blocks per image
+      make(5, 14, 14, 24, 24, 3, 3, 2, 1, 1, 1, 1, 1, 24),    // MobileNetV2 depthwise stride 2
+      make(5, 14, 14, 24, 96, 1, 1, 1, 1, 0, 0, 0, 0, 1),     // MobileNetV2 expand
+      make(2, 9, 10, 72, 72, 3, 3, 1, 1, 1, 1, 1, 1, 72),     // depthwise, 2 register blocks + rest
+      make(2, 9, 10, 40, 40, 3, 3, 2, 2, 2, 1, 0, 2, 40, 1),  // blocked, stride 2, dilation 2
+      make(2, 7, 9, 40, 40, 3, 2, 3, 1, 0, 1, 2, 0, 40),      // blocked, stride 3, asymmetric
+      make(2, 9, 9, 3, 3, 3, 3, 1, 2, 2, 0, 2, 2, 3, 1),      // flat depthwise, dilation, partial
+      make(2, 9, 11, 9, 5, 3, 2, 1, 2, 1, 0, 2, 3, 1, 1),  // dense backward-input as rotated conv
+      make(1, 5, 5, 8, 4, 1, 1, 1, 1, 1, 1, 1, 1, 1),      // padded 1x1: too much pad to rotate
+      make(2, 6, 7, 12, 10, 3, 3, 1, 1, 0, 2, 2, 0, 1),    // rotated conv, asymmetric padding
+      make(3, 8, 8, 16, 48, 3, 3, 2, 1, 1, 1, 1, 1, 16),   // depthwise multiplier 3, 16 channels
   };
 }
 

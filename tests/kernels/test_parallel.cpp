@@ -125,6 +125,17 @@ BOOST_AUTO_TEST_CASE(bad_thread_count_is_an_error) {
   RestoreThreads restore;
   BOOST_CHECK_THROW(set_num_threads(0), agilenn::Error);
   BOOST_CHECK_THROW(set_num_threads(-3), agilenn::Error);
+  set_num_threads(2);
+  std::atomic<int> refused{0};
+  parallel_for(0, 2, 1, [&](int64_t, int64_t) {
+    try {
+      set_num_threads(1);
+    } catch (const agilenn::Error&) {
+      ++refused;
+    }
+  });
+  BOOST_TEST(refused.load() == 2);
+  BOOST_TEST(num_threads() == 2);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
