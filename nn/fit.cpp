@@ -86,6 +86,10 @@ FitSummary fit(const FitConfig& cfg, const data::Dataset& train, const data::Aug
     c.meta["epoch"] = epoch;
     c.meta["train_seconds"] = summary.train_seconds;
     save_checkpoint(ckpt_path, c);
+    if (cfg.stop_after_epoch > 0 && epoch + 1 >= cfg.stop_after_epoch && epoch + 1 < cfg.epochs) {
+      summary.interrupted = true;
+      break;
+    }
   }
   return summary;
 }

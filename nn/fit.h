@@ -31,6 +31,7 @@ struct FitConfig {
   int warmup_epochs = 0;
   uint64_t seed = 1;
   bool resume = false;
+  int stop_after_epoch = 0;  // > 0: end this run after that epoch (as if interrupted; for tests)
   std::vector<std::string> extra_columns;  // names of StepResult::extra to log, in order
 };
 
@@ -47,6 +48,7 @@ struct FitHooks {
 
 struct FitSummary {
   int epochs_run = 0;
+  bool interrupted = false;  // stopped by stop_after_epoch
   double train_seconds = 0;  // this run plus the runs it resumed
   std::map<std::string, double> last;  // last epoch's logged values
 };

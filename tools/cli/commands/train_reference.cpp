@@ -24,7 +24,8 @@ int run(int argc, char** argv) {
       ("epochs", "epochs (default: the preset's)", cxxopts::value<int>())
       ("batch-size", "batch size (default: the preset's)", cxxopts::value<int>())
       ("lr", "peak learning rate of the cosine schedule (default: the preset's)", cxxopts::value<double>())
-      ("resume", "continue from OUT/checkpoint.safetensors");
+      ("resume", "continue from OUT/checkpoint.safetensors")
+      ("stop-after-epoch", "end this run after epoch N, as if interrupted (resume with --resume)", cxxopts::value<int>()->default_value("0"));
   auto r = opts.parse(argc, argv);
   if (handle_help(opts, r)) return 0;
   set_threads(r["threads"].as<int>());
@@ -70,6 +71,7 @@ int run(int argc, char** argv) {
   fc.warmup_epochs = rec.warmup_epochs;
   fc.seed = seed;
   fc.resume = r.count("resume") > 0;
+  fc.stop_after_epoch = r["stop-after-epoch"].as<int>();
   nn::FitHooks h;
   h.step = [&](const Tensor& x, const Tensor& y, double lr) {
     Tensor logits = net->forward(x);
@@ -99,6 +101,10 @@ int run(int argc, char** argv) {
     opt.load_state(nn::with_prefix(c.tensors, "optimizer."), out + "/checkpoint.safetensors");
   };
   nn::FitSummary s = nn::fit(fc, d.train, train_aug, h);
+  if (s.interrupted) {
+    std::printf("stopped after epoch %d as asked; continue with --resume\n", fc.stop_after_epoch);
+    return 0;
+  }
 
   net->eval();
   auto final_eval = nn::evaluate([&](const Tensor& x) { return net->forward(x); }, d.test, test_aug, 256, "test");
