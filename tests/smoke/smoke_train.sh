@@ -17,6 +17,9 @@ awk -v a="$first" -v b="$last" 'BEGIN { exit !(b < a) }' || fail "reference loss
 for f in reference.safetensors log.csv summary.json; do [[ -s "$work/ref/$f" ]] || fail "missing ref/$f"; done
 grep -q '"test_accuracy"' "$work/ref/summary.json" || fail "summary.json lacks test_accuracy"
 
+"$bin" eval --model "$work/ref" --preset tiny --limit-test 256 > "$work/eval.log" 2>&1 || fail "eval of the reference"
+grep -q "test_accuracy" "$work/ref/eval.json" || fail "eval.json"
+
 "$bin" train "${common[@]}" --epochs 2 --local-head grid:2 --local-loss-weight 0.1 --reference "$work/ref" \
   --out "$work/agile" > "$work/agile.log" 2>&1 || { cat "$work/agile.log"; fail "train"; }
 for k in test_accuracy local_accuracy remote_accuracy skewness disorder_violation_rate alpha k centroids train_seconds local_head; do
