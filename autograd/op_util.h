@@ -2,7 +2,10 @@
 #pragma once
 #include <string>
 
+#include <algorithm>
+
 #include "autograd/graph.h"
+#include "autograd/parallel.h"
 #include "autograd/ops.h"
 #include "nn/io/error.h"
 
@@ -42,17 +45,24 @@ struct BroadcastPlan {
 };
 BroadcastPlan make_broadcast_plan(const Shape& a, const Shape& b, const Shape& out);
 
-// out[i] = f(a[ia], b[ib]) over the plan.
+// Elementwise loops split over the thread pool above this many outputs (below it, the hand-off
+// costs more than it saves).
+constexpr int64_t kParallelElements = 1 << 15;
+
+// out[i] = f(a[ia], b[ib]) over outer rows [o0, o1) of the plan (the last dim is the inner loop).
 template <typename T, typename F>
-void broadcast_loop(const BroadcastPlan& p, const T* a, const T* b, T* out, F f) {
-  if (p.ndim == 0) { out[0] = f(a[0], b[0]); return; }
+void broadcast_rows(const BroadcastPlan& p, const T* a, const T* b, T* out, F f, int64_t o0, int64_t o1) {
   const int last = p.ndim - 1;
   const int64_t n_in = p.size[last], sa = p.sa[last], sb = p.sb[last];
-  int64_t outer = p.numel / (n_in ? n_in : 1);
-  if (n_in == 0) return;
   int64_t idx[Shape::kMaxDims] = {};
   int64_t oa = 0, ob = 0;
-  for (int64_t o = 0; o < outer; ++o) {
+  for (int64_t rem = o0, d = last - 1; d >= 0; --d) {  // the counter at row o0
+    idx[d] = rem % p.size[d];
+    rem /= p.size[d];
+    oa += idx[d] * p.sa[d];
+    ob += idx[d] * p.sb[d];
+  }
+  for (int64_t o = o0; o < o1; ++o) {
     T* dst = out + o * n_in;
     const T* pa = a + oa;
     const T* pb = b + ob;
@@ -72,8 +82,28 @@ void broadcast_loop(const BroadcastPlan& p, const T* a, const T* b, T* out, F f)
 }
 
 template <typename T, typename F>
+void broadcast_loop(const BroadcastPlan& p, const T* a, const T* b, T* out, F f) {
+  if (p.ndim == 0) { out[0] = f(a[0], b[0]); return; }
+  const int64_t n_in = p.size[p.ndim - 1];
+  if (n_in == 0) return;
+  const int64_t outer = p.numel / n_in;
+  if (p.numel < kParallelElements || outer < 2) {
+    broadcast_rows(p, a, b, out, f, 0, outer);
+    return;
+  }
+  const int64_t grain = std::max<int64_t>(1, kParallelElements / 2 / n_in);
+  parallel_for(0, outer, grain, [&](int64_t o0, int64_t o1) { broadcast_rows(p, a, b, out, f, o0, o1); });
+}
+
+template <typename T, typename F>
 void unary_loop(int64_t n, const T* a, T* out, F f) {
-  for (int64_t i = 0; i < n; ++i) out[i] = f(a[i]);
+  if (n < kParallelElements) {
+    for (int64_t i = 0; i < n; ++i) out[i] = f(a[i]);
+    return;
+  }
+  parallel_for(0, n, kParallelElements / 2, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) out[i] = f(a[i]);
+  });
 }
 
 }  // namespace agilenn::ag::detail

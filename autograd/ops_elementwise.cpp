@@ -315,10 +315,14 @@ Tensor masked_grad(const Tensor& g, const Tensor& a, Window w) {
     T* o = out.data<T>();
     const int64_t n = a.numel();
     const T lo = T(w.lo), hi = T(w.hi);
-    if (!w.lo_incl && !w.hi_incl)
-      for (int64_t i = 0; i < n; ++i) o[i] = gp[i] * T((ap[i] > lo) & (ap[i] < hi));
-    else
-      for (int64_t i = 0; i < n; ++i) o[i] = gp[i] * T(w.inside(ap[i]));
+    auto rows = [&](int64_t i0, int64_t i1) {
+      if (!w.lo_incl && !w.hi_incl)
+        for (int64_t i = i0; i < i1; ++i) o[i] = gp[i] * T((ap[i] > lo) & (ap[i] < hi));
+      else
+        for (int64_t i = i0; i < i1; ++i) o[i] = gp[i] * T(w.inside(ap[i]));
+    };
+    if (n < kParallelElements) rows(0, n);
+    else parallel_for(0, n, kParallelElements / 2, rows);
   });
   if (any_requires_grad({&g}))
     record(out, "masked_grad", {g}, [a, w](Node&, const Tensor& h) { return std::vector<Tensor>{masked_grad(h, a, w)}; });

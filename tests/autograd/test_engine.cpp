@@ -4,6 +4,7 @@
 #include "autograd/engine.h"
 #include "autograd/graph.h"
 #include "autograd/ops.h"
+#include "autograd/parallel.h"
 #include "autograd/random.h"
 #include "nn/io/error.h"
 
@@ -136,3 +137,33 @@ BOOST_AUTO_TEST_CASE(errors_are_clear) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_CASE(large_elementwise_ops_split_over_threads_give_the_same_values) {
+  Rng rng(31);
+  Tensor a = randn(Shape{16, 30, 30, 8}, rng);   // 115k elements: above the parallel threshold
+  Tensor b = randn(Shape{8}, rng);
+  Tensor c = randn(Shape{16, 1, 30, 1}, rng);
+  auto run = [&] {
+    std::vector<std::vector<double>> r;
+    r.push_back(add(a, b).to_vector());
+    r.push_back(mul(a, c).to_vector());
+    r.push_back(relu6(mul(a, 4.0)).to_vector());
+    Tensor x = mul(a, 4.0).set_requires_grad(true);
+    r.push_back(grad({sum(mul(relu6(x), a))}, {x})[0].to_vector());
+    return r;
+  };
+  agilenn::ag::set_num_threads(1);
+  auto one = run();
+  agilenn::ag::set_num_threads(2);
+  auto two = run();
+  for (size_t i = 0; i < one.size(); ++i) BOOST_TEST(one[i] == two[i]);
+  // Spot-check values against plain loops.
+  auto av = a.to_vector(), bv = b.to_vector(), cv = c.to_vector();
+  for (size_t i = 0; i < av.size(); i += 997) {
+    BOOST_TEST(two[0][i] == double(float(av[i]) + float(bv[i % 8])));
+    const size_t n = i / (30 * 30 * 8), w = (i / 8) % 30;
+    BOOST_TEST(two[1][i] == double(float(av[i]) * float(cv[n * 30 + w])));
+    const double x = double(float(av[i]) * 4.0f);
+    BOOST_TEST(two[3][i] == ((x > 0 && x < 6) ? av[i] : 0.0));
+  }
+}
