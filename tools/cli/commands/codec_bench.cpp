@@ -1,13 +1,16 @@
 // agilenn codec-bench: fit the codec tables on training features, code every test image with
 // every coder, and compare with zlib/zstd/xz and the order-0 entropy. Prints a table and writes
 // <out>/summary.json (plus the fitted tables) atomically.
-// Feature sources: --synthetic (seeded smooth ReLU6-like maps) or --features FILE (raw float32
-// NHWC + FILE.json sidecar, see codec/features_file.h). --model DIR comes with trained models.
+// Feature sources: --synthetic (seeded smooth ReLU6-like maps), --features FILE (raw float32
+// NHWC + FILE.json sidecar, see codec/features_file.h), or --model DIR: a trained model's remote
+// indices on a data set's test split, coded with the tables fit-codec stored in the model file
+// (fitted here on the training split, and said so, when there are none).
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cxxopts.hpp>
 #include <filesystem>
+#include <optional>
 
 #include "codec/compare/general_purpose.h"
 #include "codec/features_file.h"
@@ -18,6 +21,8 @@
 #include "nn/io/error.h"
 #include "nn/io/json.h"
 #include "tools/cli/command.h"
+#include "tools/cli/common.h"
+#include "tools/cli/model_features.h"
 
 namespace {
 using namespace agilenn;
@@ -31,6 +36,10 @@ struct Dataset {
   std::vector<uint8_t> train, test;  // indices, images back to back
   size_t n_train = 0, n_test = 0;
   std::string source;
+  std::optional<CodecTables> tables;  // stored in the model file (--model); else fitted here
+  std::string tables_source;  // empty: fitted here on the n_train fit images
+  Json model = Json();
+  uint32_t model_id = 0;  // --model: what the summary says about the model and the data set
 };
 
 std::vector<uint8_t> quantize_remote(const FeaturesFile& f) {
@@ -74,7 +83,14 @@ int run_codec_bench(int argc, char** argv) {
     ("synthetic", "Use seeded synthetic feature maps (no model needed)")
     ("features", "Test features: raw float32 NHWC FILE + FILE.json {shape,k,centroids[,image_bytes]}", cxxopts::value<std::string>()->default_value(""))
     ("fit-features", "Training features in the same format (default: first half of --features)", cxxopts::value<std::string>()->default_value(""))
-    ("model", "Trained model directory (not available yet: use --synthetic or --features)", cxxopts::value<std::string>()->default_value(""))
+    ("model", "Trained model directory: codes its test-set remote indices with the tables stored by fit-codec", cxxopts::value<std::string>()->default_value(""))
+    ("dataset", "With --model: data set (default: the one the model was trained on)", cxxopts::value<std::string>()->default_value(""))
+    ("data-dir", "With --model: data set directory (default: the installed one)", cxxopts::value<std::string>()->default_value(""))
+    ("limit-test", "With --model: code only the first N test images (0 = all)", cxxopts::value<size_t>()->default_value("0"))
+    ("limit-train", "With --model and no stored tables: fit on the first N training images (0 = all)", cxxopts::value<size_t>()->default_value("0"))
+    ("batch-size", "With --model: images per extractor batch", cxxopts::value<size_t>()->default_value("256"))
+    ("threads", "With --model: worker threads for the extractor (0 = all cores)", cxxopts::value<int>()->default_value("0"))
+    ("checks", "What decides the exit status: all (round trips and size targets) | round-trip", cxxopts::value<std::string>()->default_value("all"))
     ("train", "Synthetic training images", cxxopts::value<uint32_t>()->default_value("400"))
     ("test", "Synthetic test images", cxxopts::value<uint32_t>()->default_value("400"))
     ("height", "Synthetic map height", cxxopts::value<uint32_t>()->default_value("14"))
@@ -103,18 +119,76 @@ int run_codec_bench(int argc, char** argv) {
   try {
     const std::string features = a["features"].as<std::string>();
     const std::string fit_features = a["fit-features"].as<std::string>();
-    if (!a["model"].as<std::string>().empty())
-      throw error_at("--model",
-                     "trained models are not available yet; use --synthetic or --features");
+    const std::string model_dir = a["model"].as<std::string>();
     const bool synthetic = a.count("synthetic") > 0;
-    if (synthetic == !features.empty())
-      throw error_at("--synthetic/--features", "give exactly one of them");
+    if (int(synthetic) + int(!features.empty()) + int(!model_dir.empty()) != 1)
+      throw error_at("--synthetic/--features/--model", "give exactly one of them");
+    const std::string checks_mode = a["checks"].as<std::string>();
+    if (checks_mode != "all" && checks_mode != "round-trip")
+      throw error_at("--checks", "must be 'all' or 'round-trip', got '" + checks_mode + "'");
     if (!fit_features.empty() && features.empty())
       throw error_at("--fit-features", "needs --features");
     const uint32_t repeat = std::max(1u, a["repeat"].as<uint32_t>());
 
     Dataset d;
-    if (synthetic) {
+    if (!model_dir.empty()) {
+      cli::set_threads(a["threads"].as<int>());
+      const size_t batch_size = a["batch-size"].as<size_t>();
+      if (batch_size == 0) throw error_at("--batch-size", "must be >= 1");
+      const xai::AgileModelFile file = xai::load_agile_model(model_dir);
+      const cli::CodecCentroids centroids = cli::codec_centroids(*file.model, file.path);
+      std::string dataset = a["dataset"].as<std::string>();
+      if (dataset.empty()) dataset = cli::model_dataset_name(file);
+      if (dataset.empty())
+        throw error_at("--dataset", file.path + " does not name its data set: give --dataset");
+      const std::string data_dir = a["data-dir"].as<std::string>();
+      data::Dataset test = data::load_dataset(dataset, data_dir, data::Split::Test);
+      nn::limit_dataset(test, a["limit-test"].as<size_t>());
+      const cli::RemoteIndices t =
+          cli::extract_remote_indices(file, test, centroids, batch_size, "codec-bench extract");
+      d.tables = cli::stored_codec_tables(file, centroids);
+      d.model_id = cli::model_weights_id(*file.model);
+      if (d.tables) {
+        d.n_train = size_t(file.meta.at("codec").at("fitted_on_images").as_int());
+        d.tables_source = "stored in " + file.path + " (fitted on " +
+                          std::to_string(file.meta.at("codec").at("fitted_on_images").as_int()) +
+                          " images)";
+      } else {
+        std::printf(
+            "codec-bench: %s holds no codec tables (run agilenn fit-codec); fitting them now on "
+            "the training split, not stored\n",
+            file.path.c_str());
+        data::Dataset train = data::load_dataset(dataset, data_dir, data::Split::Train);
+        nn::limit_dataset(train, a["limit-train"].as<size_t>());
+        const cli::RemoteIndices f =
+            cli::extract_remote_indices(file, train, centroids, batch_size, "codec-bench fit");
+        d.train = f.indices;
+        d.n_train = f.images;
+        d.tables_source = "fitted now on " + std::to_string(f.images) + " " + train.name +
+                          " images (not stored)";
+      }
+      d.shape = t.shape;
+      d.k = t.k;
+      d.alphabet = t.alphabet;
+      d.image_bytes = test.image_size();
+      d.test = t.indices;
+      d.n_test = t.images;
+      d.source = file.path + " on " + test.name;
+      d.model = Json::object();
+      d.model["path"] = file.path;
+      d.model["model_id"] = d.model_id;
+      d.model["dataset"] = test.name;
+      d.model["features"] = t.features;
+      Json cs = Json::array(), order = Json::array();
+      for (float v : centroids.values) cs.push_back(Json(double(v)));
+      for (uint32_t i : centroids.model_index) order.push_back(Json(i));
+      d.model["centroids"] = std::move(cs);
+      d.model["centroid_model_index"] = std::move(order);
+      d.model["quantizer_disagreements"] = (unsigned long)t.model_disagreements;
+      d.model["full_float32_feature_bytes_per_image"] =
+          (unsigned long)(size_t(t.shape.height) * t.shape.width * t.features * 4);
+      if (const Json* m = file.meta.find("metrics")) d.model["metrics"] = *m;
+    } else if (synthetic) {
       SyntheticSpec spec;
       spec.height = a["height"].as<uint32_t>();
       spec.width = a["width"].as<uint32_t>();
@@ -170,8 +244,15 @@ int run_codec_bench(int argc, char** argv) {
     const size_t per_image = d.shape.size();
 
     const auto t_fit = Clock::now();
-    const CodecTables tables = CodecTables::fit(d.train, d.n_train, d.shape, d.alphabet, d.k);
-    const double fit_s = seconds_since(t_fit);
+    const CodecTables tables =
+        d.tables ? *d.tables
+                 : CodecTables::fit(d.train, d.n_train, d.shape, d.alphabet, d.k, d.model_id);
+    if (!d.tables) {
+      char buf[96];
+      std::snprintf(buf, sizeof buf, "fitted here on %zu images in %.2f s", d.n_train,
+                    seconds_since(t_fit));
+      if (d.tables_source.empty()) d.tables_source = buf;
+    }
 
     // Order-0 entropy of the test indices (empirical distribution of the whole test set).
     std::vector<uint64_t> counts(d.alphabet, 0);
@@ -259,9 +340,12 @@ int run_codec_bench(int argc, char** argv) {
     const Row& def = find("auto");
     const double float_bytes = double(per_image) * 4;
     std::printf("codec-bench: %s\n", d.source.c_str());
-    std::printf("  test images %zu (fit on %zu), map %ux%ux%u remote (k=%u), C=%u, fit %.2f s\n",
-                d.n_test, d.n_train, d.shape.height, d.shape.width, d.shape.channels, d.k,
-                d.alphabet, fit_s);
+    std::printf("  test images %zu, map %ux%ux%u remote (k=%u), C=%u\n", d.n_test, d.shape.height,
+                d.shape.width, d.shape.channels, d.k, d.alphabet);
+    std::printf("  tables: %s, fingerprint %08x\n", d.tables_source.c_str(), tables.fingerprint());
+    if (!d.model.is_null())
+      std::printf("  model's own quantizer disagrees on %lld of %zu test indices\n",
+                  (long long)d.model.at("quantizer_disagreements").as_int(), d.test.size());
     std::printf("  context model: L=%u levels, G=%u groups, shift %u, %zu B of tables\n",
                 tables.context.config().levels, tables.context.config().groups,
                 tables.context.config().shift, tables.context.table_bytes());
@@ -299,11 +383,14 @@ int run_codec_bench(int argc, char** argv) {
     bool round_trips = true;
     for (const auto& r : rows) round_trips = round_trips && r.ok == r.total;
     check("every round trip exact", round_trips);
+    const bool pass = checks_mode == "all" ? all : round_trips;
 
     Json summary = Json::object();
     summary["source"] = d.source;
     summary["test_images"] = (unsigned long)d.n_test;
     summary["fit_images"] = (unsigned long)d.n_train;
+    summary["tables_source"] = d.tables_source;
+    if (!d.model.is_null()) summary["model"] = d.model;
     summary["shape"] =
         Json(Json::Array{Json(d.shape.height), Json(d.shape.width), Json(d.shape.channels)});
     summary["k"] = d.k;
@@ -337,7 +424,8 @@ int run_codec_bench(int argc, char** argv) {
     write_file_atomic(out + "/codec_tables.json", tables.to_json().dump(1) + "\n");
     write_file_atomic(out + "/summary.json", summary.dump(1) + "\n");
     std::printf("  wrote %s/summary.json\n", out.c_str());
-    return all ? 0 : 1;
+    if (!pass) std::printf("  exit status 1: --checks %s failed\n", checks_mode.c_str());
+    return pass ? 0 : 1;
   } catch (const Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;
