@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "codec/tables.h"
 #include "nn/io/frozen_model.h"
 
 namespace agilenn::mcu {
@@ -69,6 +70,9 @@ struct Int8Model {
   Int8Quantizer quantizer;
   std::vector<float> centroids;
   int num_classes = 0;
+  // The entropy coder's fitted tables (mcu/packet_encoder.h: attach_codec_tables); alphabet 0
+  // until attached.
+  codec::CodecTables codec;
   // Number of remote values per image (H * W * (C - k)) and the raw packet size in bytes.
   size_t remote_values() const { return size_t(feat_h) * feat_w * (feat_c - split_k); }
   int64_t head_macs() const { return int64_t(dense.in) * dense.out; }

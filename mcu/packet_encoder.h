@@ -1,19 +1,36 @@
-// The device's packet encoder seam. Today: the raw centroid indices, `bits` bits each, packed
-// LSB-first in the order they are produced (pixel-major, remote channel minor), no header.
-// The codec's entropy coder replaces this function and the generated C's agilenn_encoder_*
-// functions (mcu/c/agilenn_kernels.h) together; nothing else in mcu/ depends on the format.
+// The device's packet: the codec's version-1 packet (codec/packet.h) of the remote centroid
+// indices, H x W x R in NHWC order, coded with the context coder under the model's fitted tables,
+// or packed bits when those are not smaller (codec::encode_packet_auto's rule). The generated C
+// calls codec/c's encoder (embedded in the bundle) and must give the same bytes.
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
+
+#include "codec/stream.h"
+#include "codec/tables.h"
+#include "mcu/int8_model.h"
 
 namespace agilenn::mcu {
 
-std::vector<uint8_t> encode_packet(std::span<const uint8_t> indices, int bits);
-// Upper bound on the packet size for n indices (the caller's buffer size).
-size_t max_packet_bytes(size_t n_indices, int bits);
-// Inverse of encode_packet (for the server side and tests).
-std::vector<uint8_t> decode_packet(std::span<const uint8_t> packet, size_t n_indices, int bits);
+codec::StreamShape remote_stream_shape(const Int8Model& model);
+// Header + packed bits: the largest packet the device can send (the caller's buffer size).
+size_t max_packet_bytes(const Int8Model& model);
+// Packed payload bytes (the context coder's capacity: a larger context payload is not sent).
+size_t packed_payload_bytes(const Int8Model& model);
+
+// Fits codec tables on the device's own (int8) indices of `images` with the codec's fitting API.
+codec::CodecTables fit_device_codec_tables(const Int8Model& model,
+                                           std::span<const std::vector<uint8_t>> images,
+                                           uint32_t model_id);
+// Checks that `tables` belong to this split (alphabet, remote and local channels, table bounds
+// of the C encoder) and stores them in model.codec; throws agilenn::Error naming `where`.
+void attach_codec_tables(Int8Model& model, codec::CodecTables tables, const std::string& where);
+
+// What the device sends for these indices (throws if no tables are attached).
+std::vector<uint8_t> encode_device_packet(const Int8Model& model,
+                                          std::span<const uint8_t> indices);
 
 }  // namespace agilenn::mcu

@@ -93,7 +93,7 @@ std::vector<int32_t> reference_dense(const Int8Dense& d, std::span<const int8_t>
   return out;
 }
 
-ReferenceResult reference_run(const Int8Model& m, std::span<const uint8_t> image) {
+ReferenceResult reference_run(const Int8Model& m, std::span<const uint8_t> image, bool with_packet) {
   ReferenceResult r;
   std::vector<int8_t> x = reference_conv(m.extractor.front(), image);
   for (size_t i = 1; i < m.extractor.size(); ++i) x = reference_conv(m.extractor[i], x);
@@ -109,7 +109,7 @@ ReferenceResult reference_run(const Int8Model& m, std::span<const uint8_t> image
   }
   std::vector<int8_t> pooled = reference_grid_avg_pool(local, m.feat_h, m.feat_w, k, m.grid);
   r.local_logits = reference_dense(m.dense, pooled);
-  r.packet = encode_packet(r.indices, m.quantizer.bits);
+  if (with_packet) r.packet = encode_device_packet(m, r.indices);
   return r;
 }
 

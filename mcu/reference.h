@@ -24,6 +24,8 @@ struct ReferenceResult {
   std::vector<uint8_t> indices;       // (H, W, C - k)
   std::vector<uint8_t> packet;
 };
-ReferenceResult reference_run(const Int8Model& model, std::span<const uint8_t> image);
+// with_packet: also encode the packet (needs the model's codec tables); empty otherwise.
+ReferenceResult reference_run(const Int8Model& model, std::span<const uint8_t> image,
+                              bool with_packet = true);
 
 }  // namespace agilenn::mcu

@@ -81,36 +81,6 @@ static inline int32_t agilenn_dot_s8(const int8_t *a, const int8_t *b, int32_t n
   return acc;
 }
 
-AGILENN_KERNEL void agilenn_encoder_begin(agilenn_encoder *e, uint8_t *out, int32_t bits) {
-  e->out = out;
-  e->len = 0;
-  e->acc = 0;
-  e->nbits = 0;
-  e->bits = bits;
-}
-
-/* bits <= 8 and nbits < 8 between calls, so one call completes at most one byte. */
-static inline void agilenn_encoder_put_inline(agilenn_encoder *e, uint32_t symbol) {
-  e->acc |= symbol << e->nbits;
-  e->nbits += e->bits;
-  if (e->nbits >= 8) {
-    e->out[e->len++] = (uint8_t)e->acc;
-    e->acc >>= 8;
-    e->nbits -= 8;
-  }
-}
-
-AGILENN_KERNEL void agilenn_encoder_put(agilenn_encoder *e, uint32_t symbol) {
-  agilenn_encoder_put_inline(e, symbol);
-}
-
-AGILENN_KERNEL size_t agilenn_encoder_end(agilenn_encoder *e) {
-  if (e->nbits > 0) e->out[e->len++] = (uint8_t)e->acc;
-  e->acc = 0;
-  e->nbits = 0;
-  return e->len;
-}
-
 AGILENN_KERNEL uint32_t agilenn_quantize_index(const agilenn_quantizer *q, int32_t v) {
   int32_t j, pos = 0;
   for (j = 0; j < q->num_thresholds; ++j) pos += v >= q->thresholds[j] ? 1 : 0;
@@ -280,17 +250,17 @@ AGILENN_ALWAYS_INLINE void agilenn_pwconv_impl(const agilenn_pw_params *p, const
   }
 }
 
-/* in (pixels, in_c) -> local (pixels, k) + encoded indices of channels [k, out_c). The quantizer's
+/* in (pixels, in_c) -> local (pixels, k) + centroid indices of channels [k, out_c). The quantizer's
  * thresholds are applied through index_of_value, their 256-entry expansion (one load per value). */
 AGILENN_ALWAYS_INLINE void agilenn_pwconv_split_impl(const agilenn_pw_params *p, int32_t k, const int8_t *in,
                                          int8_t *local, const agilenn_quantizer *q,
-                                         agilenn_encoder *enc) {
+                                         uint8_t *indices) {
   const int32_t pixels = p->pixels, in_c = p->in_c, out_c = p->out_c, out_offset = p->output_offset;
   const int32_t act_min = p->act_min, act_max = p->act_max;
   const int8_t *const weight = p->weight;
   const int32_t *const bias = p->bias, *const qmult = p->multiplier, *const qshift = p->shift;
   const uint8_t *const index_of_value = q->index_of_value + 128;
-  agilenn_encoder e = *enc; /* a local copy stays in registers */
+  uint8_t *idx = indices;
   int32_t px, o;
 #if AGILENN_USE_DSP
   if (in_c == 4) { /* the default extractor: sign-extend the 4 inputs once per pixel */
@@ -310,10 +280,9 @@ AGILENN_ALWAYS_INLINE void agilenn_pwconv_split_impl(const agilenn_pw_params *p,
         acc = agilenn_requantize_inline(acc, qmult[o], qshift[o]) + out_offset;
         acc = agilenn_clamp(acc, act_min, act_max);
         if (o < k) y[o] = (int8_t)acc;
-        else agilenn_encoder_put_inline(&e, index_of_value[acc]);
+        else *idx++ = index_of_value[acc];
       }
     }
-    *enc = e;
     return;
   }
 #endif
@@ -328,10 +297,9 @@ AGILENN_ALWAYS_INLINE void agilenn_pwconv_split_impl(const agilenn_pw_params *p,
     for (; o < out_c; ++o) {
       int32_t acc = agilenn_dot_s8(x, weight + (size_t)o * in_c, in_c, bias[o]);
       acc = agilenn_requantize_inline(acc, qmult[o], qshift[o]) + out_offset;
-      agilenn_encoder_put_inline(&e, index_of_value[agilenn_clamp(acc, act_min, act_max)]);
+      *idx++ = index_of_value[agilenn_clamp(acc, act_min, act_max)];
     }
   }
-  *enc = e;
 }
 
 /* in (h, w, c) -> out (g, g, c) */
@@ -380,8 +348,8 @@ AGILENN_KERNEL void agilenn_pwconv(const agilenn_pw_params *p, const int8_t *in,
 
 AGILENN_KERNEL void agilenn_pwconv_split(const agilenn_pw_params *p, int32_t k, const int8_t *in,
                                          int8_t *local, const agilenn_quantizer *q,
-                                         agilenn_encoder *enc) {
-  agilenn_pwconv_split_impl(p, k, in, local, q, enc);
+                                         uint8_t *indices) {
+  agilenn_pwconv_split_impl(p, k, in, local, q, indices);
 }
 
 AGILENN_KERNEL void agilenn_grid_avg_pool(const int8_t *in, int32_t h, int32_t w, int32_t c,

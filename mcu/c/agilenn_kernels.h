@@ -50,30 +50,20 @@ typedef struct {
                                     thresholds by the generator (the fused kernel's lookup) */
 } agilenn_quantizer;
 
-/* Packet encoder seam: raw indices, `bits` (1..8) bits each, LSB-first. The codec's entropy coder
- * replaces these three functions (same signatures). */
-typedef struct {
-  uint8_t *out;
-  size_t len;
-  uint32_t acc;
-  int32_t nbits, bits;
-} agilenn_encoder;
 
 AGILENN_KERNEL int32_t agilenn_requantize(int32_t acc, int32_t multiplier, int32_t shift);
-AGILENN_KERNEL void agilenn_encoder_begin(agilenn_encoder *e, uint8_t *out, int32_t bits);
-AGILENN_KERNEL void agilenn_encoder_put(agilenn_encoder *e, uint32_t symbol);
-AGILENN_KERNEL size_t agilenn_encoder_end(agilenn_encoder *e);
 
 /* in (in_h, in_w, in_c) uint8 pixels (first layer) or int8 -> out (out_h, out_w, in_c*mult) */
 AGILENN_KERNEL void agilenn_dwconv_u8(const agilenn_dw_params *p, const uint8_t *in, int8_t *out);
 AGILENN_KERNEL void agilenn_dwconv_s8(const agilenn_dw_params *p, const int8_t *in, int8_t *out);
 /* in (pixels, in_c) -> out (pixels, out_c) */
 AGILENN_KERNEL void agilenn_pwconv(const agilenn_pw_params *p, const int8_t *in, int8_t *out);
-/* The extractor's last layer fused with the split: in (pixels, in_c); channels [0, k) go to
- * local (pixels, k), channels [k, out_c) are quantized and encoded at once (never stored). */
+/* The extractor's last layer fused with the split and the quantizer: in (pixels, in_c); channels
+ * [0, k) go to local (pixels, k), channels [k, out_c) become centroid indices (pixels, out_c - k),
+ * the map the codec's context encoder reads (the int8 values are never stored). */
 AGILENN_KERNEL void agilenn_pwconv_split(const agilenn_pw_params *p, int32_t k, const int8_t *in,
                                          int8_t *local, const agilenn_quantizer *q,
-                                         agilenn_encoder *enc);
+                                         uint8_t *indices);
 /* in (h, w, c) -> out (g, g, c), cells as adaptive_avg_pool2d, TFLite Micro rounding. */
 AGILENN_KERNEL void agilenn_grid_avg_pool(const int8_t *in, int32_t h, int32_t w, int32_t c,
                                           int32_t g, int8_t *out);

@@ -2,6 +2,7 @@
 // (QEMU mps2-an500 when installed) and compare every byte with the C++ fixed-point reference.
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -10,7 +11,9 @@
 
 #include "mcu/codegen.h"
 #include "mcu/device_harness.h"
+#include "codec/packet.h"
 #include "mcu/int8_model.h"
+#include "mcu/packet_encoder.h"
 #include "mcu/reference.h"
 
 using namespace agilenn;
@@ -44,11 +47,40 @@ struct Tiny {
   std::vector<std::vector<uint8_t>> test;
 };
 
-Tiny make_tiny(const std::string& name, RandomModelOptions opt, uint64_t seed) {
+// fit_on_constant: fit the codec tables on all-zero index maps, so the context coder expands the
+// test images' maps and the packets fall back to packed bits (coder 0).
+Tiny make_tiny(const std::string& name, RandomModelOptions opt, uint64_t seed,
+               bool fit_on_constant = false) {
   Tiny t;
   t.model = random_frozen_model(opt, seed);
   size_t n_in = size_t(opt.in_h) * opt.in_w * opt.in_c;
-  t.q = quantize_model(t.model, images(16, n_in, 100 + seed));
+  auto calib = images(16, n_in, 100 + seed);
+  t.q = quantize_model(t.model, calib);
+  if (fit_on_constant) {
+    // Centroids at the quantiles of the remote values: near-uniform, noisy index maps.
+    std::vector<int8_t> values;
+    for (const auto& im : images(8, n_in, 200 + seed)) {
+      auto r = reference_run(t.q, im, false);
+      for (size_t p = 0; p < size_t(t.q.feat_h) * t.q.feat_w; ++p)
+        for (int ch = t.q.split_k; ch < t.q.feat_c; ++ch)
+          values.push_back(r.features[p * t.q.feat_c + ch]);
+    }
+    std::sort(values.begin(), values.end());
+    for (size_t j = 0; j < t.q.centroids.size(); ++j)
+      t.q.centroids[j] = float(t.q.feature_scale *
+                               (values[(2 * j + 1) * values.size() / (2 * t.q.centroids.size())] -
+                                t.q.feature_zero_point));
+    t.q.quantizer =
+        make_int8_quantizer(t.q.centroids, t.q.feature_scale, t.q.feature_zero_point);
+    std::vector<uint8_t> zeros(4 * t.q.remote_values(), 0);
+    attach_codec_tables(t.q,
+                        codec::CodecTables::fit(zeros, 4, remote_stream_shape(t.q),
+                                                unsigned(t.q.centroids.size()),
+                                                uint32_t(t.q.split_k), uint32_t(seed)),
+                        "test");
+  } else {
+    attach_codec_tables(t.q, fit_device_codec_tables(t.q, calib, uint32_t(seed)), "test");
+  }
   t.bundle = generate_bundle(t.q);
   t.dir = std::string(AGILENN_BINARY_DIR) + "/test_mcu_bundle/" + name;
   std::filesystem::remove_all(t.dir);
@@ -57,14 +89,20 @@ Tiny make_tiny(const std::string& name, RandomModelOptions opt, uint64_t seed) {
   return t;
 }
 
-void require_matches_reference(const Tiny& t, const DeviceRun& run) {
+// Returns how many packets used the context coder (the rest: packed bits).
+size_t require_matches_reference(const Tiny& t, const DeviceRun& run) {
   BOOST_REQUIRE_EQUAL(run.images.size(), t.test.size());
+  size_t context = 0;
   for (size_t i = 0; i < t.test.size(); ++i) {
     auto ref = reference_run(t.q, t.test[i]);
     BOOST_REQUIRE_EQUAL(run.images[i].rc, 0);
     BOOST_REQUIRE(run.images[i].logits == ref.local_logits);
     BOOST_REQUIRE(run.images[i].packet == ref.packet);
+    codec::DecodedPacket d = codec::decode_packet(run.images[i].packet, t.q.codec);
+    BOOST_REQUIRE(d.indices == ref.indices);
+    context += d.header.coder == codec::CoderId::kContext;
   }
+  return context;
 }
 
 }  // namespace
@@ -72,15 +110,21 @@ void require_matches_reference(const Tiny& t, const DeviceRun& run) {
 BOOST_AUTO_TEST_SUITE(bundle)
 
 namespace {
-void check_tiny(const std::string& name, const RandomModelOptions& opt, uint64_t seed) {
-  Tiny t = make_tiny(name, opt, seed);
+void check_tiny(const std::string& name, const RandomModelOptions& opt, uint64_t seed,
+                bool fit_on_constant = false) {
+  Tiny t = make_tiny(name, opt, seed, fit_on_constant);
   BOOST_CHECK(!live_buffers_overlap(t.bundle.buffers));
   for (const char* f : {"agilenn_model.h", "agilenn_model.c", "agilenn_kernels.h",
-                        "agilenn_weights.c", "README.md"})
+                        "agilenn_codec.h", "agilenn_weights.c", "README.md"})
     BOOST_CHECK(std::filesystem::exists(t.dir + "/device/" + f));
 
   DeviceRun host = run_bundle_on_host(t.dir + "/device", t.test, t.dir + "/host");
-  require_matches_reference(t, host);
+  size_t context = require_matches_reference(t, host);
+  BOOST_TEST_MESSAGE(name << ": " << context << "/" << t.test.size() << " context-coded packets");
+  if (fit_on_constant)
+    BOOST_CHECK_EQUAL(context, 0u);  // every packet fell back to packed bits
+  else
+    BOOST_CHECK_GT(context, 0u);
   // The portable path at -O0 gives the same bytes.
   DeviceRun host_o0 = run_bundle_on_host(t.dir + "/device", t.test, t.dir + "/host_o0",
                                          "cc -O0 -DAGILENN_PORTABLE");
@@ -155,6 +199,16 @@ BOOST_AUTO_TEST_CASE(tiny_bundle_dsp_paths_bit_exact) {
   check_tiny("tiny_dsp", opt, 4);
 }
 
+// The packed-bits fallback of the device encoder (tables that expand the map), host and M7.
+BOOST_AUTO_TEST_CASE(tiny_bundle_packed_fallback_bit_exact) {
+  RandomModelOptions opt;
+  opt.in_h = opt.in_w = 12;
+  opt.channels = 10;
+  opt.split_k = 3;
+  opt.grid = 2;
+  check_tiny("tiny_packed", opt, 6, /*fit_on_constant=*/true);
+}
+
 // agilenn_local_argmax / agilenn_combine_argmax through a host build of the bundle.
 BOOST_AUTO_TEST_CASE(combine_and_argmax) {
   RandomModelOptions opt;
@@ -194,7 +248,7 @@ BOOST_AUTO_TEST_CASE(default_shapes_fit_the_budget_on_host) {
   require_matches_reference(t, host);
   BOOST_CHECK_LE(t.bundle.arena_bytes, 16u * 1024);
   BOOST_CHECK_LE(t.bundle.weight_bytes, 32u * 1024);
-  BOOST_CHECK_EQUAL(t.bundle.packet_max_bytes, (14u * 14 * 19 * 3 + 7) / 8);
+  BOOST_CHECK_EQUAL(t.bundle.packet_max_bytes, 24 + (14u * 14 * 19 * 3 + 7) / 8);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -10,6 +10,7 @@
 #include "mcu/packet_encoder.h"
 #include "mcu/planner.h"
 #include "mcu/reference.h"
+#include "codec/packet.h"
 #include "nn/io/error.h"
 #include "nn/io/frozen_model.h"
 
@@ -131,13 +132,31 @@ BOOST_AUTO_TEST_CASE(planner_never_overlaps_live_buffers) {
   BOOST_CHECK(live_buffers_overlap(chain));
 }
 
-BOOST_AUTO_TEST_CASE(packet_round_trip) {
-  std::vector<uint8_t> idx{1, 7, 0, 5, 3, 3, 6};
-  auto p = encode_packet(idx, 3);
-  BOOST_CHECK_EQUAL(p.size(), 3u);                        // 21 bits
-  BOOST_CHECK_EQUAL(int(p[0]), 1 | (7 << 3) | (0 << 6));  // LSB first
-  BOOST_CHECK(decode_packet(p, idx.size(), 3) == idx);
-  BOOST_CHECK_THROW(encode_packet(std::vector<uint8_t>{8}, 3), Error);
+// The device packet is the codec's: context-coded under tables fitted on the device's own
+// indices (packed bits when not smaller), decoded by codec::decode_packet to the same indices.
+BOOST_AUTO_TEST_CASE(device_packet_is_the_codec_packet) {
+  FrozenModel m = random_frozen_model({}, 2);
+  auto calib = random_images(32, 28 * 28, 3);
+  Int8Model q = quantize_model(m, calib);
+  auto first = random_images(1, 28 * 28, 4);
+  BOOST_CHECK_THROW(reference_run(q, first[0]), Error);  // no tables attached yet
+  codec::CodecTables t = fit_device_codec_tables(q, calib, 77);
+  BOOST_CHECK_EQUAL(t.model_id, 77u);
+  codec::CodecTables bad = t;
+  bad.local_channels = 4;
+  BOOST_CHECK_THROW(attach_codec_tables(q, bad, "test"), Error);
+  attach_codec_tables(q, t, "test");
+  size_t packed = packed_payload_bytes(q);
+  BOOST_CHECK_EQUAL(packed, (14u * 14 * 19 * 3 + 7) / 8);
+  BOOST_CHECK_EQUAL(max_packet_bytes(q), packed + codec::kPacketHeaderBytes);
+  for (const auto& im : random_images(8, 28 * 28, 5)) {
+    auto r = reference_run(q, im);
+    BOOST_REQUIRE_LE(r.packet.size(), max_packet_bytes(q));
+    codec::DecodedPacket d = codec::decode_packet(r.packet, q.codec);
+    BOOST_REQUIRE(d.indices == r.indices);
+    BOOST_CHECK_EQUAL(d.header.fingerprint, t.fingerprint());
+    BOOST_CHECK(r.packet == codec::encode_packet_auto(r.indices, remote_stream_shape(q), t));
+  }
 }
 
 BOOST_AUTO_TEST_CASE(frozen_model_validation_names_the_layer) {
@@ -168,7 +187,7 @@ BOOST_AUTO_TEST_CASE(int8_graph_agrees_with_float_and_quantizer_matches_host_rul
   size_t agree_idx = 0, total_idx = 0;
   int agree_argmax = 0;
   for (auto& im : test) {
-    auto r = reference_run(q, im);
+    auto r = reference_run(q, im, /*with_packet=*/false);
     auto f = float_forward(m, im);
     // The reference's indices are the host rule on the dequantized int8 map.
     for (size_t p = 0; p < size_t(q.feat_h) * q.feat_w; ++p)
@@ -177,7 +196,6 @@ BOOST_AUTO_TEST_CASE(int8_graph_agrees_with_float_and_quantizer_matches_host_rul
         BOOST_REQUIRE_EQUAL(int(r.indices[p * (q.feat_c - q.split_k) + ch - q.split_k]),
                             nearest_centroid(q.centroids, v));
       }
-    BOOST_REQUIRE(r.packet == encode_packet(r.indices, 3));
     double range = 0, err = 0;
     for (int o = 0; o < q.num_classes; ++o) {
       range = std::max(range, double(std::fabs(f.local_logits[o])));

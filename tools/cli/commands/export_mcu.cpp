@@ -17,9 +17,14 @@ int run_export_mcu(int argc, char** argv) {
   cxxopts::Options opts(
       argv[0],
       "Quantize the device part of AgileNN to int8 and write a C99 bundle "
-      "(agilenn_model.{h,c}, agilenn_kernels.h, agilenn_weights.c, README.md, memory.json).");
-  opts.add_options()("model", "Trained model directory (not wired yet: use --random-model)",
+      "(agilenn_model.{h,c}, agilenn_kernels.h, agilenn_codec.h, agilenn_weights.c, README.md, memory.json).");
+  opts.add_options()("model", "Trained model: directory of model.safetensors (agilenn train)",
                      cxxopts::value<std::string>()->default_value(""))(
+      "dataset", "Data set of the trained model's calibration images (default: the model's own)",
+      cxxopts::value<std::string>()->default_value(""))(
+      "codec-fit-images",
+      "Training images the codec tables are fitted on when the model file has none",
+      cxxopts::value<size_t>()->default_value("1000"))(
       "random-model", "Use seeded random weights, default Fashion-MNIST shapes (default: off)",
       cxxopts::value<bool>()->default_value("false"))(
       "seed", "Seed of the random model", cxxopts::value<uint64_t>()->default_value("1"))(
@@ -27,14 +32,16 @@ int run_export_mcu(int argc, char** argv) {
       "Random model shapes: fashion (28x28x1, stride 2) or cifar (96x96x3, stride 3; use random "
       "images)",
       cxxopts::value<std::string>()->default_value("fashion"))(
-      "local-head", "Local predictor head: gap or grid:G",
+      "local-head", "Random model's local predictor head: gap or grid:G",
       cxxopts::value<std::string>()->default_value("grid:4"))(
-      "calib-source", "Calibration images: fashion-mnist (training set) or random",
+      "calib-source",
+      "Random model's calibration images: fashion-mnist (training set) or random (a trained "
+      "model calibrates on its own training set)",
       cxxopts::value<std::string>()->default_value("fashion-mnist"))(
       "calib-images", "Number of calibration images",
       cxxopts::value<size_t>()->default_value("256"))(
-      "data-dir", "Fashion-MNIST directory",
-      cxxopts::value<std::string>()->default_value("/usr/share/datasets/fashion-mnist"))(
+      "data-dir", "Data set directory (default: the data set's installed directory)",
+      cxxopts::value<std::string>()->default_value(""))(
       "out", "Output directory of the bundle",
       cxxopts::value<std::string>()->default_value("device"))("h,help", "Show this help");
   try {
@@ -52,6 +59,8 @@ int run_export_mcu(int argc, char** argv) {
     o.calib_source = r["calib-source"].as<std::string>();
     o.calib_images = r["calib-images"].as<size_t>();
     o.data_dir = r["data-dir"].as<std::string>();
+    o.dataset = r["dataset"].as<std::string>();
+    o.codec_fit_images = r["codec-fit-images"].as<size_t>();
     std::string out = r["out"].as<std::string>();
     auto e = agilenn::mcu::export_device_model(o);
     agilenn::mcu::write_bundle(e.bundle, out);

@@ -1,6 +1,7 @@
 // agilenn mcu-check: export the device bundle, run it on the host and on a Cortex-M7 under QEMU,
 // compare local logits and packets byte for byte with the C++ fixed-point reference, count
-// instructions, and compare int8 with float. Writes <out>/summary.json.
+// instructions, decode every packet with the C++ codec, and (trained model) measure the accuracy of
+// the full pipeline with the int8 device part against the float model. Writes <out>/summary.json.
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -8,7 +9,10 @@
 
 #include <cxxopts.hpp>
 
+#include "codec/packet.h"
 #include "mcu/export.h"
+#include "mcu/images.h"
+#include "mcu/pipeline_accuracy.h"
 #include "mcu/reference.h"
 #include "nn/io/atomic_file.h"
 #include "nn/io/error.h"
@@ -23,8 +27,15 @@ int run_mcu_check(int argc, char** argv) {
   cxxopts::Options opts(argv[0],
                         "Export the device bundle and verify it bit-exactly on the host and on a "
                         "Cortex-M7 (QEMU mps2-an500); writes <out>/summary.json.");
-  opts.add_options()("model", "Trained model directory (not wired yet: use --random-model)",
+  opts.add_options()("model", "Trained model: directory of model.safetensors (agilenn train)",
                      cxxopts::value<std::string>()->default_value(""))(
+      "dataset", "Data set of the trained model's images (default: the model's own)",
+      cxxopts::value<std::string>()->default_value(""))(
+      "codec-fit-images",
+      "Training images the codec tables are fitted on when the model file has none",
+      cxxopts::value<size_t>()->default_value("1000"))(
+      "accuracy-images", "Test images for the int8 vs float accuracy (0: the whole test set)",
+      cxxopts::value<size_t>()->default_value("0"))(
       "random-model", "Use seeded random weights, default Fashion-MNIST shapes (default: off)",
       cxxopts::value<bool>()->default_value("false"))(
       "seed", "Seed of the random model", cxxopts::value<uint64_t>()->default_value("1"))(
@@ -32,19 +43,23 @@ int run_mcu_check(int argc, char** argv) {
       "Random model shapes: fashion (28x28x1, stride 2) or cifar (96x96x3, stride 3; use random "
       "images)",
       cxxopts::value<std::string>()->default_value("fashion"))(
-      "local-head", "Local predictor head: gap or grid:G",
+      "local-head", "Random model's local predictor head: gap or grid:G",
       cxxopts::value<std::string>()->default_value("grid:4"))(
-      "calib-source", "Calibration images: fashion-mnist (training set) or random",
+      "calib-source",
+      "Random model's calibration images: fashion-mnist (training set) or random (a trained "
+      "model calibrates on its own training set)",
       cxxopts::value<std::string>()->default_value("fashion-mnist"))(
       "calib-images", "Number of calibration images",
       cxxopts::value<size_t>()->default_value("256"))(
-      "test-source", "Test images: fashion-mnist (test set) or random",
+      "test-source",
+      "Random model's test images: fashion-mnist (test set) or random (a trained model uses its "
+      "test set)",
       cxxopts::value<std::string>()->default_value("fashion-mnist"))(
       "images", "Images checked on the host", cxxopts::value<size_t>()->default_value("1000"))(
       "qemu-images", "Images checked on the Cortex-M7 under QEMU (0: skip QEMU)",
       cxxopts::value<size_t>()->default_value("20"))(
-      "data-dir", "Fashion-MNIST directory",
-      cxxopts::value<std::string>()->default_value("/usr/share/datasets/fashion-mnist"))(
+      "data-dir", "Data set directory (default: the data set's installed directory)",
+      cxxopts::value<std::string>()->default_value(""))(
       "out", "Output directory (device/, build/, summary.json)",
       cxxopts::value<std::string>()->default_value("runs/mcu-check"))("h,help", "Show this help");
   try {
@@ -62,6 +77,9 @@ int run_mcu_check(int argc, char** argv) {
     o.calib_source = r["calib-source"].as<std::string>();
     o.calib_images = r["calib-images"].as<size_t>();
     o.data_dir = r["data-dir"].as<std::string>();
+    o.dataset = r["dataset"].as<std::string>();
+    o.codec_fit_images = r["codec-fit-images"].as<size_t>();
+    size_t n_accuracy = r["accuracy-images"].as<size_t>();
     size_t n_images = r["images"].as<size_t>(), n_qemu = r["qemu-images"].as<size_t>();
     if (n_images == 0) throw error_at("--images", "must be >= 1");
     std::string out = std::filesystem::absolute(r["out"].as<std::string>()).string();
@@ -81,16 +99,40 @@ int run_mcu_check(int argc, char** argv) {
     write_file_atomic(device + "/memory.json", mem.dump(2) + "\n");
 
     std::string test_source = r["test-source"].as<std::string>();
-    auto images = model_images(e.model, test_source, o.data_dir, false, n_images, o.seed + 2);
+    std::vector<std::vector<uint8_t>> images;
+    data::Dataset test;
+    if (e.trained) {
+      test = load_model_dataset(e, data::Split::Test);
+      test_source = e.dataset + " (test set)";
+      if (test.size() < n_images)
+        throw error_at("--images", std::to_string(n_images) + " requested, the test set has " +
+                                       std::to_string(test.size()));
+      for (size_t i = 0; i < n_images; ++i)
+        images.emplace_back(test.image(i).begin(), test.image(i).end());
+    } else {
+      images = model_images(e.model, test_source,
+                            o.data_dir.empty() ? std::string(kFashionMnistDir) : o.data_dir,
+                            false, n_images, o.seed + 2);
+    }
     std::vector<ReferenceResult> refs;
     for (const auto& im : images) refs.push_back(reference_run(e.int8, im));
 
     // 1. Host build of the generated C.
     DeviceRun host = run_bundle_on_host(device, images, build + "/host");
-    size_t host_mismatch = 0;
-    for (size_t i = 0; i < images.size(); ++i)
+    size_t host_mismatch = 0, decode_mismatch = 0, packet_bytes = 0, context_packets = 0;
+    for (size_t i = 0; i < images.size(); ++i) {
       host_mismatch += host.images[i].rc != 0 || host.images[i].logits != refs[i].local_logits ||
                        host.images[i].packet != refs[i].packet;
+      // The server's side: the generated C's packet decodes to exactly the device's indices.
+      try {
+        codec::DecodedPacket d = codec::decode_packet(host.images[i].packet, e.int8.codec);
+        decode_mismatch += d.indices != refs[i].indices;
+        context_packets += d.header.coder == codec::CoderId::kContext;
+      } catch (const agilenn::Error&) {
+        ++decode_mismatch;
+      }
+      packet_bytes += host.images[i].packet.size();
+    }
 
     // 2. Cortex-M7 under QEMU.
     Json summary = Json::object();
@@ -140,10 +182,19 @@ int run_mcu_check(int argc, char** argv) {
       summary["instructions_per_image"] = nullptr;
     }
     summary["bit_exact_host"] = host_mismatch == 0;
+    summary["packets_decode_exactly"] = decode_mismatch == 0;
+    summary["packet_decode_mismatches"] = decode_mismatch;
+    summary["mean_packet_bytes"] = double(packet_bytes) / double(images.size());
+    summary["packed_packet_bytes"] = e.bundle.packet_max_bytes;
+    summary["context_coded_packets"] = context_packets;
+    summary["codec_tables"] = e.codec_tables;
     summary["images_checked"] = images.size();
     summary["host_mismatches"] = host_mismatch;
     summary["test_images"] = test_source;
     summary["macs_per_image"] = e.bundle.macs_per_image();
+    summary["head_macs"] = e.int8.head_macs();
+    summary["local_head_macs_fraction_of_extractor"] =
+        mem.at("local_head_macs_fraction_of_extractor");
     summary["instructions_note"] =
         "QEMU -icount shift=7, CMSDK timer0 ticks / 3.2 around a noipa call, minus the empty-call "
         "overhead; instructions, not cycles (an estimate at 216 MHz assumes 1 instruction/cycle)";
@@ -183,16 +234,43 @@ int run_mcu_check(int argc, char** argv) {
     agree["remote_index_agreement"] = double(idx_agree) / double(idx_total);
     agree["max_relative_logit_error"] = max_rel_err;
     summary["int8_float_agreement"] = agree;
-    summary["int8_accuracy"] = nullptr;
-    summary["float_accuracy"] = nullptr;
-    summary["accuracy_note"] =
-        "random weights: accuracy needs a trained model (--model, not wired yet)";
-    summary["model"] = "random (seed " + std::to_string(o.seed) + "), local head " + o.local_head;
+    bool accuracy_ok = true;
+    if (e.trained) {
+      if (n_accuracy > 0 && n_accuracy < test.size()) {
+        test.images.resize(n_accuracy * test.image_size());
+        test.labels.resize(n_accuracy);
+      }
+      PipelineAccuracy a = pipeline_accuracy(e, test);
+      summary["int8_accuracy"] = a.int8_accuracy;
+      summary["float_accuracy"] = a.float_accuracy;
+      summary["int8_local_accuracy"] = a.int8_local_accuracy;
+      summary["float_local_accuracy"] = a.float_local_accuracy;
+      summary["accuracy_images"] = a.images;
+      summary["accuracy_packet_decode_mismatches"] = a.decode_mismatches;
+      summary["accuracy_mean_packet_bytes"] = a.mean_packet_bytes;
+      summary["alpha"] = a.alpha;
+      summary["accuracy_note"] =
+          "int8: local int8 logits * logit_scale and the float remote predictor on the centroids "
+          "of the indices decoded from the device's packets, combined with alpha; float: the "
+          "float SplitModel";
+      accuracy_ok = a.decode_mismatches == 0;
+      std::printf("accuracy on %zu test images: int8 pipeline %.4f, float %.4f (local only: int8 "
+                  "%.4f, float %.4f)\n",
+                  a.images, a.int8_accuracy, a.float_accuracy, a.int8_local_accuracy,
+                  a.float_local_accuracy);
+    } else {
+      summary["int8_accuracy"] = nullptr;
+      summary["float_accuracy"] = nullptr;
+      summary["accuracy_note"] = "random weights: accuracy needs a trained model (--model)";
+    }
+    summary["model"] = e.description;
     summary["calibration"] = e.calibration;
     write_file_atomic(out + "/summary.json", summary.dump(2) + "\n");
 
-    std::printf("host: %zu images, %s\n", images.size(),
-                host_mismatch == 0 ? "bit-exact" : "MISMATCH");
+    std::printf("host: %zu images, %s; packets decode %s (mean %.0f B, packed %zu B)\n",
+                images.size(), host_mismatch == 0 ? "bit-exact" : "MISMATCH",
+                decode_mismatch == 0 ? "exactly" : "WITH MISMATCHES",
+                double(packet_bytes) / double(images.size()), e.bundle.packet_max_bytes);
     if (qemu_skip.empty())
       std::printf("cortex-m7 (qemu): %zu images, %s, %.0f instructions/image (%.1f per MAC)\n",
                   n_qemu, summary.at("bit_exact_qemu").as_bool() ? "bit-exact" : "MISMATCH",
@@ -202,7 +280,8 @@ int run_mcu_check(int argc, char** argv) {
     std::printf("flash %s B, SRAM %s B (arena %zu B), %lld MACs/image; wrote %s/summary.json\n",
                 mem.at("flash_bytes").dump().c_str(), mem.at("sram_bytes").dump().c_str(),
                 e.bundle.arena_bytes, (long long)e.bundle.macs_per_image(), out.c_str());
-    bool ok = host_mismatch == 0 && (!qemu_skip.empty() || summary.at("bit_exact_qemu").as_bool());
+    bool ok = host_mismatch == 0 && decode_mismatch == 0 && accuracy_ok &&
+              (!qemu_skip.empty() || summary.at("bit_exact_qemu").as_bool());
     return ok ? 0 : 1;
   } catch (const cxxopts::exceptions::exception& ex) {
     std::fprintf(stderr, "agilenn mcu-check: %s\n", ex.what());
