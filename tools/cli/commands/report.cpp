@@ -56,7 +56,18 @@ int run(int argc, char** argv) {
        << num(s, "train_seconds", "%.0f") << " |\n";
   }
   Json codec = read_json(runs + "/codec/summary.json");
-  if (!codec.is_null()) all["codec"] = codec;
+  if (!codec.is_null()) {
+    all["codec"] = codec;
+    md << "\n## Link codec (bytes per image, Fashion-MNIST test set)\n\n| coder | packet | payload |\n|---|---|---|\n";
+    if (const Json* coders = codec.find("coders"))
+      for (auto& [name, c] : coders->as_object())
+        md << "| " << name << " | " << num(c, "mean_packet_bytes", "%.1f") << " | " << num(c, "mean_payload_bytes", "%.1f") << " |\n";
+    const Json* e = codec.find("order0_entropy_bits_per_image");
+    if (e && e->is_number()) md << "| order-0 entropy bound | - | " << std::to_string(int(e->as_number() / 8)) << " |\n";
+    md << "\nRaw 8-bit image: " << num(codec, "raw_image_bytes", "%.0f") << " B; remote float32 features: "
+       << num(codec, "float32_feature_bytes_per_image", "%.0f") << " B; default coder: "
+       << (codec.contains("default_coder") ? codec.at("default_coder").as_string() : "-") << ".\n";
+  }
   Json mcu = read_json(runs + "/mcu/summary.json");
   if (!mcu.is_null()) {
     all["mcu"] = mcu;
