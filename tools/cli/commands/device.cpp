@@ -1,6 +1,7 @@
 // agilenn device: device clients that run the device half, send packets through the simulated
 // link to `agilenn serve`, combine the answers with the local logits, and fall back to the local
 // predictor alone when an answer misses the deadline or the server is down.
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cxxopts.hpp>
@@ -34,6 +35,7 @@ int run(int argc, char** argv) {
       ("alpha", "combined = alpha local + (1 - alpha) remote (default: the model's learned alpha)", cxxopts::value<double>())
       ("limit", "classify only the first N test images (0 = all)", cxxopts::value<size_t>()->default_value("0"))
       ("clients", "concurrent device clients (one connection each)", cxxopts::value<int>()->default_value("1"))
+      ("requests", "total requests, cycling over the images (0 = one per image; load tests)", cxxopts::value<size_t>()->default_value("0"))
       ("fit-images", "training images for fitting the codec tables (must match serve)", cxxopts::value<size_t>()->default_value("512"))
       ("verify", "also compute the remote logits in-process and count answers that differ")
       ("seed", "link loss seed", cxxopts::value<uint64_t>()->default_value("1"))
@@ -83,7 +85,25 @@ int run(int argc, char** argv) {
     auto& l = outputs[i].local_logits;
     if (int32_t(std::max_element(l.begin(), l.end()) - l.begin()) == s.test.labels[i]) local_correct++;
   }
-  auto res = runtime::run_devices(d, outputs, packets, s.test.labels);
+  // --requests: repeat the images (load tests); accuracy then counts every request.
+  std::vector<int32_t> labels = s.test.labels;
+  const size_t total = r["requests"].as<size_t>();
+  if (total > 0 && n > 0) {
+    if (r.count("verify")) throw Error("--verify needs one request per image (no --requests)");
+    std::vector<runtime::DeviceOutput> o2(total);
+    std::vector<std::vector<uint8_t>> p2(total);
+    labels.resize(total);
+    for (size_t i = 0; i < total; ++i) {
+      o2[i] = outputs[i % n];
+      p2[i] = packets[i % n];
+      labels[i] = s.test.labels[i % n];
+    }
+    outputs = std::move(o2);
+    packets = std::move(p2);
+  }
+  const auto wall0 = std::chrono::steady_clock::now();
+  auto res = runtime::run_devices(d, outputs, packets, labels);
+  const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
 
   Json j = res.to_json();
   j["model"] = s.model->path;
@@ -101,6 +121,8 @@ int run(int argc, char** argv) {
   j["mean_packet_bytes"] = n ? double(bytes) / double(n) : 0.0;
   j["local_only_accuracy"] = n ? double(local_correct) / double(n) : 0.0;
   j["clients"] = d.clients;
+  j["wall_seconds"] = wall_s;
+  j["requests_per_second"] = wall_s > 0 ? double(res.requests) / wall_s : 0.0;
   j["time_note"] =
       "link simulated (token bucket + RTT/2 each way + loss), server round trip measured on "
       "loopback, device compute = instructions / MHz at 1 instruction per cycle (0 if unknown)";
@@ -148,6 +170,8 @@ int run(int argc, char** argv) {
               j.at("latency_p99_ms").as_number(), j.at("server_rtt_p50_ms").as_number(),
               j.at("server_rtt_p99_ms").as_number(), j.at("mean_packet_bytes").as_number(),
               d.device_instructions ? "" : " (device compute not modelled: no MCU instruction count)");
+  std::printf("device: %zu requests in %.2f s wall = %.0f requests/s\n", res.requests, wall_s,
+              j.at("requests_per_second").as_number());
   std::printf("device: wrote %s/summary.json\n", out.c_str());
   return 0;
 }
