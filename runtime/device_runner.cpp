@@ -56,6 +56,7 @@ DeviceRunResult run_devices(const DeviceRunOptions& opts, const std::vector<Devi
   if (!(opts.deadline_ms > 0)) throw Error("--deadline-ms must be > 0");
   if (!(opts.alpha >= 0 && opts.alpha <= 1)) throw Error("--alpha must be in [0, 1]");
   if (!(opts.mcu_mhz > 0)) throw Error("--mcu-mhz must be > 0");
+  if (!(opts.interval_ms >= 0)) throw Error("--interval-ms must be >= 0");
   DeviceRunResult total;
   total.predictions.assign(n, -1);
   std::mutex m;
@@ -73,7 +74,12 @@ DeviceRunResult run_devices(const DeviceRunOptions& opts, const std::vector<Devi
     uint32_t seq = 0;
     double t_sim = 0;  // this device's simulated clock, seconds
     std::vector<std::pair<size_t, int32_t>> preds;
+    Clock::time_point next_start = Clock::now();
     for (size_t i = size_t(c); i < n; i += size_t(opts.clients)) {
+      if (opts.interval_ms > 0) {
+        std::this_thread::sleep_until(next_start);
+        next_start = std::max(next_start + std::chrono::microseconds(int64_t(opts.interval_ms * 1000)), Clock::now());
+      }
       ++seq;
       r.requests++;
       const DeviceOutput& o = outputs[i];

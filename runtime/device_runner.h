@@ -30,6 +30,7 @@ struct DeviceRunOptions {
   double deadline_ms = 100;
   double alpha = 0.5;      // combined = alpha local + (1 - alpha) remote
   int clients = 1;
+  double interval_ms = 0;     // a client starts its requests at least this far apart (frame period)
   double reconnect_ms = 250;  // at most one reconnect attempt per client per this interval
   uint32_t first_device_id = 0;
 };

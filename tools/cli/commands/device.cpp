@@ -35,6 +35,7 @@ int run(int argc, char** argv) {
       ("alpha", "combined = alpha local + (1 - alpha) remote (default: the model's learned alpha)", cxxopts::value<double>())
       ("limit", "classify only the first N test images (0 = all)", cxxopts::value<size_t>()->default_value("0"))
       ("clients", "concurrent device clients (one connection each)", cxxopts::value<int>()->default_value("1"))
+      ("interval-ms", "each client starts a request at most every this many ms (the camera's frame period; 0 = back to back)", cxxopts::value<double>()->default_value("0"))
       ("requests", "total requests, cycling over the images (0 = one per image; load tests)", cxxopts::value<size_t>()->default_value("0"))
       ("fit-images", "training images for fitting the codec tables (must match serve)", cxxopts::value<size_t>()->default_value("512"))
       ("verify", "also compute the remote logits in-process and count answers that differ")
@@ -55,6 +56,7 @@ int run(int argc, char** argv) {
   d.mcu_mhz = r["mcu-mhz"].as<double>();
   d.deadline_ms = r["deadline-ms"].as<double>();
   d.clients = r["clients"].as<int>();
+  d.interval_ms = r["interval-ms"].as<double>();
   if (d.link.rtt_ms < 0) throw Error("--rtt-ms must be >= 0");
   if (d.link.loss < 0 || d.link.loss > 1) throw Error("--loss must be in [0, 1]");
   if (!(d.mcu_mhz > 0)) throw Error("--mcu-mhz must be > 0");
