@@ -18,7 +18,8 @@ namespace agilenn::runtime {
 
 namespace {
 int ms_left(ClientConnection::Clock::time_point deadline) {
-  auto d = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - ClientConnection::Clock::now())
+  auto d = std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
+                                                                 ClientConnection::Clock::now())
                .count();
   return d < 0 ? 0 : int(std::min<long long>(d, 1 << 30));
 }
@@ -39,7 +40,9 @@ Endpoint parse_endpoint(const std::string& text, const std::string& flag) {
   return ep;
 }
 
-ClientConnection::~ClientConnection() { close(); }
+ClientConnection::~ClientConnection() {
+  close();
+}
 
 void ClientConnection::close() {
   if (fd_ >= 0) ::close(fd_);
@@ -140,14 +143,15 @@ std::optional<Response> ClientConnection::receive(Clock::time_point deadline, ui
   if (!fill(kFrameHeaderBytes, deadline)) return std::nullopt;
   Response r;
   try {
-    r.header = parse_response_header(std::span<const uint8_t, kFrameHeaderBytes>(rx_.data(), kFrameHeaderBytes),
-                                     max_logits);
+    r.header = parse_response_header(
+        std::span<const uint8_t, kFrameHeaderBytes>(rx_.data(), kFrameHeaderBytes), max_logits);
   } catch (const Error&) {
     close();  // framing lost
     return std::nullopt;
   }
   if (!fill(kFrameHeaderBytes + r.header.length, deadline)) return std::nullopt;
-  r.logits = parse_logits(std::span<const uint8_t>(rx_.data() + kFrameHeaderBytes, r.header.length));
+  r.logits =
+      parse_logits(std::span<const uint8_t>(rx_.data() + kFrameHeaderBytes, r.header.length));
   rx_.erase(rx_.begin(), rx_.begin() + kFrameHeaderBytes + r.header.length);
   return r;
 }

@@ -16,8 +16,9 @@ codec::CodecTables fit_codec_tables(const xai::AgileModelFile& model, FloatDevic
                                     const data::Dataset& train, size_t n_images);
 
 // DIR/codec_tables.bin when present (the bytes of CodecTables::to_bytes), else fitted.
-codec::CodecTables load_or_fit_codec_tables(const std::string& model_dir, const xai::AgileModelFile& model,
-                                            FloatDevice& device, const data::Dataset& train,
-                                            size_t n_images, std::string* how = nullptr);
+codec::CodecTables load_or_fit_codec_tables(const std::string& model_dir,
+                                            const xai::AgileModelFile& model, FloatDevice& device,
+                                            const data::Dataset& train, size_t n_images,
+                                            std::string* how = nullptr);
 
 }  // namespace agilenn::runtime

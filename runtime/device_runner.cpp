@@ -60,7 +60,8 @@ DeviceRunResult run_devices(const DeviceRunOptions& opts, const std::vector<Devi
   DeviceRunResult total;
   total.predictions.assign(n, -1);
   std::mutex m;
-  const double device_ms = opts.device_instructions ? *opts.device_instructions / (opts.mcu_mhz * 1e3) : 0.0;
+  const double device_ms =
+      opts.device_instructions ? *opts.device_instructions / (opts.mcu_mhz * 1e3) : 0.0;
 
   auto client = [&](int c) {
     DeviceRunResult r;
@@ -78,7 +79,8 @@ DeviceRunResult run_devices(const DeviceRunOptions& opts, const std::vector<Devi
     for (size_t i = size_t(c); i < n; i += size_t(opts.clients)) {
       if (opts.interval_ms > 0) {
         std::this_thread::sleep_until(next_start);
-        next_start = std::max(next_start + std::chrono::microseconds(int64_t(opts.interval_ms * 1000)), Clock::now());
+        next_start = std::max(
+            next_start + std::chrono::microseconds(int64_t(opts.interval_ms * 1000)), Clock::now());
       }
       ++seq;
       r.requests++;
@@ -99,7 +101,8 @@ DeviceRunResult run_devices(const DeviceRunOptions& opts, const std::vector<Devi
       }
       const size_t resp_bytes = kFrameHeaderBytes + 4 * o.local_logits.size();
       const double uplink_ms = (*arrive - t0) * 1e3;
-      const double downlink_ms = (down.serialization_seconds(resp_bytes)) * 1e3 + opts.link.rtt_ms / 2;
+      const double downlink_ms =
+          (down.serialization_seconds(resp_bytes)) * 1e3 + opts.link.rtt_ms / 2;
       const double budget_ms = opts.deadline_ms - device_ms - uplink_ms - downlink_ms;
       if (budget_ms <= 0) {
         fallback(r.fallback_deadline, opts.deadline_ms);
@@ -113,7 +116,8 @@ DeviceRunResult run_devices(const DeviceRunOptions& opts, const std::vector<Devi
           continue;
         }
         if (!conn.connect(opts.server, deadline)) {
-          next_connect = Clock::now() + std::chrono::microseconds(int64_t(opts.reconnect_ms * 1000));
+          next_connect =
+              Clock::now() + std::chrono::microseconds(int64_t(opts.reconnect_ms * 1000));
           fallback(r.fallback_server_down, device_ms);
           continue;
         }
@@ -134,8 +138,10 @@ DeviceRunResult run_devices(const DeviceRunOptions& opts, const std::vector<Devi
       }
       const double rtt_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
       if (!resp) {
-        if (!conn.connected()) fallback(r.fallback_server_down, device_ms);
-        else fallback(r.fallback_deadline, opts.deadline_ms);
+        if (!conn.connected())
+          fallback(r.fallback_server_down, device_ms);
+        else
+          fallback(r.fallback_deadline, opts.deadline_ms);
         continue;
       }
       if (resp->header.status != Status::kOk || resp->logits.size() != o.local_logits.size()) {
@@ -165,7 +171,8 @@ DeviceRunResult run_devices(const DeviceRunOptions& opts, const std::vector<Devi
     total.fallback_error += r.fallback_error;
     total.reconnects += r.reconnects;
     total.latency_ms.insert(total.latency_ms.end(), r.latency_ms.begin(), r.latency_ms.end());
-    total.server_rtt_ms.insert(total.server_rtt_ms.end(), r.server_rtt_ms.begin(), r.server_rtt_ms.end());
+    total.server_rtt_ms.insert(total.server_rtt_ms.end(), r.server_rtt_ms.begin(),
+                               r.server_rtt_ms.end());
     for (auto& [i, p] : preds) total.predictions[i] = p;
   };
   std::vector<std::thread> threads;

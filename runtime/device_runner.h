@@ -28,7 +28,7 @@ struct DeviceRunOptions {
   double mcu_mhz = 216;
   std::optional<double> device_instructions;  // per image; nullopt: device compute not modelled
   double deadline_ms = 100;
-  double alpha = 0.5;      // combined = alpha local + (1 - alpha) remote
+  double alpha = 0.5;  // combined = alpha local + (1 - alpha) remote
   int clients = 1;
   double interval_ms = 0;     // a client starts its requests at least this far apart (frame period)
   double reconnect_ms = 250;  // at most one reconnect attempt per client per this interval
@@ -39,8 +39,8 @@ struct DeviceRunResult {
   size_t requests = 0, correct = 0, answered = 0, mismatched = 0;
   size_t fallback_deadline = 0, fallback_lost = 0, fallback_server_down = 0, fallback_error = 0;
   size_t reconnects = 0;
-  std::vector<double> latency_ms;        // modelled per request
-  std::vector<double> server_rtt_ms;     // measured loopback round trips of answered requests
+  std::vector<double> latency_ms;     // modelled per request
+  std::vector<double> server_rtt_ms;  // measured loopback round trips of answered requests
   std::vector<int32_t> predictions;
   size_t fallbacks() const {
     return fallback_deadline + fallback_lost + fallback_server_down + fallback_error;

@@ -24,17 +24,24 @@ double parse_bandwidth(const std::string& text, const std::string& flag) {
     throw Error(flag + ": cannot parse bandwidth '" + text + "' (e.g. 6mbps, 270kbps)");
   }
   double mult = 0;
-  if (unit.empty() || unit == "bps") mult = 1;
-  else if (unit == "kbps" || unit == "k") mult = 1e3;
-  else if (unit == "mbps" || unit == "m") mult = 1e6;
-  else if (unit == "gbps" || unit == "g") mult = 1e9;
-  else throw Error(flag + ": unknown bandwidth unit '" + unit + "' in '" + text + "'");
+  if (unit.empty() || unit == "bps")
+    mult = 1;
+  else if (unit == "kbps" || unit == "k")
+    mult = 1e3;
+  else if (unit == "mbps" || unit == "m")
+    mult = 1e6;
+  else if (unit == "gbps" || unit == "g")
+    mult = 1e9;
+  else
+    throw Error(flag + ": unknown bandwidth unit '" + unit + "' in '" + text + "'");
   v *= mult;
-  if (!(v > 0) || !std::isfinite(v)) throw Error(flag + ": bandwidth must be > 0, got '" + text + "'");
+  if (!(v > 0) || !std::isfinite(v))
+    throw Error(flag + ": bandwidth must be > 0, got '" + text + "'");
   return v;
 }
 
-LinkEmulator::LinkEmulator(const LinkConfig& cfg) : cfg_(cfg), tokens_(cfg.bucket_bytes), rng_(cfg.seed) {
+LinkEmulator::LinkEmulator(const LinkConfig& cfg)
+    : cfg_(cfg), tokens_(cfg.bucket_bytes), rng_(cfg.seed) {
   if (!(cfg.bandwidth_bps > 0)) throw Error("link: bandwidth must be > 0");
   if (!(cfg.bucket_bytes >= 1)) throw Error("link: bucket must be >= 1 byte");
   if (!(cfg.rtt_ms >= 0)) throw Error("link: --rtt-ms must be >= 0");

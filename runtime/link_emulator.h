@@ -38,8 +38,8 @@ class LinkEmulator {
 
  private:
   LinkConfig cfg_;
-  double tokens_;       // bytes available at time last_
-  double last_ = 0;     // simulated time of the last update
+  double tokens_;    // bytes available at time last_
+  double last_ = 0;  // simulated time of the last update
   double busy_until_ = 0;
   std::mt19937_64 rng_;
   double take(size_t bytes, double now);  // returns the time the last byte leaves

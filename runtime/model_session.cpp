@@ -23,10 +23,13 @@ ModelSession open_session(const SessionOptions& o) {
     }
   }
   if (s.train.num_classes != cfg.num_classes)
-    throw error_at(s.model->path, "the model has " + std::to_string(cfg.num_classes) + " classes, --dataset " +
-                                      o.dataset + " has " + std::to_string(s.train.num_classes));
-  s.device = std::make_unique<FloatDevice>(s.model, s.train.height, s.train.width, s.train.channels);
-  s.tables = load_or_fit_codec_tables(o.model_dir, *s.model, *s.device, s.train, o.fit_images, &s.tables_how);
+    throw error_at(s.model->path, "the model has " + std::to_string(cfg.num_classes) +
+                                      " classes, --dataset " + o.dataset + " has " +
+                                      std::to_string(s.train.num_classes));
+  s.device =
+      std::make_unique<FloatDevice>(s.model, s.train.height, s.train.width, s.train.channels);
+  s.tables = load_or_fit_codec_tables(o.model_dir, *s.model, *s.device, s.train, o.fit_images,
+                                      &s.tables_how);
   auto a = s.model->model->alpha();
   s.learned_alpha = a.defined() ? a.item() : 0.5;
   return s;

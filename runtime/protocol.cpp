@@ -17,7 +17,9 @@ void put_u16(uint8_t* p, uint16_t v) {
 void put_u32(uint8_t* p, uint32_t v) {
   for (int i = 0; i < 4; ++i) p[i] = uint8_t(v >> (8 * i));
 }
-uint16_t get_u16(const uint8_t* p) { return uint16_t(p[0] | (p[1] << 8)); }
+uint16_t get_u16(const uint8_t* p) {
+  return uint16_t(p[0] | (p[1] << 8));
+}
 uint32_t get_u32(const uint8_t* p) {
   return uint32_t(p[0]) | (uint32_t(p[1]) << 8) | (uint32_t(p[2]) << 16) | (uint32_t(p[3]) << 24);
 }
@@ -26,15 +28,24 @@ uint32_t get_u32(const uint8_t* p) {
 
 const char* status_name(Status s) {
   switch (s) {
-    case Status::kOk: return "ok";
-    case Status::kBadMagic: return "bad_magic";
-    case Status::kBadVersion: return "bad_version";
-    case Status::kTooLarge: return "too_large";
-    case Status::kBadPacket: return "bad_packet";
-    case Status::kOverloaded: return "overloaded";
-    case Status::kInternal: return "internal";
-    case Status::kShuttingDown: return "shutting_down";
-    case Status::kTimeout: return "timeout";
+    case Status::kOk:
+      return "ok";
+    case Status::kBadMagic:
+      return "bad_magic";
+    case Status::kBadVersion:
+      return "bad_version";
+    case Status::kTooLarge:
+      return "too_large";
+    case Status::kBadPacket:
+      return "bad_packet";
+    case Status::kOverloaded:
+      return "overloaded";
+    case Status::kInternal:
+      return "internal";
+    case Status::kShuttingDown:
+      return "shutting_down";
+    case Status::kTimeout:
+      return "timeout";
   }
   return "unknown";
 }
@@ -98,12 +109,12 @@ RequestParse parse_request_header(std::span<const uint8_t, kFrameHeaderBytes> b,
 
 ResponseHeader parse_response_header(std::span<const uint8_t, kFrameHeaderBytes> b,
                                      uint16_t max_logits) {
-  if (std::memcmp(b.data(), kResponseMagic, 4) != 0)
-    throw Error("response: magic is not 'AGRS'");
+  if (std::memcmp(b.data(), kResponseMagic, 4) != 0) throw Error("response: magic is not 'AGRS'");
   if (b[4] != kProtocolVersion)
     throw Error("response: version " + std::to_string(b[4]) + " (expected 1)");
   ResponseHeader h;
-  if (b[5] > uint8_t(Status::kTimeout)) throw Error("response: unknown status " + std::to_string(b[5]));
+  if (b[5] > uint8_t(Status::kTimeout))
+    throw Error("response: unknown status " + std::to_string(b[5]));
   h.status = Status(b[5]);
   h.logit_count = get_u16(&b[6]);
   h.device_id = get_u32(&b[8]);

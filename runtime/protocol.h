@@ -23,14 +23,14 @@ constexpr uint8_t kProtocolVersion = 1;
 
 enum class Status : uint8_t {
   kOk = 0,
-  kBadMagic = 1,       // header magic wrong: framing lost, connection closed
-  kBadVersion = 2,     // unknown protocol version or reserved bits set: closed
-  kTooLarge = 3,       // length above --max-packet-bytes (or zero): closed
-  kBadPacket = 4,      // the codec packet failed its checks (CRC, fields, tables, payload)
-  kOverloaded = 5,     // --max-connections reached: answered on accept, closed
-  kInternal = 6,       // inference failed
-  kShuttingDown = 7,   // server stopping
-  kTimeout = 8,        // frame not completed within --read-timeout-ms: closed
+  kBadMagic = 1,      // header magic wrong: framing lost, connection closed
+  kBadVersion = 2,    // unknown protocol version or reserved bits set: closed
+  kTooLarge = 3,      // length above --max-packet-bytes (or zero): closed
+  kBadPacket = 4,     // the codec packet failed its checks (CRC, fields, tables, payload)
+  kOverloaded = 5,    // --max-connections reached: answered on accept, closed
+  kInternal = 6,      // inference failed
+  kShuttingDown = 7,  // server stopping
+  kTimeout = 8,       // frame not completed within --read-timeout-ms: closed
 };
 const char* status_name(Status s);
 

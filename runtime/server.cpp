@@ -195,7 +195,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     ++inflight_;
     {
       std::lock_guard<std::mutex> l(s_.qm);
-      s_.queue.push_back(Job{weak_from_this(), req_.device_id, req_.sequence, std::move(input), received});
+      s_.queue.push_back(
+          Job{weak_from_this(), req_.device_id, req_.sequence, std::move(input), received});
     }
     s_.qcv.notify_one();
     read_header();
@@ -306,7 +307,9 @@ EdgeServer::EdgeServer(ServerOptions opts, std::shared_ptr<RemoteBackend> backen
   impl_->backend = std::move(backend);
 }
 
-EdgeServer::~EdgeServer() { stop(); }
+EdgeServer::~EdgeServer() {
+  stop();
+}
 
 uint16_t EdgeServer::start() {
   Impl& s = *impl_;
@@ -324,8 +327,8 @@ uint16_t EdgeServer::start() {
   if (!ec) s.acceptor.bind(ep, ec);
   if (!ec) s.acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec)
-    throw Error("--port: cannot listen on " + s.opts.host + ":" + std::to_string(s.opts.port) + ": " +
-                ec.message());
+    throw Error("--port: cannot listen on " + s.opts.host + ":" + std::to_string(s.opts.port) +
+                ": " + ec.message());
   s.bound_port = s.acceptor.local_endpoint().port();
   s.accept();
   s.infer_thread = std::thread([&s] { s.infer_loop(); });
@@ -363,7 +366,9 @@ void EdgeServer::wait() {
   impl_->state_cv.wait(l, [&] { return impl_->stopped; });
 }
 
-uint16_t EdgeServer::port() const { return impl_->bound_port; }
+uint16_t EdgeServer::port() const {
+  return impl_->bound_port;
+}
 
 ServerStats EdgeServer::stats() const {
   const Impl& s = *impl_;

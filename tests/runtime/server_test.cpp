@@ -51,9 +51,13 @@ std::vector<uint8_t> test_packet(uint32_t a, uint32_t b) {
   return {'P', uint8_t(a), uint8_t(b), 0, 0, 0, 0, 0};
 }
 
-Clock::time_point in_ms(int ms) { return Clock::now() + std::chrono::milliseconds(ms); }
+Clock::time_point in_ms(int ms) {
+  return Clock::now() + std::chrono::milliseconds(ms);
+}
 
-Endpoint local(uint16_t port) { return Endpoint{"127.0.0.1", port}; }
+Endpoint local(uint16_t port) {
+  return Endpoint{"127.0.0.1", port};
+}
 
 // Sends `n` requests on one connection and checks every answer (ids and logits).
 size_t run_client(uint16_t port, uint32_t device_id, int n) {
@@ -69,7 +73,8 @@ size_t run_client(uint16_t port, uint32_t device_id, int n) {
       break;
     bool good = true;
     for (int k = 0; k < kClasses; ++k)
-      good &= r->logits[k] == TestBackend::expected(float(uint8_t(pkt[1])), float(uint8_t(pkt[2])), k);
+      good &=
+          r->logits[k] == TestBackend::expected(float(uint8_t(pkt[1])), float(uint8_t(pkt[2])), k);
     if (!good) break;
     ++ok;
   }
@@ -103,7 +108,8 @@ std::vector<uint8_t> read_until_close(int fd, int ms) {
 
 Status status_of(const std::vector<uint8_t>& frame) {
   BOOST_REQUIRE(frame.size() >= kFrameHeaderBytes);
-  return parse_response_header(std::span<const uint8_t, kFrameHeaderBytes>(frame.data(), kFrameHeaderBytes), 16)
+  return parse_response_header(
+             std::span<const uint8_t, kFrameHeaderBytes>(frame.data(), kFrameHeaderBytes), 16)
       .status;
 }
 
@@ -137,7 +143,8 @@ BOOST_AUTO_TEST_CASE(smoke_many_clients_with_garbage_and_silent_clients) {
       for (size_t k = 0; k < junk.size(); ++k) junk[k] = uint8_t(k * 37 + i);
       ::send(g, junk.data(), junk.size(), MSG_NOSIGNAL);
       auto got = read_until_close(g, 2000);
-      if (got.size() >= kFrameHeaderBytes) BOOST_CHECK(int(status_of(got)) == int(Status::kBadMagic));
+      if (got.size() >= kFrameHeaderBytes)
+        BOOST_CHECK(int(status_of(got)) == int(Status::kBadMagic));
       ::close(g);
     }
     garbage_done = true;
@@ -146,7 +153,8 @@ BOOST_AUTO_TEST_CASE(smoke_many_clients_with_garbage_and_silent_clients) {
   const int clients = 6, per = 60;
   std::vector<size_t> ok(clients);
   std::vector<std::thread> ts;
-  for (int c = 0; c < clients; ++c) ts.emplace_back([&, c] { ok[c] = run_client(port, uint32_t(c + 1), per); });
+  for (int c = 0; c < clients; ++c)
+    ts.emplace_back([&, c] { ok[c] = run_client(port, uint32_t(c + 1), per); });
   for (auto& t : ts) t.join();
   garbage.join();
   for (int c = 0; c < clients; ++c) BOOST_TEST(ok[c] == size_t(per));
@@ -254,7 +262,8 @@ BOOST_AUTO_TEST_CASE(batching_across_connections) {
   uint16_t port = srv.start();
   std::vector<std::thread> ts;
   std::vector<size_t> ok(8);
-  for (int c = 0; c < 8; ++c) ts.emplace_back([&, c] { ok[c] = run_client(port, uint32_t(c), 10); });
+  for (int c = 0; c < 8; ++c)
+    ts.emplace_back([&, c] { ok[c] = run_client(port, uint32_t(c), 10); });
   for (auto& t : ts) t.join();
   for (auto v : ok) BOOST_TEST(v == 10u);
   BOOST_TEST(backend->max_batch_seen.load() > 1u);
@@ -291,7 +300,7 @@ BOOST_AUTO_TEST_CASE(deadline_fallback_and_server_down) {
   d.server = local(port);
   d.link.bandwidth_bps = 1e6;
   d.clients = 2;
-  d.alpha = 0.0;  // remote alone: the test backend's logits decide
+  d.alpha = 0.0;       // remote alone: the test backend's logits decide
   d.deadline_ms = 20;  // shorter than the inference
   auto r = run_devices(d, outs, pk, labels);
   BOOST_TEST(r.requests == 12u);
@@ -311,7 +320,8 @@ BOOST_AUTO_TEST_CASE(deadline_fallback_and_server_down) {
     float best = -1e9f;
     int arg = 0;
     for (int c = 0; c < kClasses; ++c)
-      if (TestBackend::expected(float(i), float(i), c) > best) best = TestBackend::expected(float(i), float(i), c), arg = c;
+      if (TestBackend::expected(float(i), float(i), c) > best)
+        best = TestBackend::expected(float(i), float(i), c), arg = c;
     BOOST_TEST(r.predictions[i] == arg);
   }
   // Modelled link time is in the latency: 48 bytes (20 + 8 up, 20 + 16 down) at 1 Mbps.

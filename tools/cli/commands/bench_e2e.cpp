@@ -30,9 +30,9 @@
 #include "runtime/model_backend.h"
 #include "runtime/model_session.h"
 #include "runtime/protocol.h"
-#include "xai/reference.h"
 #include "tools/cli/command.h"
 #include "tools/cli/common.h"
+#include "xai/reference.h"
 
 namespace agilenn::cli {
 namespace {
@@ -58,7 +58,8 @@ ag::Tensor model_input(const xai::AgileModelFile& mf, const data::Dataset& ds, s
   ao.std = mf.std;
   data::Augmenter aug(ao, ds.height, ds.width, ds.channels);
   std::vector<float> x(m * aug.out_size());
-  for (size_t i = 0; i < m; ++i) aug.apply_fixed(ds.image(b + i).data(), 0, 0, false, x.data() + i * aug.out_size());
+  for (size_t i = 0; i < m; ++i)
+    aug.apply_fixed(ds.image(b + i).data(), 0, 0, false, x.data() + i * aug.out_size());
   return ag::Tensor::from_floats(x, ag::Shape{int64_t(m), cfg.height, cfg.width, cfg.in_channels});
 }
 
@@ -142,7 +143,8 @@ int64_t mobilenet_peak_pair(const nn::MobileNetV2Config& cfg, int h, int w, int 
       h = oh, w = ow, ch = out;
     }
   }
-  const int last = cfg.width > 1.0 ? nn::make_divisible(cfg.last_channels * cfg.width) : cfg.last_channels;
+  const int last =
+      cfg.width > 1.0 ? nn::make_divisible(cfg.last_channels * cfg.width) : cfg.last_channels;
   pair(int64_t(h) * w * ch, int64_t(h) * w * last);
   return peak;
 }
@@ -151,7 +153,7 @@ struct Scheme {
   std::string name;
   std::optional<double> device_instructions;  // per image, at 1 instruction per cycle
   std::string device_note;
-  double bytes = 0;          // per image over the link (request payload)
+  double bytes = 0;  // per image over the link (request payload)
   double server_ms = 0;
   std::optional<double> accuracy;
   std::optional<double> flash, sram;
@@ -168,7 +170,9 @@ std::string fmt(std::optional<double> v, int prec = 2) {
 }
 
 int run(int argc, char** argv) {
-  cxxopts::Options opts(argv[0], "End-to-end comparison of AgileNN with edge-only, local-only and DeepCOD-style.");
+  cxxopts::Options opts(
+      argv[0], "End-to-end comparison of AgileNN with edge-only, local-only and DeepCOD-style.");
+  // clang-format off
   opts.add_options()
       ("model", "trained AgileNN model directory", cxxopts::value<std::string>()->default_value("runs/agile"))
       ("unsplit-model", "trained `agilenn train --unsplit` model (edge-only/local-only/deepcod accuracy); without it stand-ins are used and labelled", cxxopts::value<std::string>()->default_value(""))
@@ -183,6 +187,7 @@ int run(int argc, char** argv) {
       ("threads", "tensor engine threads (0 = all cores)", cxxopts::value<int>()->default_value("1"))
       ("out", "output directory", cxxopts::value<std::string>()->default_value("runs/bench-e2e"))
       ("h,help", "show this help");
+  // clang-format on
   auto r = opts.parse(argc, argv);
   if (handle_help(opts, r)) return 0;
   set_threads(r["threads"].as<int>());
@@ -207,9 +212,12 @@ int run(int argc, char** argv) {
   std::optional<double> mcu_flash, mcu_sram, mcu_macs;
   if (instr) {
     auto bytes = read_file_bytes(r["mcu-summary"].as<std::string>());
-    Json mj = Json::parse(std::string(bytes.begin(), bytes.end()), r["mcu-summary"].as<std::string>());
-    if (mj.contains("flash_bytes") && !mj.at("flash_bytes").is_null()) mcu_flash = mj.at("flash_bytes").as_number();
-    if (mj.contains("sram_bytes") && !mj.at("sram_bytes").is_null()) mcu_sram = mj.at("sram_bytes").as_number();
+    Json mj =
+        Json::parse(std::string(bytes.begin(), bytes.end()), r["mcu-summary"].as<std::string>());
+    if (mj.contains("flash_bytes") && !mj.at("flash_bytes").is_null())
+      mcu_flash = mj.at("flash_bytes").as_number();
+    if (mj.contains("sram_bytes") && !mj.at("sram_bytes").is_null())
+      mcu_sram = mj.at("sram_bytes").as_number();
     if (mj.contains("macs_per_image")) mcu_macs = mj.at("macs_per_image").as_number();
   }
   // Instructions per MAC of the exported device graph: scales other schemes' MACs to instructions.
@@ -218,8 +226,8 @@ int run(int argc, char** argv) {
   const std::string no_count = "no MCU instruction count (--mcu-summary of agilenn mcu-check)";
 
   // --- AgileNN: the device half, packets, the served accuracy and the server time.
-  std::printf("bench-e2e: %zu test images; device path '%s'; codec tables %s\n", n, s.device->name().c_str(),
-              s.tables_how.c_str());
+  std::printf("bench-e2e: %zu test images; device path '%s'; codec tables %s\n", n,
+              s.device->name().c_str(), s.tables_how.c_str());
   auto outputs = s.device->run(s.test.images, n);
   runtime::ModelBackend backend(s.model, s.tables);
   double agile_bytes = 0;
@@ -245,9 +253,12 @@ int run(int argc, char** argv) {
     for (size_t i = 0; i < m; ++i) {
       auto& l = outputs[b + i].local_logits;
       std::vector<float> comb(C);
-      for (int c = 0; c < C; ++c) comb[c] = float(s.learned_alpha * l[c] + (1 - s.learned_alpha) * logits[i * C + c]);
-      agile_correct += int32_t(std::max_element(comb.begin(), comb.end()) - comb.begin()) == s.test.labels[b + i];
-      local_correct += int32_t(std::max_element(l.begin(), l.end()) - l.begin()) == s.test.labels[b + i];
+      for (int c = 0; c < C; ++c)
+        comb[c] = float(s.learned_alpha * l[c] + (1 - s.learned_alpha) * logits[i * C + c]);
+      agile_correct += int32_t(std::max_element(comb.begin(), comb.end()) - comb.begin()) ==
+                       s.test.labels[b + i];
+      local_correct +=
+          int32_t(std::max_element(l.begin(), l.end()) - l.begin()) == s.test.labels[b + i];
     }
   }
   const double agile_acc = n ? double(agile_correct) / double(n) : 0;
@@ -259,7 +270,9 @@ int run(int argc, char** argv) {
     Scheme a;
     a.name = "agilenn";
     a.device_instructions = instr;
-    a.device_note = instr ? "mcu-check " + instr_src + " (encoder fused into the last pointwise stage)" : no_count;
+    a.device_note =
+        instr ? "mcu-check " + instr_src + " (encoder fused into the last pointwise stage)"
+              : no_count;
     a.bytes = agile_bytes / double(n);
     a.server_ms = median(server_t);
     a.accuracy = agile_acc;
@@ -273,10 +286,13 @@ int run(int argc, char** argv) {
       a.flash = double(params + int64_t(s.tables.to_bytes().size()));
       const int64_t hw = int64_t(shape.height) * shape.width;
       const int64_t img = int64_t(cfg.height) * cfg.width * cfg.in_channels;
-      int64_t pair = std::max({img + hw * cfg.in_channels, hw * (cfg.in_channels + cfg.extractor_hidden),
-                               hw * (2 * cfg.extractor_hidden), hw * (cfg.extractor_hidden + cfg.features)});
+      int64_t pair =
+          std::max({img + hw * cfg.in_channels, hw * (cfg.in_channels + cfg.extractor_hidden),
+                    hw * (2 * cfg.extractor_hidden), hw * (cfg.extractor_hidden + cfg.features)});
       a.sram = double(pair + hw * cfg.k() + int64_t(shape.size()) + int64_t(a.bytes));
-      a.memory_note = "estimate from parameter count and largest activation pair (no int8 export of this model)";
+      a.memory_note =
+          "estimate from parameter count and largest activation pair (no int8 export of this "
+          "model)";
     }
     a.note = "local-only (server unreachable) accuracy " + fmt(local_acc * 100, 2) + "%";
     schemes.push_back(a);
@@ -288,14 +304,16 @@ int run(int argc, char** argv) {
   if (!unsplit_dir.empty()) {
     unsplit = std::make_shared<xai::AgileModelFile>(xai::load_agile_model(unsplit_dir));
     if (!unsplit->model->config().unsplit)
-      throw error_at(unsplit->path, "--unsplit-model: not an unsplit model (train it with --unsplit)");
+      throw error_at(unsplit->path,
+                     "--unsplit-model: not an unsplit model (train it with --unsplit)");
   }
   auto& whole = unsplit ? *unsplit : *s.model;
-  const std::string whole_name =
-      unsplit ? "unsplit network (" + unsplit->path + ")"
-              : "stand-in: the AgileNN model run whole (extractor + local head + remote predictor, float); "
-                "no --unsplit-model given";
-  const double whole_acc = unsplit ? float_accuracy(*unsplit, s.test) : float_accuracy(*s.model, s.test);
+  const std::string whole_name = unsplit ? "unsplit network (" + unsplit->path + ")"
+                                         : "stand-in: the AgileNN model run whole (extractor + "
+                                           "local head + remote predictor, float); "
+                                           "no --unsplit-model given";
+  const double whole_acc =
+      unsplit ? float_accuracy(*unsplit, s.test) : float_accuracy(*s.model, s.test);
   const double whole_server_ms = whole_model_ms(whole, s.test, n_time);
   const Macs whole_macs = unsplit ? count_macs(*unsplit->model) : macs;
 
@@ -303,8 +321,9 @@ int run(int argc, char** argv) {
     double png = 0, lzw = 0;
     for (size_t i = 0; i < n; ++i) {
       int len = 0;
-      unsigned char* p = stbi_write_png_to_mem(s.test.image(i).data(), s.test.width * s.test.channels,
-                                               s.test.width, s.test.height, s.test.channels, &len);
+      unsigned char* p =
+          stbi_write_png_to_mem(s.test.image(i).data(), s.test.width * s.test.channels,
+                                s.test.width, s.test.height, s.test.channels, &len);
       if (!p) throw Error("bench-e2e: stb_image_write failed on test image " + std::to_string(i));
       std::free(p);
       png += double(len);
@@ -314,7 +333,9 @@ int run(int argc, char** argv) {
       Scheme e;
       e.name = k == 0 ? "edge-only (png)" : "edge-only (lzw)";
       e.bytes = (k == 0 ? png : lzw) / double(n) + runtime::kFrameHeaderBytes;
-      e.device_note = "compressor on the MCU not counted (no instruction count for PNG/LZW): total is a lower bound";
+      e.device_note =
+          "compressor on the MCU not counted (no instruction count for PNG/LZW): total is a lower "
+          "bound";
       e.device_instructions = 0.0;
       e.total_lower_bound = true;
       e.server_ms = whole_server_ms;
@@ -343,12 +364,16 @@ int run(int argc, char** argv) {
     const auto& wc = whole.model->config();
     const int64_t hw = int64_t(shape.height) * shape.width;
     const int64_t img = int64_t(wc.height) * wc.width * wc.in_channels;
-    int64_t ext_pair = std::max({img + hw * wc.in_channels, hw * (wc.in_channels + wc.extractor_hidden),
-                                 hw * (wc.extractor_hidden + wc.features)});
+    int64_t ext_pair =
+        std::max({img + hw * wc.in_channels, hw * (wc.in_channels + wc.extractor_hidden),
+                  hw * (wc.extractor_hidden + wc.features)});
     nn::MobileNetV2Config rc = whole.model->remote->config();
     const int rin = wc.unsplit ? wc.features : wc.features - wc.k();
-    l.sram = double(std::max(ext_pair, mobilenet_peak_pair(rc, int(shape.height), int(shape.width), rin)));
-    l.memory_note = "estimate: int8 parameter count (flash) and largest int8 activation pair (SRAM); no int8 export of the whole network";
+    l.sram = double(
+        std::max(ext_pair, mobilenet_peak_pair(rc, int(shape.height), int(shape.width), rin)));
+    l.memory_note =
+        "estimate: int8 parameter count (flash) and largest int8 activation pair (SRAM); no int8 "
+        "export of the whole network";
     l.fits = *l.flash <= kFlashBytes && *l.sram <= kSramBytes;
     l.note = std::to_string(whole_macs.whole) + " MACs/image; " + whole_name +
              (l.fits ? "" : "; DOES NOT FIT the STM32F746 (320 KB SRAM / 1 MB flash)");
@@ -357,8 +382,9 @@ int run(int argc, char** argv) {
   {  // DeepCOD-style: all F channels quantized with the model's centroids and coded
     std::vector<float> feats;
     const size_t n_train = std::min<size_t>(so.fit_images, s.train.size());
-    s.device->run_with_features(std::span<const uint8_t>(s.train.images.data(), n_train * s.train.image_size()),
-                                n_train, &feats);
+    s.device->run_with_features(
+        std::span<const uint8_t>(s.train.images.data(), n_train * s.train.image_size()), n_train,
+        &feats);
     const size_t F = size_t(cfg.features), hw = size_t(shape.height) * shape.width;
     codec::Quantizer q(runtime::sorted_centroids(*s.model));
     codec::StreamShape all{shape.height, shape.width, uint32_t(F)};
@@ -372,13 +398,17 @@ int run(int argc, char** argv) {
     q.quantize(tf, ti);
     double bytes = 0;
     for (size_t i = 0; i < n; ++i)
-      bytes += double(codec::encode_packet_auto(std::span<const uint8_t>(ti.data() + i * hw * F, hw * F), all, tables).size() +
+      bytes += double(codec::encode_packet_auto(
+                          std::span<const uint8_t>(ti.data() + i * hw * F, hw * F), all, tables)
+                          .size() +
                       runtime::kFrameHeaderBytes);
     Scheme d;
     d.name = "deepcod-style";
     if (per_mac) {
       d.device_instructions = *per_mac * double(macs.extractor);
-      d.device_note = "extractor MACs x the AgileNN device's instructions per MAC (encoder of 24 channels approximated by the same ratio)";
+      d.device_note =
+          "extractor MACs x the AgileNN device's instructions per MAC (encoder of 24 channels "
+          "approximated by the same ratio)";
     } else {
       d.device_note = no_count;
     }
@@ -390,8 +420,13 @@ int run(int argc, char** argv) {
     } else {
       d.note = "accuracy n/a: no DeepCOD/unsplit model trained (give --unsplit-model)";
     }
-    d.flash = schemes[0].flash ? std::optional<double>(*schemes[0].flash - double(model.local_head->num_parameters())) : std::nullopt;
-    d.sram = schemes[0].sram ? std::optional<double>(*schemes[0].sram + double(hw * (F - size_t(cfg.k())))) : std::nullopt;
+    d.flash =
+        schemes[0].flash
+            ? std::optional<double>(*schemes[0].flash - double(model.local_head->num_parameters()))
+            : std::nullopt;
+    d.sram = schemes[0].sram
+                 ? std::optional<double>(*schemes[0].sram + double(hw * (F - size_t(cfg.k()))))
+                 : std::nullopt;
     d.memory_note = "AgileNN's memory without the local head, plus the larger index map";
     d.note += "; server time = AgileNN's remote predictor (stand-in)";
     schemes.push_back(d);
@@ -406,14 +441,20 @@ int run(int argc, char** argv) {
   const Link links[] = {{"WiFi 6 Mbps", 6e6}, {"BT 2 Mbps", 2e6}, {"BT 270 kbps", 270e3}};
   const double mhzs[] = {216, 128, 64};
   std::ostringstream md, csv;
-  md << "# bench-e2e: " << s.model->path << " on " << s.test.name << " (" << n << " test images)\n\n"
-     << "Our measurements on " << so.dataset << " (the paper's figures are on CIFAR/SVHN). Device time = "
-     << "instructions / MHz at 1 instruction per cycle; transmission = bytes x 8 / bandwidth + RTT (" << rtt
+  md << "# bench-e2e: " << s.model->path << " on " << s.test.name << " (" << n
+     << " test images)\n\n"
+     << "Our measurements on " << so.dataset
+     << " (the paper's figures are on CIFAR/SVHN). Device time = "
+     << "instructions / MHz at 1 instruction per cycle; transmission = bytes x 8 / bandwidth + RTT "
+        "("
+     << rtt
      << " ms); server = measured median, batch 1, in-process on this host. `n/a` = not measurable "
      << "without the missing input named in the notes.\n\n"
-     << "| MHz | link | scheme | device ms | transmission ms | server ms | total ms | accuracy % | bytes/image | flash KB | SRAM KB |\n"
+     << "| MHz | link | scheme | device ms | transmission ms | server ms | total ms | accuracy % | "
+        "bytes/image | flash KB | SRAM KB |\n"
      << "|---|---|---|---|---|---|---|---|---|---|---|\n";
-  csv << "mhz,link,scheme,device_ms,transmission_ms,server_ms,total_ms,accuracy,bytes_per_image,flash_bytes,sram_bytes\n";
+  csv << "mhz,link,scheme,device_ms,transmission_ms,server_ms,total_ms,accuracy,bytes_per_image,"
+         "flash_bytes,sram_bytes\n";
   Json rows = Json::array();
   std::ostringstream plot_data;
   struct Headline {
@@ -426,18 +467,23 @@ int run(int argc, char** argv) {
     for (const Link& link : links) {
       runtime::LatencyModel lm{mhz, link.bps, rtt};
       for (const Scheme& sc : schemes) {
-        auto b = lm.breakdown(sc.device_instructions, std::nullopt, size_t(std::lround(sc.bytes)), sc.server_ms);
+        auto b = lm.breakdown(sc.device_instructions, std::nullopt, size_t(std::lround(sc.bytes)),
+                              sc.server_ms);
         if (sc.bytes == 0) b.transmission_ms = 0;
         auto total = b.total_ms();
-        auto kb = [](std::optional<double> v) { return v ? std::optional<double>(*v / 1024) : std::nullopt; };
-        md << "| " << mhz << " | " << link.name << " | " << sc.name << " | " << fmt(b.device_ms) << " | "
-           << fmt(b.transmission_ms) << " | " << fmt(b.server_ms) << " | "
+        auto kb = [](std::optional<double> v) {
+          return v ? std::optional<double>(*v / 1024) : std::nullopt;
+        };
+        md << "| " << mhz << " | " << link.name << " | " << sc.name << " | " << fmt(b.device_ms)
+           << " | " << fmt(b.transmission_ms) << " | " << fmt(b.server_ms) << " | "
            << (sc.total_lower_bound && total ? ">= " : "") << fmt(total) << " | "
            << fmt(sc.accuracy ? std::optional<double>(*sc.accuracy * 100) : std::nullopt) << " | "
-           << fmt(sc.bytes, 0) << " | " << fmt(kb(sc.flash), 1) << " | " << fmt(kb(sc.sram), 1) << " |\n";
+           << fmt(sc.bytes, 0) << " | " << fmt(kb(sc.flash), 1) << " | " << fmt(kb(sc.sram), 1)
+           << " |\n";
         csv << mhz << ",\"" << link.name << "\"," << sc.name << "," << fmt(b.device_ms, 4) << ","
-            << fmt(b.transmission_ms, 4) << "," << fmt(b.server_ms, 4) << "," << fmt(total, 4) << ","
-            << fmt(sc.accuracy, 4) << "," << fmt(sc.bytes, 1) << "," << fmt(sc.flash, 0) << "," << fmt(sc.sram, 0) << "\n";
+            << fmt(b.transmission_ms, 4) << "," << fmt(b.server_ms, 4) << "," << fmt(total, 4)
+            << "," << fmt(sc.accuracy, 4) << "," << fmt(sc.bytes, 1) << "," << fmt(sc.flash, 0)
+            << "," << fmt(sc.sram, 0) << "\n";
         Json j = b.to_json();
         j["mhz"] = mhz;
         j["link"] = link.name;
@@ -449,10 +495,12 @@ int run(int argc, char** argv) {
         j["flash_bytes"] = sc.flash ? Json(*sc.flash) : Json();
         j["sram_bytes"] = sc.sram ? Json(*sc.sram) : Json();
         rows.push_back(j);
-        if (mhz == 216 && link.bps == 6e6) headline.push_back({sc.name, total, sc.total_lower_bound});
+        if (mhz == 216 && link.bps == 6e6)
+          headline.push_back({sc.name, total, sc.total_lower_bound});
         if (mhz == 216)
-          plot_data << "\"" << sc.name << " " << link.name << "\" " << fmt(b.device_ms.value_or(0), 4) << " "
-                    << b.transmission_ms << " " << b.server_ms << "\n";
+          plot_data << "\"" << sc.name << " " << link.name << "\" "
+                    << fmt(b.device_ms.value_or(0), 4) << " " << b.transmission_ms << " "
+                    << b.server_ms << "\n";
       }
     }
   {  // The check: AgileNN's modelled total at 216 MHz / 6 Mbps below every baseline's.
@@ -479,8 +527,8 @@ int run(int argc, char** argv) {
   md << "\nNotes per scheme:\n\n";
   Json notes = Json::object();
   for (const Scheme& sc : schemes) {
-    md << "- **" << sc.name << "**: device: " << sc.device_note << ". Memory: " << sc.memory_note << ". "
-       << sc.note << ".\n";
+    md << "- **" << sc.name << "**: device: " << sc.device_note << ". Memory: " << sc.memory_note
+       << ". " << sc.note << ".\n";
     Json nj;
     nj["device"] = sc.device_note;
     nj["memory"] = sc.memory_note;
@@ -512,14 +560,18 @@ int run(int argc, char** argv) {
   const std::string ref_dir = r["reference"].as<std::string>();
   if (!ref_dir.empty()) {
     auto ref = xai::load_reference(ref_dir);
-    sum["reference_test_accuracy"] = ref.meta.contains("test_accuracy") ? ref.meta.at("test_accuracy") : Json();
+    sum["reference_test_accuracy"] =
+        ref.meta.contains("test_accuracy") ? ref.meta.at("test_accuracy") : Json();
     md << "Reference network (" << ref_dir << "): test accuracy "
-       << (ref.meta.contains("test_accuracy") ? fmt(ref.meta.at("test_accuracy").as_number() * 100) : "n/a")
+       << (ref.meta.contains("test_accuracy") ? fmt(ref.meta.at("test_accuracy").as_number() * 100)
+                                              : "n/a")
        << "% (its stored summary).\n";
   }
   const std::string mds = md.str(), csvs = csv.str();
-  write_file_atomic(out + "/bench-e2e.md", std::span<const uint8_t>((const uint8_t*)mds.data(), mds.size()));
-  write_file_atomic(out + "/bench-e2e.csv", std::span<const uint8_t>((const uint8_t*)csvs.data(), csvs.size()));
+  write_file_atomic(out + "/bench-e2e.md",
+                    std::span<const uint8_t>((const uint8_t*)mds.data(), mds.size()));
+  write_file_atomic(out + "/bench-e2e.csv",
+                    std::span<const uint8_t>((const uint8_t*)csvs.data(), csvs.size()));
   nn::write_json(out + "/summary.json", sum);
   std::fputs(mds.c_str(), stdout);
 
@@ -528,11 +580,16 @@ int run(int argc, char** argv) {
   const std::string ds = plot_data.str();
   write_file_atomic(dat, std::span<const uint8_t>((const uint8_t*)ds.data(), ds.size()));
   if (std::system("command -v gnuplot >/dev/null 2>&1") == 0) {
-    std::string script = "set terminal pngcairo size 1400,600\nset output '" + png +
-                         "'\nset style data histograms\nset style histogram rowstacked\nset style fill solid 0.8 border -1\n"
-                         "set boxwidth 0.7\nset ylabel 'latency (ms, modelled)'\nset xtics rotate by -40 font ',8'\n"
-                         "set title 'End-to-end latency at 216 MHz (device compute n/a counts as 0)'\n"
-                         "plot '" + dat + "' using 2:xtic(1) title 'device', '' using 3 title 'transmission', '' using 4 title 'server'\n";
+    std::string script =
+        "set terminal pngcairo size 1400,600\nset output '" + png +
+        "'\nset style data histograms\nset style histogram rowstacked\nset style fill solid 0.8 "
+        "border -1\n"
+        "set boxwidth 0.7\nset ylabel 'latency (ms, modelled)'\nset xtics rotate by -40 font ',8'\n"
+        "set title 'End-to-end latency at 216 MHz (device compute n/a counts as 0)'\n"
+        "plot '" +
+        dat +
+        "' using 2:xtic(1) title 'device', '' using 3 title 'transmission', '' using 4 title "
+        "'server'\n";
     const std::string gp = out + "/breakdown_216mhz.gp";
     write_file_atomic(gp, std::span<const uint8_t>((const uint8_t*)script.data(), script.size()));
     if (std::system(("gnuplot '" + gp + "'").c_str()) != 0)
@@ -546,7 +603,9 @@ int run(int argc, char** argv) {
   return 0;
 }
 
-CommandRegistrar reg("bench-e2e", "End-to-end latency/accuracy table: AgileNN vs edge-only, local-only, DeepCOD-style", run);
+CommandRegistrar reg(
+    "bench-e2e",
+    "End-to-end latency/accuracy table: AgileNN vs edge-only, local-only, DeepCOD-style", run);
 
 }  // namespace
 }  // namespace agilenn::cli

@@ -21,6 +21,7 @@ namespace {
 
 int run(int argc, char** argv) {
   cxxopts::Options opts(argv[0], "Run AgileNN device clients against `agilenn serve`.");
+  // clang-format off
   opts.add_options()
       ("server", "edge server HOST:PORT", cxxopts::value<std::string>()->default_value("127.0.0.1:7000"))
       ("model", "trained model directory (agilenn train)", cxxopts::value<std::string>()->default_value("runs/agile"))
@@ -43,6 +44,7 @@ int run(int argc, char** argv) {
       ("threads", "tensor engine threads (0 = all cores)", cxxopts::value<int>()->default_value("0"))
       ("out", "directory for summary.json", cxxopts::value<std::string>()->default_value("runs/device"))
       ("h,help", "show this help");
+  // clang-format on
   auto r = opts.parse(argc, argv);
   if (handle_help(opts, r)) return 0;
   set_threads(r["threads"].as<int>());
@@ -61,7 +63,8 @@ int run(int argc, char** argv) {
   if (d.link.loss < 0 || d.link.loss > 1) throw Error("--loss must be in [0, 1]");
   if (!(d.mcu_mhz > 0)) throw Error("--mcu-mhz must be > 0");
   std::string instr_src;
-  d.device_instructions = runtime::read_mcu_instructions(r["mcu-summary"].as<std::string>(), &instr_src);
+  d.device_instructions =
+      runtime::read_mcu_instructions(r["mcu-summary"].as<std::string>(), &instr_src);
 
   runtime::SessionOptions so;
   so.model_dir = r["model"].as<std::string>();
@@ -74,9 +77,10 @@ int run(int argc, char** argv) {
   if (!(d.alpha >= 0 && d.alpha <= 1)) throw Error("--alpha must be in [0, 1]");
 
   const size_t n = s.test.size();
-  std::printf("device: %zu test images, %d client(s), device path '%s' (float model; the int8 "
-              "reference is not wired for trained models yet), codec tables %s\n",
-              n, d.clients, s.device->name().c_str(), s.tables_how.c_str());
+  std::printf(
+      "device: %zu test images, %d client(s), device path '%s' (float model; the int8 "
+      "reference is not wired for trained models yet), codec tables %s\n",
+      n, d.clients, s.device->name().c_str(), s.tables_how.c_str());
   auto outputs = s.device->run(s.test.images, n);
   std::vector<std::vector<uint8_t>> packets(n);
   size_t bytes = 0;
@@ -85,7 +89,8 @@ int run(int argc, char** argv) {
     packets[i] = codec::encode_packet_auto(outputs[i].indices, s.device->stream_shape(), s.tables);
     bytes += packets[i].size();
     auto& l = outputs[i].local_logits;
-    if (int32_t(std::max_element(l.begin(), l.end()) - l.begin()) == s.test.labels[i]) local_correct++;
+    if (int32_t(std::max_element(l.begin(), l.end()) - l.begin()) == s.test.labels[i])
+      local_correct++;
   }
   // --requests: repeat the images (load tests); accuracy then counts every request.
   std::vector<int32_t> labels = s.test.labels;
@@ -105,7 +110,8 @@ int run(int argc, char** argv) {
   }
   const auto wall0 = std::chrono::steady_clock::now();
   auto res = runtime::run_devices(d, outputs, packets, labels);
-  const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  const double wall_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
 
   Json j = res.to_json();
   j["model"] = s.model->path;
@@ -117,9 +123,11 @@ int run(int argc, char** argv) {
   j["loss"] = d.link.loss;
   j["deadline_ms"] = d.deadline_ms;
   j["mcu_mhz"] = d.mcu_mhz;
-  j["device_instructions_per_image"] = d.device_instructions ? Json(*d.device_instructions) : Json();
+  j["device_instructions_per_image"] =
+      d.device_instructions ? Json(*d.device_instructions) : Json();
   j["device_instructions_source"] = instr_src;
-  j["device_compute_ms"] = d.device_instructions ? Json(*d.device_instructions / (d.mcu_mhz * 1e3)) : Json();
+  j["device_compute_ms"] =
+      d.device_instructions ? Json(*d.device_instructions / (d.mcu_mhz * 1e3)) : Json();
   j["mean_packet_bytes"] = n ? double(bytes) / double(n) : 0.0;
   j["local_only_accuracy"] = n ? double(local_correct) / double(n) : 0.0;
   j["clients"] = d.clients;
@@ -146,39 +154,45 @@ int run(int argc, char** argv) {
       for (size_t i = 0; i < m; ++i) {
         auto& l = outputs[b + i].local_logits;
         std::vector<float> comb(C);
-        for (int c = 0; c < C; ++c) comb[c] = float(d.alpha * l[c] + (1 - d.alpha) * logits[i * C + c]);
+        for (int c = 0; c < C; ++c)
+          comb[c] = float(d.alpha * l[c] + (1 - d.alpha) * logits[i * C + c]);
         int32_t p = int32_t(std::max_element(comb.begin(), comb.end()) - comb.begin());
         ++checked;
         if (p != res.predictions[b + i]) ++differ;
       }
     }
     j["verify_in_process_differences"] = double(differ);
-    std::printf("verify: %zu of %zu served predictions differ from the in-process pipeline "
-                "(fallbacks count as differences only when the local answer differs)\n",
-                differ, checked);
+    std::printf(
+        "verify: %zu of %zu served predictions differ from the in-process pipeline "
+        "(fallbacks count as differences only when the local answer differs)\n",
+        differ, checked);
   }
   const std::string out = r["out"].as<std::string>();
   std::filesystem::create_directories(out);
   nn::write_json(out + "/summary.json", j);
   std::printf(
-      "device: accuracy %.4f (local only %.4f), answered %zu/%zu, fallbacks %zu (%.2f%%: deadline %zu, "
+      "device: accuracy %.4f (local only %.4f), answered %zu/%zu, fallbacks %zu (%.2f%%: deadline "
+      "%zu, "
       "lost %zu, server down %zu, error %zu), mismatched %zu, reconnects %zu\n",
-      j.at("accuracy").as_number(), j.at("local_only_accuracy").as_number(), res.answered, res.requests,
-      res.fallbacks(), 100.0 * j.at("fallback_rate").as_number(), res.fallback_deadline, res.fallback_lost,
-      res.fallback_server_down, res.fallback_error, res.mismatched, res.reconnects);
-  std::printf("device: modelled latency p50 %.2f ms, p90 %.2f ms, p99 %.2f ms; loopback server round trip "
-              "p50 %.2f ms, p99 %.2f ms; %.0f bytes/packet%s\n",
-              j.at("latency_p50_ms").as_number(), j.at("latency_p90_ms").as_number(),
-              j.at("latency_p99_ms").as_number(), j.at("server_rtt_p50_ms").as_number(),
-              j.at("server_rtt_p99_ms").as_number(), j.at("mean_packet_bytes").as_number(),
-              d.device_instructions ? "" : " (device compute not modelled: no MCU instruction count)");
+      j.at("accuracy").as_number(), j.at("local_only_accuracy").as_number(), res.answered,
+      res.requests, res.fallbacks(), 100.0 * j.at("fallback_rate").as_number(),
+      res.fallback_deadline, res.fallback_lost, res.fallback_server_down, res.fallback_error,
+      res.mismatched, res.reconnects);
+  std::printf(
+      "device: modelled latency p50 %.2f ms, p90 %.2f ms, p99 %.2f ms; loopback server round trip "
+      "p50 %.2f ms, p99 %.2f ms; %.0f bytes/packet%s\n",
+      j.at("latency_p50_ms").as_number(), j.at("latency_p90_ms").as_number(),
+      j.at("latency_p99_ms").as_number(), j.at("server_rtt_p50_ms").as_number(),
+      j.at("server_rtt_p99_ms").as_number(), j.at("mean_packet_bytes").as_number(),
+      d.device_instructions ? "" : " (device compute not modelled: no MCU instruction count)");
   std::printf("device: %zu requests in %.2f s wall = %.0f requests/s\n", res.requests, wall_s,
               j.at("requests_per_second").as_number());
   std::printf("device: wrote %s/summary.json\n", out.c_str());
   return 0;
 }
 
-CommandRegistrar reg("device", "Device clients: device half, simulated link, fallback to local", run);
+CommandRegistrar reg("device", "Device clients: device half, simulated link, fallback to local",
+                     run);
 
 }  // namespace
 }  // namespace agilenn::cli

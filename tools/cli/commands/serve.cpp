@@ -18,6 +18,7 @@ namespace {
 
 int run(int argc, char** argv) {
   cxxopts::Options opts(argv[0], "Serve the remote predictor of an AgileNN model over TCP.");
+  // clang-format off
   opts.add_options()
       ("model", "trained model directory (agilenn train)", cxxopts::value<std::string>()->default_value("runs/agile"))
       ("host", "address to listen on", cxxopts::value<std::string>()->default_value("127.0.0.1"))
@@ -34,6 +35,7 @@ int run(int argc, char** argv) {
       ("fit-images", "training images for fitting the codec tables", cxxopts::value<size_t>()->default_value("512"))
       ("threads", "inference threads of the tensor engine (0 = all cores)", cxxopts::value<int>()->default_value("0"))
       ("h,help", "show this help");
+  // clang-format on
   auto r = opts.parse(argc, argv);
   if (handle_help(opts, r)) return 0;
   set_threads(r["threads"].as<int>());
@@ -70,8 +72,8 @@ int run(int argc, char** argv) {
   uint16_t bound = server.start();
   std::printf("serve: model %s, codec tables %s (fingerprint %08x)\n", s.model->path.c_str(),
               s.tables_how.c_str(), s.tables.fingerprint());
-  std::printf("serve: listening on %s:%u (max batch %zu, window %.1f ms)\n", o.host.c_str(), unsigned(bound),
-              o.max_batch, o.batch_window_ms);
+  std::printf("serve: listening on %s:%u (max batch %zu, window %.1f ms)\n", o.host.c_str(),
+              unsigned(bound), o.max_batch, o.batch_window_ms);
   std::fflush(stdout);
   int sig = 0;
   sigwait(&sigs, &sig);
