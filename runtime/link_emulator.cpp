@@ -84,13 +84,15 @@ void LinkEmulator::send_blocking(size_t bytes) {
   using clock = std::chrono::steady_clock;
   static const auto origin = clock::now();
   auto now_s = [&] { return std::chrono::duration<double>(clock::now() - origin).count(); };
-  // Send in MTU-sized pieces so the sleeps follow the bucket, as a NIC would.
+  // Send in bucket-sized pieces on an absolute schedule (each piece starts when the previous one
+  // has left in link time), so a late wake-up of the sleeping thread is not added to the transfer.
+  double t = now_s();
   size_t left = bytes;
   while (left > 0) {
     size_t piece = std::min<size_t>(left, size_t(std::max(1.0, cfg_.bucket_bytes)));
-    double done = take(piece, now_s());
-    double wait = done - now_s();
-    if (wait > 0) std::this_thread::sleep_for(std::chrono::duration<double>(wait));
+    t = take(piece, t);
+    std::this_thread::sleep_until(origin + std::chrono::duration_cast<clock::duration>(
+                                               std::chrono::duration<double>(t)));
     left -= piece;
   }
 }
