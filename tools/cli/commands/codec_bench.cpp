@@ -37,7 +37,7 @@ struct Dataset {
   size_t n_train = 0, n_test = 0;
   std::string source;
   std::optional<CodecTables> tables;  // stored in the model file (--model); else fitted here
-  std::string tables_source;  // empty: fitted here on the n_train fit images
+  std::string tables_source;          // empty: fitted here on the n_train fit images
   Json model = Json();
   uint32_t model_id = 0;  // --model: what the summary says about the model and the data set
 };
@@ -164,8 +164,8 @@ int run_codec_bench(int argc, char** argv) {
             cli::extract_remote_indices(file, train, centroids, batch_size, "codec-bench fit");
         d.train = f.indices;
         d.n_train = f.images;
-        d.tables_source = "fitted now on " + std::to_string(f.images) + " " + train.name +
-                          " images (not stored)";
+        d.tables_source =
+            "fitted now on " + std::to_string(f.images) + " " + train.name + " images (not stored)";
       }
       d.shape = t.shape;
       d.k = t.k;
