@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <unistd.h>
+
 #include "autograd/graph.h"
 #include "codec/packet.h"
 #include "nn/data/idx.h"
@@ -59,7 +61,8 @@ data::Dataset make_images(size_t n, uint64_t seed, const std::string& name) {
 struct TempDir {
   fs::path path;
   explicit TempDir(const std::string& name)
-      : path(fs::temp_directory_path() / ("agilenn_test_" + name)) {
+      : path(fs::temp_directory_path() /
+             ("agilenn_test_" + name + "_" + std::to_string(::getpid()))) {
     fs::remove_all(path);
     fs::create_directories(path);
   }

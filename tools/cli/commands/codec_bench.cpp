@@ -361,6 +361,9 @@ int run_codec_bench(int argc, char** argv) {
         "  raw: %zu B packed indices (%u bits), %.0f B float32 remote features%s\n",
         size_t((per_image * index_bits(d.alphabet) + 7) / 8), index_bits(d.alphabet), float_bytes,
         d.image_bytes ? (", " + std::to_string(d.image_bytes) + " B raw image").c_str() : "");
+    if (!d.model.is_null())
+      std::printf("  the whole float32 feature map (local + remote) is %lld B per image\n",
+                  (long long)d.model.at("full_float32_feature_bytes_per_image").as_int());
     std::printf(
         "  default (auto = context, packed fallback) packet: %.1fx smaller than float32%s\n",
         float_bytes / def.packet,
