@@ -73,4 +73,21 @@ std::vector<int16_t> c_depthwise_offsets(const Int8Conv& op) {
   return out;
 }
 
+CContextOffsets c_context_offsets(const codec::ContextModel& m) {
+  if (m.init_probs().size() > 65535)
+    throw Error("context coder: table of " + std::to_string(m.init_probs().size()) +
+                " entries does not fit 16-bit offsets");
+  const uint32_t L = m.config().levels, G = m.config().groups, R = m.channels();
+  const uint32_t nodes = uint32_t(m.nodes()), C = m.alphabet();
+  CContextOffsets o;
+  for (uint32_t r = 0; r < R; ++r) o.group.push_back(uint16_t(r * G / R * L * L * L * nodes));
+  for (uint32_t v = 0; v < C; ++v) {
+    const uint32_t q = std::min(v, L - 1);
+    o.left.push_back(uint16_t(q * L * L * nodes));
+    o.up.push_back(uint16_t(q * L * nodes));
+    o.prev.push_back(uint16_t(q * nodes));
+  }
+  return o;
+}
+
 }  // namespace agilenn::mcu

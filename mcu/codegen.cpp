@@ -65,9 +65,9 @@ Bundle generate_bundle(const Int8Model& m) {
   const size_t remote_c = size_t(m.feat_c - m.split_k);
 
   // Buffers: extractor outputs 0..n-2, the local map (written by the fused last conv), the pooled
-  // map, the remote index map (written by the fused last conv, read by the encoder) and the
-  // encoder's working copy of the context probabilities. Op i is extractor op i; op n_ext is the
-  // pooling, op n_ext+1 the dense layer, op n_ext+2 the entropy encoder.
+  // map, and for the fused last conv two rows of remote indices (the row being coded and the one
+  // above it) and the context coder's working copy of its probabilities. Op i is extractor op i;
+  // op n_ext is the pooling, op n_ext+1 the dense layer.
   for (size_t i = 0; i + 1 < n_ext; ++i) {
     const Int8Conv& op = m.extractor[i];
     b.buffers.push_back({"extractor" + std::to_string(i) + "_out",
@@ -77,10 +77,11 @@ Bundle generate_bundle(const Int8Model& m) {
       {"local_map", size_t(m.feat_h) * m.feat_w * m.split_k, int(n_ext) - 1, int(n_ext), 0});
   b.buffers.push_back(
       {"pooled", size_t(m.grid) * m.grid * m.split_k, int(n_ext), int(n_ext) + 1, 0});
+  const size_t row_bytes = size_t(m.feat_w) * remote_c;
   const size_t index_buf = b.buffers.size();
-  b.buffers.push_back({"remote_indices", m.remote_values(), int(n_ext) - 1, int(n_ext) + 2, 0});
+  b.buffers.push_back({"remote_index_rows", 2 * row_bytes, int(n_ext) - 1, int(n_ext) - 1, 0});
   const size_t probs_buf = b.buffers.size();
-  b.buffers.push_back({"codec_probs", cm.table_bytes(), int(n_ext) + 2, int(n_ext) + 2, 0});
+  b.buffers.push_back({"codec_probs", cm.table_bytes(), int(n_ext) - 1, int(n_ext) - 1, 0});
   b.arena_bytes = plan_arena(b.buffers);
   if (live_buffers_overlap(b.buffers))
     throw Error("generate_bundle: planner produced overlapping buffers");
@@ -126,7 +127,9 @@ Bundle generate_bundle(const Int8Model& m) {
       if (i == 0) throw Error("generate_bundle: the first op must be depthwise");
       auto l = c_pointwise_layout(op);
       W << c_array("int8_t", p + "_weight", l.weight) << c_array("int32_t", p + "_bias", l.bias);
-      decl << "static const agilenn_pw_params " << p << " = {" << op.in_h * op.in_w << ", "
+      // The fused last conv runs one row of pixels at a time (the encoder codes each row at once).
+      decl << "static const agilenn_pw_params " << p << " = {"
+           << (i + 1 < n_ext ? op.in_h * op.in_w : op.in_w) << ", "
            << op.in_c << ", " << op.out_c << ", " << p << "_weight, " << p << "_bias, " << p
            << "_multiplier, " << p << "_shift, " << op.output_offset << ", " << op.act_min << ", "
            << op.act_max << "};\n\n";
@@ -138,11 +141,38 @@ Bundle generate_bundle(const Int8Model& m) {
         st.kind = "pointwise";
         R << "  agilenn_pwconv_impl(&" << p << ", " << buf(i - 1) << ", " << buf(i) << ");\n";
       } else {
-        st.kind = "pointwise+split+quantize";
-        st.name += " +split/quantize";
-        R << "  agilenn_pwconv_split_impl(&" << p << ", " << m.split_k << ", " << buf(i - 1) << ", "
-          << buf(n_ext - 1) << ", &agilenn_quant, (uint8_t *)(agilenn_arena.bytes + "
-          << b.buffers[index_buf].offset << "));\n";
+        st.kind = "pointwise+split+quantize+encode";
+        st.name += " +split/quantize/encode";
+        // Row by row: conv + quantize one row into the two-row ring, code it with the context
+        // coder (capacity = packed size). If the context payload is not smaller than packed bits
+        // (codec::encode_packet_auto's rule), the rows are recomputed and sent as packed bits.
+        const size_t packed = packed_payload_bytes(m);
+        const std::string rows =
+            "(uint8_t *)(agilenn_arena.bytes + " + std::to_string(b.buffers[index_buf].offset) + ")";
+        const std::string conv_row = "    agilenn_pwconv_split_impl(&" + p + ", " +
+                                     std::to_string(m.split_k) + ", " + buf(i - 1) + " + y * " +
+                                     std::to_string(op.in_w * op.in_c) + ", " + buf(n_ext - 1) +
+                                     " + y * " + std::to_string(op.in_w * m.split_k) +
+                                     ", &agilenn_quant, row);\n";
+        R << "  {\n    uint8_t *const rows = " << rows << ";\n    uint8_t coder = 3u;\n"
+          << "    size_t n;\n    int32_t y;\n    agilenn_ce_state ce;\n"
+          << "    agilenn_ce_begin(&ce, &agilenn_ce, (uint16_t *)(agilenn_arena.bytes + "
+          << b.buffers[probs_buf].offset << "), packet + 24, " << packed << "u);\n"
+          << "    for (y = 0; y < " << op.out_h << "; ++y) {\n      uint8_t *const row = rows + (y & 1) * "
+          << row_bytes << ";\n  " << conv_row
+          << "      agilenn_ce_row(&ce, &agilenn_ce, row, y > 0 ? rows + ((y - 1) & 1) * "
+          << row_bytes << " : NULL);\n    }\n"
+          << "    n = agilenn_ce_end(&ce);\n"
+          << "    if (n == 0 || n >= " << packed << "u) {\n"
+          << "      agilenn_packed_state pk;\n      coder = 0u;\n"
+          << "      agilenn_packed_begin(&pk, " << codec::index_bits(m.codec.alphabet)
+          << "u, packet + 24);\n"
+          << "      for (y = 0; y < " << op.out_h << "; ++y) {\n        uint8_t *const row = rows;\n  "
+          << "  " << conv_row << "        agilenn_packed_put(&pk, row, " << row_bytes << "u);\n      }\n"
+          << "      n = agilenn_packed_end(&pk);\n    }\n"
+          << "    *packet_len = agl_finish_packet(packet, coder, " << m.codec.fingerprint() << "u, "
+          << m.feat_h << "u, " << m.feat_w << "u, " << remote_c << "u, " << m.split_k << "u, "
+          << m.codec.alphabet << "u, n);\n  }\n";
       }
     }
     st.weight_bytes = wbytes;
@@ -182,34 +212,21 @@ Bundle generate_bundle(const Int8Model& m) {
   dense.out_shape = std::to_string(m.dense.out) + " int32";
   b.stages.push_back(dense);
   R << "  AGILENN_MARK(" << n_ext + 1 << ");\n  agilenn_dense_impl(&agilenn_head, " << buf(n_ext)
-    << ", local_logits);\n";
-  // Entropy encoder: codec/c's context coder under the fitted tables, packed bits when the
-  // context payload would not be smaller (codec::encode_packet_auto's rule), then the header.
-  {
-    W << c_array("uint16_t", "agilenn_codec_init_probs", cm.init_probs());
-    decl << "static const agl_context_model agilenn_codec_model = {" << m.codec.alphabet << "u, "
-         << remote_c << "u, " << cm.config().levels << "u, " << cm.config().groups << "u, "
-         << cm.config().shift << "u, agilenn_codec_init_probs};\n";
-    StageInfo enc;
-    enc.name = "codec context encoder + packet";
-    enc.kind = "encode";
-    enc.weight_bytes = cm.table_bytes() + 24;
-    enc.out_shape = "packet <= " + std::to_string(b.packet_max_bytes) + " bytes";
-    b.stages.push_back(enc);
-    const size_t packed = packed_payload_bytes(m);
-    std::string idx = "(const uint8_t *)(agilenn_arena.bytes + " +
-                      std::to_string(b.buffers[index_buf].offset) + ")";
-    R << "  AGILENN_MARK(" << n_ext + 2 << ");\n  {\n    uint8_t coder = 3u;\n"
-      << "    size_t n = agl_context_encode(&agilenn_codec_model, " << idx << ", " << m.feat_h
-      << "u, " << m.feat_w << "u, (uint16_t *)(agilenn_arena.bytes + "
-      << b.buffers[probs_buf].offset << "), packet + 24, " << packed << "u);\n"
-      << "    if (n == 0 || n >= " << packed << "u) {\n      coder = 0u;\n"
-      << "      n = agl_packed_encode(" << idx << ", " << m.remote_values() << "u, "
-      << m.codec.alphabet << "u, packet + 24);\n    }\n"
-      << "    *packet_len = agl_finish_packet(packet, coder, " << m.codec.fingerprint() << "u, "
-      << m.feat_h << "u, " << m.feat_w << "u, " << remote_c << "u, " << m.split_k << "u, "
-      << m.codec.alphabet << "u, n);\n  }\n  AGILENN_MARK(" << n_ext + 3 << ");\n";
-  }
+    << ", local_logits);\n  AGILENN_MARK(" << n_ext + 2 << ");\n";
+  // The context coder's model: codec/c's agl_context_model fields, fed row by row.
+  const CContextOffsets co = c_context_offsets(cm);
+  W << c_array("uint16_t", "agilenn_codec_init_probs", cm.init_probs())
+    << c_array("uint16_t", "agilenn_ce_group_offset", co.group)
+    << c_array("uint16_t", "agilenn_ce_left_offset", co.left)
+    << c_array("uint16_t", "agilenn_ce_up_offset", co.up)
+    << c_array("uint16_t", "agilenn_ce_prev_offset", co.prev);
+  decl << "static const agilenn_ce_model agilenn_ce = {" << codec::index_bits(m.codec.alphabet)
+       << "u, " << cm.config().shift << "u, " << remote_c << "u, " << m.feat_w
+       << "u, agilenn_codec_init_probs, " << cm.init_probs().size()
+       << "u,\n  agilenn_ce_group_offset, agilenn_ce_left_offset, agilenn_ce_up_offset, "
+          "agilenn_ce_prev_offset};\n";
+  b.stages[n_ext - 1].weight_bytes +=
+      cm.table_bytes() + 2 * (co.group.size() + 3 * co.left.size()) + 40;
   for (const auto& st : b.stages) b.weight_bytes += st.weight_bytes;
 
   g_array_decls = nullptr;
@@ -257,7 +274,7 @@ Bundle generate_bundle(const Int8Model& m) {
   M << "/* Generated by agilenn export-mcu: kernels (see agilenn_kernels.h) and agilenn_run. */\n"
        "#include \"agilenn_model.h\"\n#include \"agilenn_kernels.h\"\n\n"
     << embedded_c_source("agilenn_kernels.c")
-    << "\n/* ---- the entropy encoder: codec/c/agilenn_codec.c, verbatim ---- */\n"
+    << "\n/* ---- CRC-32 and the packet header: codec/c/agilenn_codec.c, verbatim ---- */\n"
     << embedded_c_source("agilenn_codec.c") << "\n/* ---- the device graph ---- */\n"
     << array_decls.str() << "\n"
     << decl.str() << "\n/* Arena (" << b.arena_bytes << " bytes):";

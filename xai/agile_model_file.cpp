@@ -11,14 +11,18 @@ namespace agilenn::xai {
 namespace {
 
 std::string model_path(const std::string& dir_or_file) {
-  return std::filesystem::is_directory(dir_or_file) ? dir_or_file + "/model.safetensors" : dir_or_file;
+  return std::filesystem::is_directory(dir_or_file) ? dir_or_file + "/model.safetensors"
+                                                    : dir_or_file;
 }
 
-bool is_codec_name(const std::string& name) { return name.rfind("codec.", 0) == 0; }
+bool is_codec_name(const std::string& name) {
+  return name.rfind("codec.", 0) == 0;
+}
 
 Json agilenn_meta(const SafeTensors& st, const std::string& path) {
   auto it = st.metadata().find("agilenn");
-  if (it == st.metadata().end()) throw error_at(path, "not an agilenn checkpoint (no 'agilenn' metadata)");
+  if (it == st.metadata().end())
+    throw error_at(path, "not an agilenn checkpoint (no 'agilenn' metadata)");
   Json meta = Json::parse(it->second, path + ": metadata 'agilenn'");
   if (!meta.contains("kind") || meta.at("kind").as_string() != "agilenn")
     throw error_at(path, "not an AgileNN model (metadata kind != 'agilenn')");
@@ -27,8 +31,8 @@ Json agilenn_meta(const SafeTensors& st, const std::string& path) {
 
 }  // namespace
 
-void save_agile_model(const std::string& path, SplitModel& model, Json meta, const std::vector<float>& mean,
-                      const std::vector<float>& std) {
+void save_agile_model(const std::string& path, SplitModel& model, Json meta,
+                      const std::vector<float>& mean, const std::vector<float>& std) {
   nn::Checkpoint c;
   c.tensors = model.state_dict();
   meta["kind"] = "agilenn";
@@ -61,25 +65,34 @@ AgileModelFile load_agile_model(const std::string& dir_or_file) {
         throw error_at(f.path, "tensor '" + t.name + "': unknown codec tensor (expected only '" +
                                    kCodecTablesTensor + "')");
       if (t.dtype != DType::U8 || t.shape.size() != 1)
-        throw error_at(f.path, "tensor '" + t.name + "': expected a 1-D U8 tensor, got " + dtype_name(t.dtype) +
-                                   " " + shape_string(t.shape));
+        throw error_at(f.path, "tensor '" + t.name + "': expected a 1-D U8 tensor, got " +
+                                   dtype_name(t.dtype) + " " + shape_string(t.shape));
       f.codec_tables = t.data;
       continue;
     }
     ag::DType dt;
     switch (t.dtype) {
-      case DType::F32: dt = ag::DType::F32; break;
-      case DType::F64: dt = ag::DType::F64; break;
-      case DType::I32: dt = ag::DType::I32; break;
-      default: throw error_at(f.path, "tensor '" + t.name + "': dtype " + dtype_name(t.dtype) + " is not used by agilenn");
+      case DType::F32:
+        dt = ag::DType::F32;
+        break;
+      case DType::F64:
+        dt = ag::DType::F64;
+        break;
+      case DType::I32:
+        dt = ag::DType::I32;
+        break;
+      default:
+        throw error_at(f.path, "tensor '" + t.name + "': dtype " + dtype_name(t.dtype) +
+                                   " is not used by agilenn");
     }
     ag::Tensor x = ag::Tensor::empty(ag::Shape(t.shape), dt);
     if (!t.data.empty()) std::memcpy(x.raw_data(), t.data.data(), t.data.size());
     weights[t.name] = x;
   }
   if (f.codec_tables.empty() != !f.meta.contains("codec"))
-    throw error_at(f.path, f.codec_tables.empty() ? "metadata has 'codec' but there is no tensor 'codec.tables'"
-                                                  : "tensor 'codec.tables' without a 'codec' metadata entry");
+    throw error_at(f.path, f.codec_tables.empty()
+                               ? "metadata has 'codec' but there is no tensor 'codec.tables'"
+                               : "tensor 'codec.tables' without a 'codec' metadata entry");
   SplitConfig cfg = SplitConfig::from_json(f.meta.at("config"), f.path + ": config");
   ag::Rng rng(0);
   f.model = std::make_shared<SplitModel>(cfg, rng);
@@ -94,7 +107,8 @@ AgileModelFile load_agile_model(const std::string& dir_or_file) {
   return f;
 }
 
-void store_codec_tables(const std::string& dir_or_file, std::span<const uint8_t> tables, const Json& codec_meta) {
+void store_codec_tables(const std::string& dir_or_file, std::span<const uint8_t> tables,
+                        const Json& codec_meta) {
   const std::string path = model_path(dir_or_file);
   if (tables.empty()) throw error_at(path, "refusing to store empty codec tables");
   const SafeTensors old = SafeTensors::load(path);

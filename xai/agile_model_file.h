@@ -20,18 +20,19 @@ struct AgileModelFile {
   std::shared_ptr<SplitModel> model;
   Json meta;
   std::string path;
-  std::vector<float> mean, std;      // input normalisation per channel
+  std::vector<float> mean, std;       // input normalisation per channel
   std::vector<uint8_t> codec_tables;  // "codec.tables"; empty when fit-codec has not run
 };
 
 // DIR/model.safetensors or a file path.
 AgileModelFile load_agile_model(const std::string& dir_or_file);
-void save_agile_model(const std::string& path, SplitModel& model, Json meta, const std::vector<float>& mean,
-                      const std::vector<float>& std);
+void save_agile_model(const std::string& path, SplitModel& model, Json meta,
+                      const std::vector<float>& mean, const std::vector<float>& std);
 
 // Rewrites the model file (atomically) with `tables` as the U8 tensor "codec.tables" and
 // `codec_meta` as meta["codec"], replacing any earlier ones; every other tensor and metadata entry
 // is kept byte for byte. Throws naming the file if it is not an AgileNN model.
-void store_codec_tables(const std::string& dir_or_file, std::span<const uint8_t> tables, const Json& codec_meta);
+void store_codec_tables(const std::string& dir_or_file, std::span<const uint8_t> tables,
+                        const Json& codec_meta);
 
 }  // namespace agilenn::xai

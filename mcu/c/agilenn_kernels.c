@@ -81,6 +81,131 @@ static inline int32_t agilenn_dot_s8(const int8_t *a, const int8_t *b, int32_t n
   return acc;
 }
 
+/* ---- the context coder, row by row (see agilenn_kernels.h) ---- */
+/* The LZMA range coder's byte output (rc_shift_low), with the state's low/carry up to date. Rare
+ * (about once per output byte), so it stays out of line and the bit loop keeps its registers. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void agilenn_ce_shift_low(agilenn_ce_state *s) {
+  if (s->low < 0xFF000000u || s->carry) {
+    uint32_t byte = s->cache;
+    do {
+      if (s->started) {
+        if (s->pos < s->capacity)
+          s->out[s->pos++] = (uint8_t)(byte + s->carry);
+        else
+          s->overflow = 1;
+      }
+      s->started = 1;
+      byte = 0xFF;
+    } while (--s->cache_size != 0);
+    s->cache = s->low >> 24;
+  }
+  ++s->cache_size;
+  s->low <<= 8;
+  s->carry = 0;
+}
+
+AGILENN_KERNEL void agilenn_ce_begin(agilenn_ce_state *s, const agilenn_ce_model *m,
+                                     uint16_t *probs, uint8_t *out, size_t capacity) {
+  uint32_t i;
+  for (i = 0; i < m->table; ++i) probs[i] = m->init_probs[i];
+  s->low = 0;
+  s->carry = 0;
+  s->range = 0xFFFFFFFFu;
+  s->cache_size = 1;
+  s->cache = 0;
+  s->started = 0;
+  s->overflow = 0;
+  s->out = out;
+  s->pos = 0;
+  s->capacity = capacity;
+  s->probs = probs;
+}
+
+/* row (width, R) indices; up: the previous row or NULL. Neighbours as agl_context_encode:
+ * left (x-1, r), up (y-1, x, r), prev (x, r-1); a missing one counts as index 0 (offset 0). */
+AGILENN_KERNEL void agilenn_ce_row(agilenn_ce_state *s, const agilenn_ce_model *m,
+                                   const uint8_t *row, const uint8_t *up) {
+  const uint32_t R = m->channels, shift = m->shift, top = 32u - m->bits, leaf = 1u << m->bits;
+  const uint32_t n = m->width * R;
+  const uint16_t *const group_offset = m->group_offset, *const left_offset = m->left_offset;
+  const uint16_t *const up_offset = m->up_offset, *const prev_offset = m->prev_offset;
+  uint16_t *const probs = s->probs;
+  uint32_t low = s->low, carry = s->carry, range = s->range;
+  uint32_t pos, r = 0;
+  for (pos = 0; pos < n; ++pos) {
+    uint32_t ctx = group_offset[r], v, node = 1;
+    uint16_t *p;
+    if (pos >= R) ctx += left_offset[row[pos - R]];
+    if (up) ctx += up_offset[up[pos]];
+    if (r > 0) ctx += prev_offset[row[pos - 1]];
+    p = probs + ctx; /* node n (1 .. nodes, MSB first down the tree) at p[n - 1] */
+    for (v = (uint32_t)row[pos] << top; node < leaf; v <<= 1) {
+      const uint32_t bit = v >> 31;
+      const uint32_t pv = p[node - 1];
+      const uint32_t bound = (range >> 12) * pv;
+      if (bit == 0) {
+        range = bound;
+        p[node - 1] = (uint16_t)(pv + ((4096u - pv) >> shift));
+      } else {
+        const uint32_t sum = low + bound;
+        carry |= sum < low;
+        low = sum;
+        range -= bound;
+        p[node - 1] = (uint16_t)(pv - (pv >> shift));
+      }
+      while (range < (1u << 24)) {
+        range <<= 8;
+        s->low = low;
+        s->carry = carry;
+        agilenn_ce_shift_low(s);
+        low = s->low;
+        carry = 0;
+      }
+      node = 2 * node + bit;
+    }
+    if (++r == R) r = 0;
+  }
+  s->low = low;
+  s->carry = carry;
+  s->range = range;
+}
+
+AGILENN_KERNEL size_t agilenn_ce_end(agilenn_ce_state *s) {
+  int i;
+  for (i = 0; i < 5; ++i) agilenn_ce_shift_low(s);
+  return s->overflow ? 0 : s->pos;
+}
+
+AGILENN_KERNEL void agilenn_packed_begin(agilenn_packed_state *s, uint32_t bits, uint8_t *out) {
+  s->acc = 0;
+  s->fill = 0;
+  s->bits = bits;
+  s->out = out;
+  s->pos = 0;
+}
+
+AGILENN_KERNEL void agilenn_packed_put(agilenn_packed_state *s, const uint8_t *indices, size_t n) {
+  size_t i;
+  for (i = 0; i < n; ++i) {
+    s->acc = (s->acc << s->bits) | indices[i];
+    s->fill += s->bits;
+    while (s->fill >= 8) {
+      s->fill -= 8;
+      s->out[s->pos++] = (uint8_t)(s->acc >> s->fill);
+    }
+    s->acc &= (1u << s->fill) - 1u;
+  }
+}
+
+AGILENN_KERNEL size_t agilenn_packed_end(agilenn_packed_state *s) {
+  if (s->fill > 0) s->out[s->pos++] = (uint8_t)(s->acc << (8 - s->fill));
+  s->fill = 0;
+  return s->pos;
+}
+
 AGILENN_KERNEL uint32_t agilenn_quantize_index(const agilenn_quantizer *q, int32_t v) {
   int32_t j, pos = 0;
   for (j = 0; j < q->num_thresholds; ++j) pos += v >= q->thresholds[j] ? 1 : 0;

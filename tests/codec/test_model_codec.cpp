@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <unistd.h>
+
 #include "autograd/graph.h"
 #include "codec/packet.h"
 #include "nn/data/idx.h"
@@ -49,7 +51,8 @@ data::Dataset make_images(size_t n, uint64_t seed, const std::string& name) {
     const int h = 3 + int(rng.uniform() * 8), w = 3 + int(rng.uniform() * 8);
     const uint8_t v = uint8_t(80 + rng.uniform() * 175);
     for (int y = y0; y < std::min(20, y0 + h); ++y)
-      for (int x = x0; x < std::min(20, x0 + w); ++x) d.images[i * 400 + size_t(y) * 20 + size_t(x)] = v;
+      for (int x = x0; x < std::min(20, x0 + w); ++x)
+        d.images[i * 400 + size_t(y) * 20 + size_t(x)] = v;
     d.labels.push_back(int32_t(i % 10));
   }
   return d;
@@ -57,7 +60,9 @@ data::Dataset make_images(size_t n, uint64_t seed, const std::string& name) {
 
 struct TempDir {
   fs::path path;
-  explicit TempDir(const std::string& name) : path(fs::temp_directory_path() / ("agilenn_test_" + name)) {
+  explicit TempDir(const std::string& name)
+      : path(fs::temp_directory_path() /
+             ("agilenn_test_" + name + "_" + std::to_string(::getpid()))) {
     fs::remove_all(path);
     fs::create_directories(path);
   }
@@ -90,7 +95,8 @@ std::vector<uint8_t> device_indices(const xai::AgileModelFile& f, const data::Da
   std::vector<float> x(aug.out_size());
   aug.apply_fixed(ds.image(i).data(), 0, 0, false, x.data());
   ag::NoGradGuard ng;
-  const std::vector<float> feat = f.model->extract(ag::Tensor::from_floats(x, ag::Shape{1, 16, 16, 1})).to_floats();
+  const std::vector<float> feat =
+      f.model->extract(ag::Tensor::from_floats(x, ag::Shape{1, 16, 16, 1})).to_floats();
   const int k = f.model->config().k(), F = f.model->config().features;
   std::vector<float> remote;
   for (size_t p = 0; p < feat.size() / size_t(F); ++p)
@@ -119,7 +125,9 @@ void write_idx(const fs::path& dir, const std::string& prefix, const data::Datas
   BOOST_REQUIRE(im.good() && lb.good());
 }
 
-bool mentions(const Error& e, const std::string& s) { return std::string(e.what()).find(s) != std::string::npos; }
+bool mentions(const Error& e, const std::string& s) {
+  return std::string(e.what()).find(s) != std::string::npos;
+}
 
 }  // namespace
 
@@ -133,7 +141,8 @@ BOOST_AUTO_TEST_CASE(extraction_matches_the_device_path_and_any_batch_size) {
   const cli::CodecCentroids c = cli::codec_centroids(*f.model, f.path);
   BOOST_TEST(!c.reordered());
   const cli::RemoteIndices all = cli::extract_remote_indices(f, ds, c, 64, "test");
-  const cli::RemoteIndices small = cli::extract_remote_indices(f, ds, c, 5, "test");  // partial last batch
+  const cli::RemoteIndices small =
+      cli::extract_remote_indices(f, ds, c, 5, "test");  // partial last batch
   BOOST_TEST(all.images == 23u);
   BOOST_TEST((all.shape == codec::StreamShape{8, 8, 7}));
   BOOST_TEST(all.k == 3u);
@@ -143,7 +152,8 @@ BOOST_AUTO_TEST_CASE(extraction_matches_the_device_path_and_any_batch_size) {
   BOOST_TEST(all.model_disagreements == 0u);
   for (size_t i : {size_t(0), size_t(11), size_t(22)}) {
     const auto want = device_indices(f, ds, i, c.values);
-    BOOST_TEST(std::equal(want.begin(), want.end(), all.indices.begin() + ptrdiff_t(i * all.shape.size())));
+    BOOST_TEST(std::equal(want.begin(), want.end(),
+                          all.indices.begin() + ptrdiff_t(i * all.shape.size())));
   }
   // Not a degenerate map: several centroids are used.
   std::vector<size_t> counts(8, 0);
@@ -189,11 +199,15 @@ BOOST_AUTO_TEST_CASE(tables_stored_in_the_model_file_round_trip) {
   const cli::CodecCentroids c = cli::codec_centroids(*before.model, before.path);
   BOOST_TEST(!cli::stored_codec_tables(before, c).has_value());
 
-  const cli::RemoteIndices fit = cli::extract_remote_indices(before, make_images(60, 8, "fit"), c, 16, "fit");
+  const cli::RemoteIndices fit =
+      cli::extract_remote_indices(before, make_images(60, 8, "fit"), c, 16, "fit");
   const uint32_t id = cli::model_weights_id(*before.model);
-  const codec::CodecTables tables = codec::CodecTables::fit(fit.indices, fit.images, fit.shape, fit.alphabet, fit.k, id);
-  xai::store_codec_tables(tmp.path.string(), tables.to_bytes(), cli::codec_meta_json(tables, c, fit, "fit"));
-  xai::store_codec_tables(path, tables.to_bytes(), cli::codec_meta_json(tables, c, fit, "fit"));  // replaces
+  const codec::CodecTables tables =
+      codec::CodecTables::fit(fit.indices, fit.images, fit.shape, fit.alphabet, fit.k, id);
+  xai::store_codec_tables(tmp.path.string(), tables.to_bytes(),
+                          cli::codec_meta_json(tables, c, fit, "fit"));
+  xai::store_codec_tables(path, tables.to_bytes(),
+                          cli::codec_meta_json(tables, c, fit, "fit"));  // replaces
 
   const xai::AgileModelFile after = xai::load_agile_model(path);
   BOOST_TEST((after.codec_tables == tables.to_bytes()));
@@ -203,7 +217,8 @@ BOOST_AUTO_TEST_CASE(tables_stored_in_the_model_file_round_trip) {
   BOOST_TEST(cli::model_weights_id(*after.model) == id);      // and the weights
   const SafeTensors st = SafeTensors::load(path);
   BOOST_TEST(st.size() == before.model->state_dict().size() + 1);
-  const auto stored = cli::stored_codec_tables(after, cli::codec_centroids(*after.model, after.path));
+  const auto stored =
+      cli::stored_codec_tables(after, cli::codec_centroids(*after.model, after.path));
   BOOST_REQUIRE(stored.has_value());
   BOOST_TEST((stored->to_bytes() == tables.to_bytes()));
 
@@ -221,7 +236,8 @@ BOOST_AUTO_TEST_CASE(tables_stored_in_the_model_file_round_trip) {
       if (coder == unsigned(codec::CoderId::kPacked)) packed_bytes += p.size();
     }
     const auto p = codec::encode_packet_auto(img, t.shape, *stored);
-    BOOST_TEST((codec::decode_packet(p, *stored).indices == std::vector<uint8_t>(img.begin(), img.end())));
+    BOOST_TEST(
+        (codec::decode_packet(p, *stored).indices == std::vector<uint8_t>(img.begin(), img.end())));
   }
   BOOST_TEST(context_bytes < packed_bytes);  // structured maps: the context coder gains
 
@@ -230,16 +246,17 @@ BOOST_AUTO_TEST_CASE(tables_stored_in_the_model_file_round_trip) {
     ag::NoGradGuard ng;
     after.model->quantizer->w.data<float>()[0] += 0.01f;
   }
-  BOOST_CHECK_EXCEPTION(cli::stored_codec_tables(after, c), Error,
-                        [](const Error& e) { return mentions(e, "other weights") && mentions(e, "model.safetensors"); });
+  BOOST_CHECK_EXCEPTION(cli::stored_codec_tables(after, c), Error, [](const Error& e) {
+    return mentions(e, "other weights") && mentions(e, "model.safetensors");
+  });
 }
 
 BOOST_AUTO_TEST_CASE(model_file_codec_entries_are_checked) {
   TempDir tmp("bad");
   const std::string path = save_random_model(tmp.path, 10);
   const SafeTensors good = SafeTensors::load(path);
-  auto rewrite = [&](const std::string& name, DType dt, std::vector<int64_t> shape, std::vector<uint8_t> data,
-                     bool with_meta) {
+  auto rewrite = [&](const std::string& name, DType dt, std::vector<int64_t> shape,
+                     std::vector<uint8_t> data, bool with_meta) {
     SafeTensors st(path);
     for (const auto& t : good.tensors()) st.add(t.name, t.dtype, t.shape, t.data);
     st.add(name, dt, shape, data);
@@ -250,14 +267,16 @@ BOOST_AUTO_TEST_CASE(model_file_codec_entries_are_checked) {
     st.write(path);
   };
   rewrite("codec.other", DType::U8, {2}, {1, 2}, true);
-  BOOST_CHECK_EXCEPTION(xai::load_agile_model(path), Error,
-                        [](const Error& e) { return mentions(e, "codec.other") && mentions(e, "unknown codec tensor"); });
+  BOOST_CHECK_EXCEPTION(xai::load_agile_model(path), Error, [](const Error& e) {
+    return mentions(e, "codec.other") && mentions(e, "unknown codec tensor");
+  });
   rewrite("codec.tables", DType::I16, {1}, {1, 2}, true);
   BOOST_CHECK_EXCEPTION(xai::load_agile_model(path), Error,
                         [](const Error& e) { return mentions(e, "expected a 1-D U8 tensor"); });
   rewrite("codec.tables", DType::U8, {2}, {1, 2}, false);
-  BOOST_CHECK_EXCEPTION(xai::load_agile_model(path), Error,
-                        [](const Error& e) { return mentions(e, "without a 'codec' metadata entry"); });
+  BOOST_CHECK_EXCEPTION(xai::load_agile_model(path), Error, [](const Error& e) {
+    return mentions(e, "without a 'codec' metadata entry");
+  });
   // Garbage bytes load (the model is fine) but are refused as tables, naming the tensor.
   rewrite("codec.tables", DType::U8, {2}, {1, 2}, true);
   const xai::AgileModelFile f = xai::load_agile_model(path);
@@ -278,7 +297,8 @@ BOOST_AUTO_TEST_CASE(write_cli_fixture, *boost::unit_test::disabled()) {
   save_random_model(root / "model_unfitted", 11);
   write_idx(root / "data", "train", make_images(120, 12, "train"));
   write_idx(root / "data", "t10k", make_images(50, 13, "test"));
-  const data::Dataset back = data::load_dataset("fashion-mnist", (root / "data").string(), data::Split::Test);
+  const data::Dataset back =
+      data::load_dataset("fashion-mnist", (root / "data").string(), data::Split::Test);
   BOOST_TEST(back.size() == 50u);
   BOOST_TEST(xai::load_agile_model((root / "model").string()).codec_tables.empty());
 }

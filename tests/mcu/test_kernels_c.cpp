@@ -3,8 +3,11 @@
 // channel multipliers, input lengths that are not multiples of 4.
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <random>
 
+#include "codec/context_coder.h"
+#include "codec/packed.h"
 #include "mcu/c_layout.h"
 #include "mcu/reference.h"
 #include "mcu/requantize.h"
@@ -14,6 +17,7 @@ extern "C" {
 }
 
 using namespace agilenn::mcu;
+namespace codec = agilenn::codec;
 
 namespace {
 
@@ -182,6 +186,59 @@ BOOST_AUTO_TEST_CASE(grid_pool_and_dense_match_reference) {
     std::vector<int32_t> got(d.out);
     agilenn_dense(&dp, out.data(), got.data());
     BOOST_REQUIRE(got == logits);
+  }
+}
+
+// The row-by-row context coder of the bundle gives the C++ codec's payload bytes (fitted tables,
+// every alphabet size up to 2^5, groups and levels > 1, odd shapes), and 0 when the capacity is
+// one byte short; packed bits fed row by row give the codec's packed payload.
+BOOST_AUTO_TEST_CASE(row_context_coder_matches_codec) {
+  Rng r(31);
+  for (int trial = 0; trial < 60; ++trial) {
+    const unsigned C = unsigned(r.uni(2, 32));
+    codec::StreamShape shape{uint32_t(r.uni(1, 9)), uint32_t(r.uni(1, 9)), uint32_t(r.uni(1, 7))};
+    // Smooth-ish maps (a random walk) so the fit picks L > 1, plus some noise.
+    auto make = [&](size_t n) {
+      std::vector<uint8_t> v(n * shape.size());
+      int cur = 0;
+      for (auto& x : v) {
+        cur = std::clamp(cur + r.uni(-1, 1), 0, int(C) - 1);
+        x = uint8_t(r.uni(0, 9) == 0 ? r.uni(0, int(C) - 1) : cur);
+      }
+      return v;
+    };
+    std::vector<uint8_t> fit = make(20), map = make(1);
+    codec::ContextModel cm = codec::ContextModel::fit(fit, 20, shape, C);
+    std::vector<uint8_t> expect = cm.encode(map, shape);
+    CContextOffsets co = c_context_offsets(cm);
+    agilenn_ce_model m{codec::index_bits(C), cm.config().shift, shape.channels, shape.width,
+                       cm.init_probs().data(), uint32_t(cm.init_probs().size()), co.group.data(),
+                       co.left.data(), co.up.data(), co.prev.data()};
+    const size_t row = size_t(shape.width) * shape.channels;
+    for (size_t capacity : {expect.size() + 3, expect.size(), expect.size() - 1}) {
+      std::vector<uint16_t> probs(cm.init_probs().size());
+      std::vector<uint8_t> out(expect.size() + 4, 0xEE);
+      agilenn_ce_state st;
+      agilenn_ce_begin(&st, &m, probs.data(), out.data(), capacity);
+      for (uint32_t y = 0; y < shape.height; ++y)
+        agilenn_ce_row(&st, &m, map.data() + y * row, y > 0 ? map.data() + (y - 1) * row : nullptr);
+      size_t n = agilenn_ce_end(&st);
+      if (capacity < expect.size()) {
+        BOOST_REQUIRE_EQUAL(n, 0u);
+      } else {
+        BOOST_REQUIRE_EQUAL(n, expect.size());
+        BOOST_REQUIRE(std::equal(expect.begin(), expect.end(), out.begin()));
+      }
+      BOOST_REQUIRE_EQUAL(int(out[capacity]), 0xEE);  // nothing past the capacity
+    }
+    // Packed bits, row by row.
+    std::vector<uint8_t> packed = codec::packed_encode(map, C);
+    std::vector<uint8_t> out(packed.size() + 1, 0xEE);
+    agilenn_packed_state pk;
+    agilenn_packed_begin(&pk, codec::index_bits(C), out.data());
+    for (uint32_t y = 0; y < shape.height; ++y) agilenn_packed_put(&pk, map.data() + y * row, row);
+    BOOST_REQUIRE_EQUAL(agilenn_packed_end(&pk), packed.size());
+    BOOST_REQUIRE(std::equal(packed.begin(), packed.end(), out.begin()));
   }
 }
 

@@ -37,7 +37,7 @@
 namespace agilenn::cli {
 
 struct CodecCentroids {
-  std::vector<float> values;          // strictly increasing: the codec's (and the device's) centroids
+  std::vector<float> values;  // strictly increasing: the codec's (and the device's) centroids
   std::vector<uint32_t> model_index;  // codec index j is the model's centroid model_index[j]
   bool reordered() const {
     for (size_t j = 0; j < model_index.size(); ++j)
@@ -52,7 +52,8 @@ inline CodecCentroids codec_centroids(const xai::SplitModel& model, const std::s
   ag::NoGradGuard ng;
   const std::vector<float> c = model.quantizer->centroids().to_floats();
   for (size_t i = 0; i < c.size(); ++i)
-    if (!std::isfinite(c[i])) throw error_at(where, "centroid " + std::to_string(i) + " is not finite");
+    if (!std::isfinite(c[i]))
+      throw error_at(where, "centroid " + std::to_string(i) + " is not finite");
   CodecCentroids out;
   out.model_index.resize(c.size());
   std::iota(out.model_index.begin(), out.model_index.end(), 0u);
@@ -62,7 +63,8 @@ inline CodecCentroids codec_centroids(const xai::SplitModel& model, const std::s
   for (size_t j = 1; j < out.values.size(); ++j)
     if (!(out.values[j - 1] < out.values[j]))
       throw error_at(where, "centroids " + std::to_string(out.model_index[j - 1]) + " and " +
-                                std::to_string(out.model_index[j]) + " are equal (" + std::to_string(out.values[j]) +
+                                std::to_string(out.model_index[j]) + " are equal (" +
+                                std::to_string(out.values[j]) +
                                 "): the codec needs distinct centroids");
   return out;
 }
@@ -72,9 +74,11 @@ inline CodecCentroids codec_centroids(const xai::SplitModel& model, const std::s
 inline uint32_t model_weights_id(const xai::SplitModel& model) {
   uint32_t crc = 0;
   for (const auto& [name, t] : model.state_dict()) {
-    crc = codec::crc32_of(std::span(reinterpret_cast<const uint8_t*>(name.data()), name.size() + 1), crc);
-    crc = codec::crc32_of(
-        std::span(static_cast<const uint8_t*>(t.raw_data()), size_t(t.numel()) * ag::dtype_size(t.dtype())), crc);
+    crc = codec::crc32_of(std::span(reinterpret_cast<const uint8_t*>(name.data()), name.size() + 1),
+                          crc);
+    crc = codec::crc32_of(std::span(static_cast<const uint8_t*>(t.raw_data()),
+                                    size_t(t.numel()) * ag::dtype_size(t.dtype())),
+                          crc);
   }
   return crc == 0 ? 1 : crc;
 }
@@ -91,7 +95,8 @@ struct RemoteIndices {
 };
 
 // The dataset's images through the model's extractor, batched, with a progress line on stderr.
-inline RemoteIndices extract_remote_indices(const xai::AgileModelFile& file, const data::Dataset& ds,
+inline RemoteIndices extract_remote_indices(const xai::AgileModelFile& file,
+                                            const data::Dataset& ds,
                                             const CodecCentroids& centroids, size_t batch_size,
                                             const std::string& label) {
   xai::SplitModel& model = *file.model;
@@ -99,8 +104,9 @@ inline RemoteIndices extract_remote_indices(const xai::AgileModelFile& file, con
   if (cfg.unsplit) throw error_at(file.path, "an unsplit model has no remote channels to code");
   if (ds.size() == 0) throw error_at(ds.name, "no images");
   if (ds.channels != cfg.in_channels)
-    throw error_at(ds.name, "images have " + std::to_string(ds.channels) + " channels; the model in " + file.path +
-                                " expects " + std::to_string(cfg.in_channels));
+    throw error_at(ds.name, "images have " + std::to_string(ds.channels) +
+                                " channels; the model in " + file.path + " expects " +
+                                std::to_string(cfg.in_channels));
   if (batch_size == 0) throw Error("--batch-size must be >= 1");
   data::AugmentOptions ao;
   ao.pad = 0;
@@ -119,7 +125,8 @@ inline RemoteIndices extract_remote_indices(const xai::AgileModelFile& file, con
 
   const codec::Quantizer quantizer(centroids.values);
   std::vector<uint8_t> to_codec(centroids.model_index.size());
-  for (size_t j = 0; j < centroids.model_index.size(); ++j) to_codec[centroids.model_index[j]] = uint8_t(j);
+  for (size_t j = 0; j < centroids.model_index.size(); ++j)
+    to_codec[centroids.model_index[j]] = uint8_t(j);
 
   RemoteIndices out;
   out.k = uint32_t(cfg.k());
@@ -133,9 +140,10 @@ inline RemoteIndices extract_remote_indices(const xai::AgileModelFile& file, con
   while (loader.next(b)) {
     const ag::Tensor f = model.extract(nn::batch_images(b));  // (B, H', W', F)
     if (f.ndim() != 4 || f.dim(0) != int64_t(b.size) || f.dim(3) != cfg.features)
-      throw error_at(file.path, "extractor output " + f.shape().str() + " is not (B, H', W', F=" +
-                                    std::to_string(cfg.features) + ")");
-    const codec::FeatureShape fs{uint32_t(f.dim(0)), uint32_t(f.dim(1)), uint32_t(f.dim(2)), uint32_t(f.dim(3))};
+      throw error_at(file.path, "extractor output " + f.shape().str() +
+                                    " is not (B, H', W', F=" + std::to_string(cfg.features) + ")");
+    const codec::FeatureShape fs{uint32_t(f.dim(0)), uint32_t(f.dim(1)), uint32_t(f.dim(2)),
+                                 uint32_t(f.dim(3))};
     const codec::StreamShape shape{fs.height, fs.width, fs.channels - out.k};
     if (out.images == 0) {
       out.shape = shape;
@@ -149,10 +157,11 @@ inline RemoteIndices extract_remote_indices(const xai::AgileModelFile& file, con
     out.indices.resize(start + remote.size());
     quantizer.quantize(remote, std::span(out.indices).subspan(start));
     // The model's own choice on the same values, for the agreement count.
-    const ag::Tensor model_idx = model.quantizer->indices(
-        ag::Tensor::from_floats(remote, ag::Shape{int64_t(fs.n), fs.height, fs.width, shape.channels}));
+    const ag::Tensor model_idx = model.quantizer->indices(ag::Tensor::from_floats(
+        remote, ag::Shape{int64_t(fs.n), fs.height, fs.width, shape.channels}));
     const int32_t* mi = model_idx.data<int32_t>();
-    for (size_t i = 0; i < remote.size(); ++i) out.model_disagreements += to_codec[size_t(mi[i])] != out.indices[start + i];
+    for (size_t i = 0; i < remote.size(); ++i)
+      out.model_disagreements += to_codec[size_t(mi[i])] != out.indices[start + i];
     out.images += b.size;
     progress.update(out.images);
   }
@@ -161,8 +170,8 @@ inline RemoteIndices extract_remote_indices(const xai::AgileModelFile& file, con
 }
 
 // The "codec" metadata entry written next to the tables.
-inline Json codec_meta_json(const codec::CodecTables& t, const CodecCentroids& c, const RemoteIndices& fit,
-                            const std::string& dataset) {
+inline Json codec_meta_json(const codec::CodecTables& t, const CodecCentroids& c,
+                            const RemoteIndices& fit, const std::string& dataset) {
   Json j = Json::object();
   j["fingerprint"] = t.fingerprint();
   j["model_id"] = t.model_id;
@@ -170,7 +179,8 @@ inline Json codec_meta_json(const codec::CodecTables& t, const CodecCentroids& c
   j["packet_rule"] = "encode_packet_auto: context coder, packed bits when not larger";
   j["fitted_on_images"] = (unsigned long)fit.images;
   j["dataset"] = dataset;
-  j["stream_shape"] = Json(Json::Array{Json(fit.shape.height), Json(fit.shape.width), Json(fit.shape.channels)});
+  j["stream_shape"] =
+      Json(Json::Array{Json(fit.shape.height), Json(fit.shape.width), Json(fit.shape.channels)});
   j["k"] = fit.k;
   j["alphabet"] = fit.alphabet;
   Json values = Json::array(), order = Json::array();
@@ -197,24 +207,31 @@ inline std::optional<codec::CodecTables> stored_codec_tables(const xai::AgileMod
   const Json& meta = file.meta.at("codec");
   const auto fp = meta.at("fingerprint").as_int(file.path + ": codec.fingerprint");
   if (fp != int64_t(t.fingerprint()))
-    throw error_at(file.path, "codec.fingerprint " + std::to_string(fp) + " does not match the stored tables (" +
+    throw error_at(file.path, "codec.fingerprint " + std::to_string(fp) +
+                                  " does not match the stored tables (" +
                                   std::to_string(t.fingerprint()) + ")");
   const uint32_t id = model_weights_id(*file.model);
   if (t.model_id != id)
-    throw error_at(where, "fitted for other weights (model id " + std::to_string(t.model_id) + ", these weights " +
-                              std::to_string(id) + "): rerun agilenn fit-codec");
+    throw error_at(where, "fitted for other weights (model id " + std::to_string(t.model_id) +
+                              ", these weights " + std::to_string(id) +
+                              "): rerun agilenn fit-codec");
   const xai::SplitConfig& cfg = file.model->config();
   if (t.alphabet != centroids.values.size() || t.local_channels != uint32_t(cfg.k()) ||
       t.remote_channels != uint32_t(cfg.features - cfg.k()))
-    throw error_at(where, "alphabet/k/R " + std::to_string(t.alphabet) + "/" + std::to_string(t.local_channels) + "/" +
-                              std::to_string(t.remote_channels) + " do not match the model's " +
-                              std::to_string(centroids.values.size()) + "/" + std::to_string(cfg.k()) + "/" +
-                              std::to_string(cfg.features - cfg.k()));
-  const auto& order = meta.at("centroid_model_index").as_array(file.path + ": codec.centroid_model_index");
+    throw error_at(
+        where, "alphabet/k/R " + std::to_string(t.alphabet) + "/" +
+                   std::to_string(t.local_channels) + "/" + std::to_string(t.remote_channels) +
+                   " do not match the model's " + std::to_string(centroids.values.size()) + "/" +
+                   std::to_string(cfg.k()) + "/" + std::to_string(cfg.features - cfg.k()));
+  const auto& order =
+      meta.at("centroid_model_index").as_array(file.path + ": codec.centroid_model_index");
   bool same = order.size() == centroids.model_index.size();
   for (size_t j = 0; same && j < order.size(); ++j)
-    same = order[j].as_int(file.path + ": codec.centroid_model_index") == int64_t(centroids.model_index[j]);
-  if (!same) throw error_at(file.path, "codec.centroid_model_index does not match the model's centroid order");
+    same = order[j].as_int(file.path + ": codec.centroid_model_index") ==
+           int64_t(centroids.model_index[j]);
+  if (!same)
+    throw error_at(file.path,
+                   "codec.centroid_model_index does not match the model's centroid order");
   return t;
 }
 

@@ -37,7 +37,7 @@ struct Dataset {
   size_t n_train = 0, n_test = 0;
   std::string source;
   std::optional<CodecTables> tables;  // stored in the model file (--model); else fitted here
-  std::string tables_source;  // empty: fitted here on the n_train fit images
+  std::string tables_source;          // empty: fitted here on the n_train fit images
   Json model = Json();
   uint32_t model_id = 0;  // --model: what the summary says about the model and the data set
 };
@@ -164,8 +164,8 @@ int run_codec_bench(int argc, char** argv) {
             cli::extract_remote_indices(file, train, centroids, batch_size, "codec-bench fit");
         d.train = f.indices;
         d.n_train = f.images;
-        d.tables_source = "fitted now on " + std::to_string(f.images) + " " + train.name +
-                          " images (not stored)";
+        d.tables_source =
+            "fitted now on " + std::to_string(f.images) + " " + train.name + " images (not stored)";
       }
       d.shape = t.shape;
       d.k = t.k;
@@ -361,6 +361,9 @@ int run_codec_bench(int argc, char** argv) {
         "  raw: %zu B packed indices (%u bits), %.0f B float32 remote features%s\n",
         size_t((per_image * index_bits(d.alphabet) + 7) / 8), index_bits(d.alphabet), float_bytes,
         d.image_bytes ? (", " + std::to_string(d.image_bytes) + " B raw image").c_str() : "");
+    if (!d.model.is_null())
+      std::printf("  the whole float32 feature map (local + remote) is %lld B per image\n",
+                  (long long)d.model.at("full_float32_feature_bytes_per_image").as_int());
     std::printf(
         "  default (auto = context, packed fallback) packet: %.1fx smaller than float32%s\n",
         float_bytes / def.packet,

@@ -1,0 +1,611 @@
+// agilenn bench-e2e: the paper's end-to-end comparison on our model and data set. For each MCU
+// clock (216/128/64 MHz) and link (6 Mbps, 2 Mbps, 270 kbps), per scheme: device compute,
+// transmission, server, total latency, accuracy, bytes per image, device flash/SRAM.
+//   agilenn    : extractor + local head on the device, remote channels quantized and coded
+//   edge-only  : raw image as PNG (stb_image_write) or LZW (codec/), classified on the server
+//   local-only : the whole network on the device
+//   deepcod    : the same extractor, all channels quantized and coded, no local predictor
+// Latency model: runtime/latency_model.h (1 instruction per cycle). Server times are measured
+// here (batch 1, in-process, median). Every stand-in is written into the table's note column.
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#include <stb/stb_image_write.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cxxopts.hpp>
+#include <filesystem>
+#include <sstream>
+
+#include "autograd/graph.h"
+#include "codec/lzw.h"
+#include "codec/packet.h"
+#include "nn/data/augment.h"
+#include "nn/io/atomic_file.h"
+#include "nn/io/error.h"
+#include "nn/training.h"
+#include "runtime/latency_model.h"
+#include "runtime/model_backend.h"
+#include "runtime/model_session.h"
+#include "runtime/protocol.h"
+#include "tools/cli/command.h"
+#include "tools/cli/common.h"
+#include "xai/reference.h"
+
+namespace agilenn::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr double kSramBytes = 320 * 1024, kFlashBytes = 1024 * 1024;  // STM32F746
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// Model input tensor of images [b, b + m) with the model's evaluation transform.
+ag::Tensor model_input(const xai::AgileModelFile& mf, const data::Dataset& ds, size_t b, size_t m) {
+  const auto& cfg = mf.model->config();
+  data::AugmentOptions ao;
+  ao.pad = 0;
+  ao.horizontal_flip = false;
+  ao.out_height = cfg.height;
+  ao.out_width = cfg.width;
+  ao.mean = mf.mean;
+  ao.std = mf.std;
+  data::Augmenter aug(ao, ds.height, ds.width, ds.channels);
+  std::vector<float> x(m * aug.out_size());
+  for (size_t i = 0; i < m; ++i)
+    aug.apply_fixed(ds.image(b + i).data(), 0, 0, false, x.data() + i * aug.out_size());
+  return ag::Tensor::from_floats(x, ag::Shape{int64_t(m), cfg.height, cfg.width, cfg.in_channels});
+}
+
+// Accuracy of the model's combined float logits (an unsplit model: its only logits).
+double float_accuracy(xai::AgileModelFile& mf, const data::Dataset& ds) {
+  ag::NoGradGuard ng;
+  mf.model->eval();
+  size_t correct = 0;
+  for (size_t b = 0; b < ds.size(); b += 256) {
+    size_t m = std::min<size_t>(256, ds.size() - b);
+    auto logits = mf.model->run(model_input(mf, ds, b, m)).logits.to_floats();
+    const size_t C = logits.size() / m;
+    for (size_t i = 0; i < m; ++i) {
+      auto it = logits.begin() + long(i * C);
+      correct += int32_t(std::max_element(it, it + long(C)) - it) == ds.labels[b + i];
+    }
+  }
+  return ds.size() ? double(correct) / double(ds.size()) : 0;
+}
+
+// Median milliseconds of the whole model on one image (the server's work for edge-only).
+double whole_model_ms(xai::AgileModelFile& mf, const data::Dataset& ds, size_t n) {
+  ag::NoGradGuard ng;
+  mf.model->eval();
+  std::vector<double> t;
+  for (size_t i = 0; i < std::min(n, ds.size()); ++i) {
+    auto x = model_input(mf, ds, i, 1);
+    auto t0 = Clock::now();
+    mf.model->run(x);
+    t.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+  }
+  return median(t);
+}
+
+struct Macs {
+  int64_t extractor = 0, local_head = 0, remote = 0, whole = 0;
+};
+Macs count_macs(xai::SplitModel& m) {
+  ag::NoGradGuard ng;
+  m.eval();
+  const auto& cfg = m.config();
+  Macs r;
+  auto x = ag::Tensor::zeros(ag::Shape{1, cfg.height, cfg.width, cfg.in_channels});
+  ag::Tensor f;
+  {
+    ag::MacCounter c;
+    f = m.extract(x);
+    r.extractor = c.macs();
+  }
+  if (!cfg.unsplit) {
+    ag::MacCounter c;
+    m.local_predict(f);
+    r.local_head = c.macs();
+  }
+  {
+    ag::MacCounter c;
+    m.remote_predict(f);
+    r.remote = c.macs();
+  }
+  r.whole = r.extractor + r.local_head + r.remote;
+  return r;
+}
+
+// Largest pair of int8 activations (input + output of one layer, plus a kept residual input) of
+// a stem-less MobileNetV2 on an h x w x c map: an SRAM estimate for the whole network on the
+// device (no int8 export exists for it).
+int64_t mobilenet_peak_pair(const nn::MobileNetV2Config& cfg, int h, int w, int ch) {
+  int64_t peak = 0;
+  auto pair = [&](int64_t a, int64_t b) { peak = std::max(peak, a + b); };
+  for (auto& [t, c, n, s] : cfg.blocks) {
+    const int out = nn::make_divisible(c * cfg.width);
+    for (int i = 0; i < n; ++i) {
+      const int stride = i == 0 ? s : 1;
+      const int oh = (h + stride - 1) / stride, ow = (w + stride - 1) / stride;
+      const int64_t in_b = int64_t(h) * w * ch, exp_c = int64_t(ch) * t;
+      const bool residual = stride == 1 && ch == out;
+      const int64_t keep = residual ? in_b : 0;
+      if (t != 1) pair(in_b, h * w * exp_c);
+      pair(h * w * exp_c + (t != 1 ? keep : 0), int64_t(oh) * ow * exp_c);
+      pair(int64_t(oh) * ow * exp_c + keep, int64_t(oh) * ow * out);
+      h = oh, w = ow, ch = out;
+    }
+  }
+  const int last =
+      cfg.width > 1.0 ? nn::make_divisible(cfg.last_channels * cfg.width) : cfg.last_channels;
+  pair(int64_t(h) * w * ch, int64_t(h) * w * last);
+  return peak;
+}
+
+struct Scheme {
+  std::string name;
+  std::optional<double> device_instructions;  // per image, at 1 instruction per cycle
+  std::string device_note;
+  double bytes = 0;  // per image over the link (request payload)
+  double server_ms = 0;
+  std::optional<double> accuracy;
+  std::optional<double> flash, sram;
+  std::string memory_note, note;
+  bool fits = true;
+  bool total_lower_bound = false;  // a device part is not counted
+};
+
+std::string fmt(std::optional<double> v, int prec = 2) {
+  if (!v) return "n/a";
+  char b[64];
+  std::snprintf(b, sizeof b, "%.*f", prec, *v);
+  return b;
+}
+
+int run(int argc, char** argv) {
+  cxxopts::Options opts(
+      argv[0], "End-to-end comparison of AgileNN with edge-only, local-only and DeepCOD-style.");
+  // clang-format off
+  opts.add_options()
+      ("model", "trained AgileNN model directory", cxxopts::value<std::string>()->default_value("runs/agile"))
+      ("unsplit-model", "trained `agilenn train --unsplit` model (edge-only/local-only/deepcod accuracy); without it stand-ins are used and labelled", cxxopts::value<std::string>()->default_value(""))
+      ("reference", "reference network directory (its accuracy and MACs are reported for context)", cxxopts::value<std::string>()->default_value(""))
+      ("mcu-summary", "summary.json of agilenn mcu-check (instructions_per_image, flash/SRAM)", cxxopts::value<std::string>()->default_value(""))
+      ("dataset", "data set", cxxopts::value<std::string>()->default_value("fashion-mnist"))
+      ("data-dir", "data set directory (default: the installed one)", cxxopts::value<std::string>()->default_value(""))
+      ("limit", "test images (0 = all)", cxxopts::value<size_t>()->default_value("0"))
+      ("fit-images", "training images for fitting the codec tables", cxxopts::value<size_t>()->default_value("512"))
+      ("timing-images", "images for the median server time", cxxopts::value<size_t>()->default_value("100"))
+      ("rtt-ms", "round-trip time added to every transmission", cxxopts::value<double>()->default_value("0"))
+      ("threads", "tensor engine threads (0 = all cores)", cxxopts::value<int>()->default_value("1"))
+      ("out", "output directory", cxxopts::value<std::string>()->default_value("runs/bench-e2e"))
+      ("h,help", "show this help");
+  // clang-format on
+  auto r = opts.parse(argc, argv);
+  if (handle_help(opts, r)) return 0;
+  set_threads(r["threads"].as<int>());
+  const std::string out = r["out"].as<std::string>();
+  std::filesystem::create_directories(out);
+
+  runtime::SessionOptions so;
+  so.model_dir = r["model"].as<std::string>();
+  so.dataset = r["dataset"].as<std::string>();
+  so.data_dir = r["data-dir"].as<std::string>();
+  so.fit_images = r["fit-images"].as<size_t>();
+  so.limit_test = r["limit"].as<size_t>();
+  runtime::ModelSession s = runtime::open_session(so);
+  const size_t n = s.test.size();
+  const size_t n_time = std::max<size_t>(1, std::min(r["timing-images"].as<size_t>(), n));
+  auto& model = *s.model->model;
+  const auto& cfg = model.config();
+  const Macs macs = count_macs(model);
+
+  std::string instr_src;
+  auto instr = runtime::read_mcu_instructions(r["mcu-summary"].as<std::string>(), &instr_src);
+  std::optional<double> mcu_flash, mcu_sram, mcu_macs;
+  if (instr) {
+    auto bytes = read_file_bytes(r["mcu-summary"].as<std::string>());
+    Json mj =
+        Json::parse(std::string(bytes.begin(), bytes.end()), r["mcu-summary"].as<std::string>());
+    if (mj.contains("flash_bytes") && !mj.at("flash_bytes").is_null())
+      mcu_flash = mj.at("flash_bytes").as_number();
+    if (mj.contains("sram_bytes") && !mj.at("sram_bytes").is_null())
+      mcu_sram = mj.at("sram_bytes").as_number();
+    if (mj.contains("macs_per_image")) mcu_macs = mj.at("macs_per_image").as_number();
+  }
+  // Instructions per MAC of the exported device graph: scales other schemes' MACs to instructions.
+  std::optional<double> per_mac;
+  if (instr && mcu_macs && *mcu_macs > 0) per_mac = *instr / *mcu_macs;
+  const std::string no_count = "no MCU instruction count (--mcu-summary of agilenn mcu-check)";
+
+  // --- AgileNN: the device half, packets, the served accuracy and the server time.
+  std::printf("bench-e2e: %zu test images; device path '%s'; codec tables %s\n", n,
+              s.device->name().c_str(), s.tables_how.c_str());
+  auto outputs = s.device->run(s.test.images, n);
+  runtime::ModelBackend backend(s.model, s.tables);
+  double agile_bytes = 0;
+  size_t agile_correct = 0, local_correct = 0;
+  std::vector<double> server_t;
+  const int C = cfg.num_classes;
+  for (size_t b = 0; b < n; b += 256) {
+    size_t m = std::min<size_t>(256, n - b);
+    std::vector<float> in;
+    for (size_t i = b; i < b + m; ++i) {
+      auto pkt = codec::encode_packet_auto(outputs[i].indices, s.device->stream_shape(), s.tables);
+      agile_bytes += double(pkt.size() + runtime::kFrameHeaderBytes);
+      if (i < n_time) {  // server compute per request: decode + remote predictor, batch 1
+        auto t0 = Clock::now();
+        auto v = backend.prepare(pkt);
+        backend.infer(v, 1);
+        server_t.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+      }
+      auto v = backend.prepare(pkt);
+      in.insert(in.end(), v.begin(), v.end());
+    }
+    auto logits = backend.infer(in, m);
+    for (size_t i = 0; i < m; ++i) {
+      auto& l = outputs[b + i].local_logits;
+      std::vector<float> comb(C);
+      for (int c = 0; c < C; ++c)
+        comb[c] = float(s.learned_alpha * l[c] + (1 - s.learned_alpha) * logits[i * C + c]);
+      agile_correct += int32_t(std::max_element(comb.begin(), comb.end()) - comb.begin()) ==
+                       s.test.labels[b + i];
+      local_correct +=
+          int32_t(std::max_element(l.begin(), l.end()) - l.begin()) == s.test.labels[b + i];
+    }
+  }
+  const double agile_acc = n ? double(agile_correct) / double(n) : 0;
+  const double local_acc = n ? double(local_correct) / double(n) : 0;
+  const auto shape = s.device->stream_shape();
+
+  std::vector<Scheme> schemes;
+  {
+    Scheme a;
+    a.name = "agilenn";
+    a.device_instructions = instr;
+    a.device_note =
+        instr ? "mcu-check " + instr_src + " (encoder fused into the last pointwise stage)"
+              : no_count;
+    a.bytes = agile_bytes / double(n);
+    a.server_ms = median(server_t);
+    a.accuracy = agile_acc;
+    if (mcu_flash && mcu_sram) {
+      a.flash = *mcu_flash, a.sram = *mcu_sram;
+      a.memory_note = "int8 export (mcu-check memory)";
+    } else {
+      // Estimate: int8 weights of extractor + head + codec tables; SRAM = largest activation
+      // pair of the extractor + local channels + index map + packet.
+      int64_t params = model.extractor->num_parameters() + model.local_head->num_parameters();
+      a.flash = double(params + int64_t(s.tables.to_bytes().size()));
+      const int64_t hw = int64_t(shape.height) * shape.width;
+      const int64_t img = int64_t(cfg.height) * cfg.width * cfg.in_channels;
+      int64_t pair =
+          std::max({img + hw * cfg.in_channels, hw * (cfg.in_channels + cfg.extractor_hidden),
+                    hw * (2 * cfg.extractor_hidden), hw * (cfg.extractor_hidden + cfg.features)});
+      a.sram = double(pair + hw * cfg.k() + int64_t(shape.size()) + int64_t(a.bytes));
+      a.memory_note =
+          "estimate from parameter count and largest activation pair (no int8 export of this "
+          "model)";
+    }
+    a.note = "local-only (server unreachable) accuracy " + fmt(local_acc * 100, 2) + "%";
+    schemes.push_back(a);
+  }
+
+  // --- The unsplit network (edge-only classifier, local-only network) or its stand-in.
+  std::shared_ptr<xai::AgileModelFile> unsplit;
+  const std::string unsplit_dir = r["unsplit-model"].as<std::string>();
+  if (!unsplit_dir.empty()) {
+    unsplit = std::make_shared<xai::AgileModelFile>(xai::load_agile_model(unsplit_dir));
+    if (!unsplit->model->config().unsplit)
+      throw error_at(unsplit->path,
+                     "--unsplit-model: not an unsplit model (train it with --unsplit)");
+  }
+  auto& whole = unsplit ? *unsplit : *s.model;
+  const std::string whole_name = unsplit ? "unsplit network (" + unsplit->path + ")"
+                                         : "stand-in: the AgileNN model run whole (extractor + "
+                                           "local head + remote predictor, float); "
+                                           "no --unsplit-model given";
+  const double whole_acc =
+      unsplit ? float_accuracy(*unsplit, s.test) : float_accuracy(*s.model, s.test);
+  const double whole_server_ms = whole_model_ms(whole, s.test, n_time);
+  const Macs whole_macs = unsplit ? count_macs(*unsplit->model) : macs;
+
+  {  // edge-only: PNG and LZW of the raw image
+    double png = 0, lzw = 0;
+    for (size_t i = 0; i < n; ++i) {
+      int len = 0;
+      unsigned char* p =
+          stbi_write_png_to_mem(s.test.image(i).data(), s.test.width * s.test.channels,
+                                s.test.width, s.test.height, s.test.channels, &len);
+      if (!p) throw Error("bench-e2e: stb_image_write failed on test image " + std::to_string(i));
+      std::free(p);
+      png += double(len);
+      lzw += double(codec::lzw_encode(s.test.image(i), 256).size());
+    }
+    for (int k = 0; k < 2; ++k) {
+      Scheme e;
+      e.name = k == 0 ? "edge-only (png)" : "edge-only (lzw)";
+      e.bytes = (k == 0 ? png : lzw) / double(n) + runtime::kFrameHeaderBytes;
+      e.device_note =
+          "compressor on the MCU not counted (no instruction count for PNG/LZW): total is a lower "
+          "bound";
+      e.device_instructions = 0.0;
+      e.total_lower_bound = true;
+      e.server_ms = whole_server_ms;
+      e.accuracy = whole_acc;
+      e.flash = std::nullopt;
+      e.sram = double(s.test.image_size()) + e.bytes;
+      e.memory_note = "SRAM = image + compressed buffer (LZW adds a 4096-entry dictionary)";
+      e.note = "classified by the " + whole_name;
+      schemes.push_back(e);
+    }
+  }
+  {  // local-only: the whole network on the device
+    Scheme l;
+    l.name = "local-only";
+    if (per_mac) {
+      l.device_instructions = *per_mac * double(whole_macs.whole);
+      l.device_note = "MACs x the AgileNN device's instructions per MAC (" + fmt(*per_mac, 2) + ")";
+    } else {
+      l.device_note = no_count;
+    }
+    l.bytes = 0;
+    l.server_ms = 0;
+    l.accuracy = whole_acc;
+    int64_t params = whole.model->num_parameters();
+    l.flash = double(params);
+    const auto& wc = whole.model->config();
+    const int64_t hw = int64_t(shape.height) * shape.width;
+    const int64_t img = int64_t(wc.height) * wc.width * wc.in_channels;
+    int64_t ext_pair =
+        std::max({img + hw * wc.in_channels, hw * (wc.in_channels + wc.extractor_hidden),
+                  hw * (wc.extractor_hidden + wc.features)});
+    nn::MobileNetV2Config rc = whole.model->remote->config();
+    const int rin = wc.unsplit ? wc.features : wc.features - wc.k();
+    l.sram = double(
+        std::max(ext_pair, mobilenet_peak_pair(rc, int(shape.height), int(shape.width), rin)));
+    l.memory_note =
+        "estimate: int8 parameter count (flash) and largest int8 activation pair (SRAM); no int8 "
+        "export of the whole network";
+    l.fits = *l.flash <= kFlashBytes && *l.sram <= kSramBytes;
+    l.note = std::to_string(whole_macs.whole) + " MACs/image; " + whole_name +
+             (l.fits ? "" : "; DOES NOT FIT the STM32F746 (320 KB SRAM / 1 MB flash)");
+    schemes.push_back(l);
+  }
+  {  // DeepCOD-style: all F channels quantized with the model's centroids and coded
+    std::vector<float> feats;
+    const size_t n_train = std::min<size_t>(so.fit_images, s.train.size());
+    s.device->run_with_features(
+        std::span<const uint8_t>(s.train.images.data(), n_train * s.train.image_size()), n_train,
+        &feats);
+    const size_t F = size_t(cfg.features), hw = size_t(shape.height) * shape.width;
+    codec::Quantizer q(runtime::sorted_centroids(*s.model));
+    codec::StreamShape all{shape.height, shape.width, uint32_t(F)};
+    std::vector<uint8_t> idx(feats.size());
+    q.quantize(feats, idx);
+    const size_t n_fit = feats.size() / (hw * F);
+    auto tables = codec::CodecTables::fit(idx, n_fit, all, q.alphabet(), 0, s.tables.model_id);
+    std::vector<float> tf;
+    s.device->run_with_features(s.test.images, n, &tf);
+    std::vector<uint8_t> ti(tf.size());
+    q.quantize(tf, ti);
+    double bytes = 0;
+    for (size_t i = 0; i < n; ++i)
+      bytes += double(codec::encode_packet_auto(
+                          std::span<const uint8_t>(ti.data() + i * hw * F, hw * F), all, tables)
+                          .size() +
+                      runtime::kFrameHeaderBytes);
+    Scheme d;
+    d.name = "deepcod-style";
+    if (per_mac) {
+      d.device_instructions = *per_mac * double(macs.extractor);
+      d.device_note =
+          "extractor MACs x the AgileNN device's instructions per MAC (encoder of 24 channels "
+          "approximated by the same ratio)";
+    } else {
+      d.device_note = no_count;
+    }
+    d.bytes = bytes / double(n);
+    d.server_ms = median(server_t);
+    if (unsplit) {
+      d.accuracy = whole_acc;
+      d.note = "accuracy of the unsplit network on unquantized features (no DeepCOD model trained)";
+    } else {
+      d.note = "accuracy n/a: no DeepCOD/unsplit model trained (give --unsplit-model)";
+    }
+    d.flash =
+        schemes[0].flash
+            ? std::optional<double>(*schemes[0].flash - double(model.local_head->num_parameters()))
+            : std::nullopt;
+    d.sram = schemes[0].sram
+                 ? std::optional<double>(*schemes[0].sram + double(hw * (F - size_t(cfg.k()))))
+                 : std::nullopt;
+    d.memory_note = "AgileNN's memory without the local head, plus the larger index map";
+    d.note += "; server time = AgileNN's remote predictor (stand-in)";
+    schemes.push_back(d);
+  }
+
+  // --- The table: every clock x link x scheme.
+  const double rtt = r["rtt-ms"].as<double>();
+  struct Link {
+    const char* name;
+    double bps;
+  };
+  const Link links[] = {{"WiFi 6 Mbps", 6e6}, {"BT 2 Mbps", 2e6}, {"BT 270 kbps", 270e3}};
+  const double mhzs[] = {216, 128, 64};
+  std::ostringstream md, csv;
+  md << "# bench-e2e: " << s.model->path << " on " << s.test.name << " (" << n
+     << " test images)\n\n"
+     << "Our measurements on " << so.dataset
+     << " (the paper's figures are on CIFAR/SVHN). Device time = "
+     << "instructions / MHz at 1 instruction per cycle; transmission = bytes x 8 / bandwidth + RTT "
+        "("
+     << rtt
+     << " ms); server = measured median, batch 1, in-process on this host. `n/a` = not measurable "
+     << "without the missing input named in the notes.\n\n"
+     << "| MHz | link | scheme | device ms | transmission ms | server ms | total ms | accuracy % | "
+        "bytes/image | flash KB | SRAM KB |\n"
+     << "|---|---|---|---|---|---|---|---|---|---|---|\n";
+  csv << "mhz,link,scheme,device_ms,transmission_ms,server_ms,total_ms,accuracy,bytes_per_image,"
+         "flash_bytes,sram_bytes\n";
+  Json rows = Json::array();
+  std::ostringstream plot_data;
+  struct Headline {
+    std::string scheme;
+    std::optional<double> total;
+    bool lower_bound;
+  };
+  std::vector<Headline> headline;
+  for (double mhz : mhzs)
+    for (const Link& link : links) {
+      runtime::LatencyModel lm{mhz, link.bps, rtt};
+      for (const Scheme& sc : schemes) {
+        auto b = lm.breakdown(sc.device_instructions, std::nullopt, size_t(std::lround(sc.bytes)),
+                              sc.server_ms);
+        if (sc.bytes == 0) b.transmission_ms = 0;
+        auto total = b.total_ms();
+        auto kb = [](std::optional<double> v) {
+          return v ? std::optional<double>(*v / 1024) : std::nullopt;
+        };
+        md << "| " << mhz << " | " << link.name << " | " << sc.name << " | " << fmt(b.device_ms)
+           << " | " << fmt(b.transmission_ms) << " | " << fmt(b.server_ms) << " | "
+           << (sc.total_lower_bound && total ? ">= " : "") << fmt(total) << " | "
+           << fmt(sc.accuracy ? std::optional<double>(*sc.accuracy * 100) : std::nullopt) << " | "
+           << fmt(sc.bytes, 0) << " | " << fmt(kb(sc.flash), 1) << " | " << fmt(kb(sc.sram), 1)
+           << " |\n";
+        csv << mhz << ",\"" << link.name << "\"," << sc.name << "," << fmt(b.device_ms, 4) << ","
+            << fmt(b.transmission_ms, 4) << "," << fmt(b.server_ms, 4) << "," << fmt(total, 4)
+            << "," << fmt(sc.accuracy, 4) << "," << fmt(sc.bytes, 1) << "," << fmt(sc.flash, 0)
+            << "," << fmt(sc.sram, 0) << "\n";
+        Json j = b.to_json();
+        j["mhz"] = mhz;
+        j["link"] = link.name;
+        j["bandwidth_bps"] = link.bps;
+        j["scheme"] = sc.name;
+        j["total_is_lower_bound"] = sc.total_lower_bound;
+        j["accuracy"] = sc.accuracy ? Json(*sc.accuracy) : Json();
+        j["bytes_per_image"] = sc.bytes;
+        j["flash_bytes"] = sc.flash ? Json(*sc.flash) : Json();
+        j["sram_bytes"] = sc.sram ? Json(*sc.sram) : Json();
+        rows.push_back(j);
+        if (mhz == 216 && link.bps == 6e6)
+          headline.push_back({sc.name, total, sc.total_lower_bound});
+        if (mhz == 216)
+          plot_data << "\"" << sc.name << " " << link.name << "\" "
+                    << fmt(b.device_ms.value_or(0), 4) << " " << b.transmission_ms << " "
+                    << b.server_ms << "\n";
+      }
+    }
+  {  // The check: AgileNN's modelled total at 216 MHz / 6 Mbps below every baseline's.
+    md << "\nAt 216 MHz / 6 Mbps: ";
+    const auto& a = headline[0];
+    if (!a.total) {
+      md << "AgileNN's total is n/a (" << no_count << "), so the comparison cannot be made.\n";
+    } else {
+      bool all_below = true;
+      for (size_t i = 1; i < headline.size(); ++i) {
+        const auto& h = headline[i];
+        if (!h.total) {
+          md << h.scheme << " n/a; ";
+          continue;
+        }
+        const bool below = *a.total < *h.total;
+        all_below &= below;
+        md << "AgileNN " << fmt(a.total) << " ms " << (below ? "<" : ">=") << " " << h.scheme << " "
+           << (h.lower_bound ? ">= " : "") << fmt(h.total) << " ms; ";
+      }
+      md << (all_below ? "below every baseline with a total.\n" : "NOT below every baseline.\n");
+    }
+  }
+  md << "\nNotes per scheme:\n\n";
+  Json notes = Json::object();
+  for (const Scheme& sc : schemes) {
+    md << "- **" << sc.name << "**: device: " << sc.device_note << ". Memory: " << sc.memory_note
+       << ". " << sc.note << ".\n";
+    Json nj;
+    nj["device"] = sc.device_note;
+    nj["memory"] = sc.memory_note;
+    nj["note"] = sc.note;
+    nj["fits_stm32f746"] = sc.fits;
+    notes[sc.name] = nj;
+  }
+  md << "\nAccuracy with the server unreachable (every AgileNN request falls back to the local "
+     << "predictor): " << fmt(local_acc * 100) << "% (normal: " << fmt(agile_acc * 100) << "%).\n";
+  md << "Device path: " << s.device->name()
+     << " (the float model; the int8 fixed-point reference of a trained model is not wired yet).\n";
+
+  Json sum;
+  sum["model"] = s.model->path;
+  sum["dataset"] = s.test.name;
+  sum["test_images"] = double(n);
+  sum["device_path"] = s.device->name();
+  sum["codec_tables"] = s.tables_how;
+  sum["agilenn_accuracy"] = agile_acc;
+  sum["accuracy_server_unreachable"] = local_acc;
+  sum["alpha"] = s.learned_alpha;
+  sum["device_macs_per_image"] = double(macs.extractor + macs.local_head);
+  sum["remote_macs_per_image"] = double(macs.remote);
+  sum["mcu_instructions_per_image"] = instr ? Json(*instr) : Json();
+  sum["mcu_instructions_source"] = instr_src;
+  sum["rtt_ms"] = rtt;
+  sum["schemes"] = notes;
+  sum["rows"] = rows;
+  const std::string ref_dir = r["reference"].as<std::string>();
+  if (!ref_dir.empty()) {
+    auto ref = xai::load_reference(ref_dir);
+    sum["reference_test_accuracy"] =
+        ref.meta.contains("test_accuracy") ? ref.meta.at("test_accuracy") : Json();
+    md << "Reference network (" << ref_dir << "): test accuracy "
+       << (ref.meta.contains("test_accuracy") ? fmt(ref.meta.at("test_accuracy").as_number() * 100)
+                                              : "n/a")
+       << "% (its stored summary).\n";
+  }
+  const std::string mds = md.str(), csvs = csv.str();
+  write_file_atomic(out + "/bench-e2e.md",
+                    std::span<const uint8_t>((const uint8_t*)mds.data(), mds.size()));
+  write_file_atomic(out + "/bench-e2e.csv",
+                    std::span<const uint8_t>((const uint8_t*)csvs.data(), csvs.size()));
+  nn::write_json(out + "/summary.json", sum);
+  std::fputs(mds.c_str(), stdout);
+
+  // Bar chart of the 216 MHz breakdown (gnuplot when present).
+  const std::string dat = out + "/breakdown_216mhz.dat", png = out + "/breakdown_216mhz.png";
+  const std::string ds = plot_data.str();
+  write_file_atomic(dat, std::span<const uint8_t>((const uint8_t*)ds.data(), ds.size()));
+  if (std::system("command -v gnuplot >/dev/null 2>&1") == 0) {
+    std::string script =
+        "set terminal pngcairo size 1400,600\nset output '" + png +
+        "'\nset style data histograms\nset style histogram rowstacked\nset style fill solid 0.8 "
+        "border -1\n"
+        "set boxwidth 0.7\nset ylabel 'latency (ms, modelled)'\nset xtics rotate by -40 font ',8'\n"
+        "set title 'End-to-end latency at 216 MHz (device compute n/a counts as 0)'\n"
+        "plot '" +
+        dat +
+        "' using 2:xtic(1) title 'device', '' using 3 title 'transmission', '' using 4 title "
+        "'server'\n";
+    const std::string gp = out + "/breakdown_216mhz.gp";
+    write_file_atomic(gp, std::span<const uint8_t>((const uint8_t*)script.data(), script.size()));
+    if (std::system(("gnuplot '" + gp + "'").c_str()) != 0)
+      std::fprintf(stderr, "bench-e2e: gnuplot failed; the data is in %s\n", dat.c_str());
+    else
+      std::printf("bench-e2e: chart %s\n", png.c_str());
+  } else {
+    std::fprintf(stderr, "bench-e2e: gnuplot not found; no chart (data in %s)\n", dat.c_str());
+  }
+  std::printf("bench-e2e: wrote %s/{bench-e2e.md,bench-e2e.csv,summary.json}\n", out.c_str());
+  return 0;
+}
+
+CommandRegistrar reg(
+    "bench-e2e",
+    "End-to-end latency/accuracy table: AgileNN vs edge-only, local-only, DeepCOD-style", run);
+
+}  // namespace
+}  // namespace agilenn::cli
