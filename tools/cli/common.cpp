@@ -51,6 +51,26 @@ DataBundle load_data(const xai::Preset& p, const cxxopts::ParseResult& r, bool n
   return d;
 }
 
+void add_recipe_flags(cxxopts::Options& opts) {
+  opts.add_options()
+      ("epochs", "epochs (default: the preset's)", cxxopts::value<int>())
+      ("batch-size", "batch size (default: the preset's)", cxxopts::value<int>())
+      ("lr", "peak learning rate of the cosine schedule (default: the preset's)", cxxopts::value<double>())
+      ("resume", "continue from OUT/checkpoint.safetensors")
+      ("stop-after-epoch", "end this run after epoch N, as if interrupted (resume with --resume)",
+       cxxopts::value<int>()->default_value("0"));
+}
+
+xai::TrainRecipe recipe_from_flags(const cxxopts::ParseResult& r, xai::TrainRecipe rec) {
+  rec.epochs = flag_or(r, "epochs", rec.epochs);
+  rec.batch_size = flag_or(r, "batch-size", rec.batch_size);
+  rec.lr = flag_or(r, "lr", rec.lr);
+  if (rec.epochs < 1) throw Error("--epochs must be >= 1");
+  if (rec.batch_size < 2) throw Error("--batch-size must be >= 2");
+  if (!(rec.lr > 0)) throw Error("--lr must be > 0");
+  return rec;
+}
+
 bool handle_help(const cxxopts::Options& opts, const cxxopts::ParseResult& r) {
   if (!r.count("help")) return false;
   std::puts(opts.help().c_str());

@@ -20,23 +20,13 @@ int run(int argc, char** argv) {
   cxxopts::Options opts(argv[0], "Train the reference network used for feature importance.");
   add_common_flags(opts);
   opts.add_options()
-      ("out", "output directory", cxxopts::value<std::string>()->default_value("runs/ref"))
-      ("epochs", "epochs (default: the preset's)", cxxopts::value<int>())
-      ("batch-size", "batch size (default: the preset's)", cxxopts::value<int>())
-      ("lr", "peak learning rate of the cosine schedule (default: the preset's)", cxxopts::value<double>())
-      ("resume", "continue from OUT/checkpoint.safetensors")
-      ("stop-after-epoch", "end this run after epoch N, as if interrupted (resume with --resume)", cxxopts::value<int>()->default_value("0"));
+      ("out", "output directory", cxxopts::value<std::string>()->default_value("runs/ref"));
+  add_recipe_flags(opts);
   auto r = opts.parse(argc, argv);
   if (handle_help(opts, r)) return 0;
   set_threads(r["threads"].as<int>());
   xai::Preset p = xai::get_preset(r["preset"].as<std::string>());
-  xai::TrainRecipe rec = p.reference_train;
-  rec.epochs = flag_or(r, "epochs", rec.epochs);
-  rec.batch_size = flag_or(r, "batch-size", rec.batch_size);
-  rec.lr = flag_or(r, "lr", rec.lr);
-  if (rec.epochs < 1) throw Error("--epochs must be >= 1");
-  if (rec.batch_size < 2) throw Error("--batch-size must be >= 2");
-  if (!(rec.lr > 0)) throw Error("--lr must be > 0");
+  const xai::TrainRecipe rec = recipe_from_flags(r, p.reference_train);
   const std::string out = r["out"].as<std::string>();
   std::filesystem::create_directories(out);
 
