@@ -318,6 +318,8 @@ Bundle generate_bundle(const Int8Model& m) {
        "`agilenn_combine_argmax`).\n"
        "- `agilenn_model.c`: int8 kernels and `agilenn_run`.\n"
        "- `agilenn_kernels.h`: kernel parameter structs (used by the two .c files).\n"
+       "- `agilenn_codec.h`: declarations of the codec's packet helpers (CRC-32, header) that "
+       "`agilenn_model.c` carries.\n"
        "- `agilenn_weights.c`: `const` weights (the linker places them in flash).\n"
        "- `memory.json`: flash, arena, stack estimate, MACs per stage.\n\n"
        "## Adding it to an STM32CubeIDE project\n"
