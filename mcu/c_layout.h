@@ -26,8 +26,8 @@ CDenseLayout c_dense_layout(const Int8Dense& d);
 //   ctx * nodes = group(r) L^3 nodes + q(left) L^2 nodes + q(up) L nodes + q(prev) nodes,
 // q(v) = min(v, L - 1), group(r) = r G / R, as tables so the C encoder adds four loads.
 struct CContextOffsets {
-  std::vector<uint16_t> group;            // (R)
-  std::vector<uint16_t> left, up, prev;   // (C)
+  std::vector<uint16_t> group;           // (R)
+  std::vector<uint16_t> left, up, prev;  // (C)
 };
 // Throws agilenn::Error if the table is too large for 16-bit offsets.
 CContextOffsets c_context_offsets(const codec::ContextModel& model);

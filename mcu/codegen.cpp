@@ -129,10 +129,9 @@ Bundle generate_bundle(const Int8Model& m) {
       W << c_array("int8_t", p + "_weight", l.weight) << c_array("int32_t", p + "_bias", l.bias);
       // The fused last conv runs one row of pixels at a time (the encoder codes each row at once).
       decl << "static const agilenn_pw_params " << p << " = {"
-           << (i + 1 < n_ext ? op.in_h * op.in_w : op.in_w) << ", "
-           << op.in_c << ", " << op.out_c << ", " << p << "_weight, " << p << "_bias, " << p
-           << "_multiplier, " << p << "_shift, " << op.output_offset << ", " << op.act_min << ", "
-           << op.act_max << "};\n\n";
+           << (i + 1 < n_ext ? op.in_h * op.in_w : op.in_w) << ", " << op.in_c << ", " << op.out_c
+           << ", " << p << "_weight, " << p << "_bias, " << p << "_multiplier, " << p << "_shift, "
+           << op.output_offset << ", " << op.act_min << ", " << op.act_max << "};\n\n";
       wbytes += l.weight.size() + 4 * l.bias.size() + 48;
       st.name = "extractor." + std::to_string(i) + " pointwise " + std::to_string(op.in_c) + "->" +
                 std::to_string(op.out_c);
@@ -147,19 +146,19 @@ Bundle generate_bundle(const Int8Model& m) {
         // coder (capacity = packed size). If the context payload is not smaller than packed bits
         // (codec::encode_packet_auto's rule), the rows are recomputed and sent as packed bits.
         const size_t packed = packed_payload_bytes(m);
-        const std::string rows =
-            "(uint8_t *)(agilenn_arena.bytes + " + std::to_string(b.buffers[index_buf].offset) + ")";
-        const std::string conv_row = "    agilenn_pwconv_split_impl(&" + p + ", " +
-                                     std::to_string(m.split_k) + ", " + buf(i - 1) + " + y * " +
-                                     std::to_string(op.in_w * op.in_c) + ", " + buf(n_ext - 1) +
-                                     " + y * " + std::to_string(op.in_w * m.split_k) +
-                                     ", &agilenn_quant, row);\n";
+        const std::string rows = "(uint8_t *)(agilenn_arena.bytes + " +
+                                 std::to_string(b.buffers[index_buf].offset) + ")";
+        const std::string conv_row =
+            "    agilenn_pwconv_split_impl(&" + p + ", " + std::to_string(m.split_k) + ", " +
+            buf(i - 1) + " + y * " + std::to_string(op.in_w * op.in_c) + ", " + buf(n_ext - 1) +
+            " + y * " + std::to_string(op.in_w * m.split_k) + ", &agilenn_quant, row);\n";
         R << "  {\n    uint8_t *const rows = " << rows << ";\n    uint8_t coder = 3u;\n"
           << "    size_t n;\n    int32_t y;\n    agilenn_ce_state ce;\n"
           << "    agilenn_ce_begin(&ce, &agilenn_ce, (uint16_t *)(agilenn_arena.bytes + "
           << b.buffers[probs_buf].offset << "), packet + 24, " << packed << "u);\n"
-          << "    for (y = 0; y < " << op.out_h << "; ++y) {\n      uint8_t *const row = rows + (y & 1) * "
-          << row_bytes << ";\n  " << conv_row
+          << "    for (y = 0; y < " << op.out_h
+          << "; ++y) {\n      uint8_t *const row = rows + (y & 1) * " << row_bytes << ";\n  "
+          << conv_row
           << "      agilenn_ce_row(&ce, &agilenn_ce, row, y > 0 ? rows + ((y - 1) & 1) * "
           << row_bytes << " : NULL);\n    }\n"
           << "    n = agilenn_ce_end(&ce);\n"
@@ -167,8 +166,10 @@ Bundle generate_bundle(const Int8Model& m) {
           << "      agilenn_packed_state pk;\n      coder = 0u;\n"
           << "      agilenn_packed_begin(&pk, " << codec::index_bits(m.codec.alphabet)
           << "u, packet + 24);\n"
-          << "      for (y = 0; y < " << op.out_h << "; ++y) {\n        uint8_t *const row = rows;\n  "
-          << "  " << conv_row << "        agilenn_packed_put(&pk, row, " << row_bytes << "u);\n      }\n"
+          << "      for (y = 0; y < " << op.out_h
+          << "; ++y) {\n        uint8_t *const row = rows;\n  "
+          << "  " << conv_row << "        agilenn_packed_put(&pk, row, " << row_bytes
+          << "u);\n      }\n"
           << "      n = agilenn_packed_end(&pk);\n    }\n"
           << "    *packet_len = agl_finish_packet(packet, coder, " << m.codec.fingerprint() << "u, "
           << m.feat_h << "u, " << m.feat_w << "u, " << remote_c << "u, " << m.split_k << "u, "
@@ -246,9 +247,9 @@ Bundle generate_bundle(const Int8Model& m) {
     << "\n#define AGILENN_NUM_CLASSES " << m.num_classes << "\n#define AGILENN_PACKET_MAX_BYTES "
     << b.packet_max_bytes << "\n#define AGILENN_REMOTE_VALUES " << m.remote_values()
     << "\n#define AGILENN_INDEX_BITS " << m.quantizer.bits << "\n#define AGILENN_CODEC_FINGERPRINT "
-    << m.codec.fingerprint() << "u\n#define AGILENN_ARENA_BYTES "
-    << b.arena_bytes << "\n#define AGILENN_NUM_STAGES " << n_stages
-    << "\n#define AGILENN_LOCAL_LOGIT_SCALE " << c_float(m.dense.logit_scale) << "\n\n"
+    << m.codec.fingerprint() << "u\n#define AGILENN_ARENA_BYTES " << b.arena_bytes
+    << "\n#define AGILENN_NUM_STAGES " << n_stages << "\n#define AGILENN_LOCAL_LOGIT_SCALE "
+    << c_float(m.dense.logit_scale) << "\n\n"
     << "/* Runs the device part on one image. Writes AGILENN_NUM_CLASSES local logits and the "
        "packet\n"
        " * (at most AGILENN_PACKET_MAX_BYTES bytes; its length in *packet_len). Returns 0, or -1 "
@@ -318,6 +319,8 @@ Bundle generate_bundle(const Int8Model& m) {
        "`agilenn_combine_argmax`).\n"
        "- `agilenn_model.c`: int8 kernels and `agilenn_run`.\n"
        "- `agilenn_kernels.h`: kernel parameter structs (used by the two .c files).\n"
+       "- `agilenn_codec.h`: declarations of the codec's packet helpers (CRC-32, header) that "
+       "`agilenn_model.c` carries.\n"
        "- `agilenn_weights.c`: `const` weights (the linker places them in flash).\n"
        "- `memory.json`: flash, arena, stack estimate, MACs per stage.\n\n"
        "## Adding it to an STM32CubeIDE project\n"

@@ -54,7 +54,8 @@ namespace {
 std::string data_dir_or_default(const std::string& dir, const std::string& dataset) {
   if (!dir.empty()) return dir;
   std::string d = data::default_data_dir(dataset);
-  if (d.empty()) throw error_at("--data-dir", "data set '" + dataset + "' has no default directory");
+  if (d.empty())
+    throw error_at("--data-dir", "data set '" + dataset + "' has no default directory");
   return d;
 }
 
@@ -154,8 +155,8 @@ ExportedModel export_device_model(const ExportOptions& o) {
                        e.dataset + " training images (model id = CRC-32 of the model file)";
     }
     e.description = f.path + " (" + f.model->config().local_head + " head, k " +
-                    std::to_string(e.model.split_k) + ", " + std::to_string(e.model.centroids.size()) +
-                    " centroids)";
+                    std::to_string(e.model.split_k) + ", " +
+                    std::to_string(e.model.centroids.size()) + " centroids)";
     e.bundle = generate_bundle(e.int8);
     return e;
   }

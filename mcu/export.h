@@ -11,8 +11,8 @@
 #include "mcu/codegen.h"
 #include "mcu/device_harness.h"
 #include "mcu/int8_model.h"
-#include "nn/io/frozen_model.h"
 #include "nn/data/dataset.h"
+#include "nn/io/frozen_model.h"
 #include "nn/io/json.h"
 #include "xai/agile_model_file.h"
 
@@ -35,7 +35,7 @@ struct ExportedModel {
   FrozenModel model;
   Int8Model int8;
   Bundle bundle;
-  std::string calibration;  // what the activation ranges were calibrated on
+  std::string calibration;   // what the activation ranges were calibrated on
   std::string codec_tables;  // where the codec tables came from
   std::string description;   // the model, for summaries
   // Trained model only: the loaded file (float SplitModel, metadata), the data set name and

@@ -43,8 +43,8 @@ void attach_codec_tables(Int8Model& m, codec::CodecTables t, const std::string& 
        "codec tables are for " + std::to_string(t.remote_channels) +
            " remote channels, the model has " + std::to_string(m.feat_c - m.split_k));
   need(t.local_channels == uint32_t(m.split_k),
-       "codec tables are for k = " + std::to_string(t.local_channels) + ", the model has k = " +
-           std::to_string(m.split_k));
+       "codec tables are for k = " + std::to_string(t.local_channels) +
+           ", the model has k = " + std::to_string(m.split_k));
   need(t.context.alphabet() == t.alphabet && t.context.channels() == t.remote_channels,
        "context model does not match the tables' alphabet/channels");
   m.codec = std::move(t);

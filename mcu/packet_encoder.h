@@ -30,7 +30,6 @@ codec::CodecTables fit_device_codec_tables(const Int8Model& model,
 void attach_codec_tables(Int8Model& model, codec::CodecTables tables, const std::string& where);
 
 // What the device sends for these indices (throws if no tables are attached).
-std::vector<uint8_t> encode_device_packet(const Int8Model& model,
-                                          std::span<const uint8_t> indices);
+std::vector<uint8_t> encode_device_packet(const Int8Model& model, std::span<const uint8_t> indices);
 
 }  // namespace agilenn::mcu

@@ -93,7 +93,8 @@ std::vector<int32_t> reference_dense(const Int8Dense& d, std::span<const int8_t>
   return out;
 }
 
-ReferenceResult reference_run(const Int8Model& m, std::span<const uint8_t> image, bool with_packet) {
+ReferenceResult reference_run(const Int8Model& m, std::span<const uint8_t> image,
+                              bool with_packet) {
   ReferenceResult r;
   std::vector<int8_t> x = reference_conv(m.extractor.front(), image);
   for (size_t i = 1; i < m.extractor.size(); ++i) x = reference_conv(m.extractor[i], x);

@@ -21,9 +21,10 @@ const T& module_as(const std::shared_ptr<nn::Module>& m, const std::string& wher
   return *p;
 }
 
-// Appends the conv as a frozen DepthwiseConv or Conv; (h, w, c) is its input, updated to its output.
-// `depthwise`: the conv is a separable conv's depthwise half (with one input channel its groups
-// is 1, indistinguishable from a plain conv by the spec alone; the MCU path needs it depthwise).
+// Appends the conv as a frozen DepthwiseConv or Conv; (h, w, c) is its input, updated to its
+// output. `depthwise`: the conv is a separable conv's depthwise half (with one input channel its
+// groups is 1, indistinguishable from a plain conv by the spec alone; the MCU path needs it
+// depthwise).
 void add_conv(const nn::Conv2d& conv, bool depthwise, int& h, int& w, int& c,
               std::vector<FrozenLayer>& out, const std::string& where) {
   const nn::ConvSpec& s = conv.spec();

@@ -9,9 +9,9 @@
 #include <iostream>
 #include <random>
 
+#include "codec/packet.h"
 #include "mcu/codegen.h"
 #include "mcu/device_harness.h"
-#include "codec/packet.h"
 #include "mcu/int8_model.h"
 #include "mcu/packet_encoder.h"
 #include "mcu/reference.h"
@@ -70,14 +70,13 @@ Tiny make_tiny(const std::string& name, RandomModelOptions opt, uint64_t seed,
       t.q.centroids[j] = float(t.q.feature_scale *
                                (values[(2 * j + 1) * values.size() / (2 * t.q.centroids.size())] -
                                 t.q.feature_zero_point));
-    t.q.quantizer =
-        make_int8_quantizer(t.q.centroids, t.q.feature_scale, t.q.feature_zero_point);
+    t.q.quantizer = make_int8_quantizer(t.q.centroids, t.q.feature_scale, t.q.feature_zero_point);
     std::vector<uint8_t> zeros(4 * t.q.remote_values(), 0);
-    attach_codec_tables(t.q,
-                        codec::CodecTables::fit(zeros, 4, remote_stream_shape(t.q),
-                                                unsigned(t.q.centroids.size()),
-                                                uint32_t(t.q.split_k), uint32_t(seed)),
-                        "test");
+    attach_codec_tables(
+        t.q,
+        codec::CodecTables::fit(zeros, 4, remote_stream_shape(t.q), unsigned(t.q.centroids.size()),
+                                uint32_t(t.q.split_k), uint32_t(seed)),
+        "test");
   } else {
     attach_codec_tables(t.q, fit_device_codec_tables(t.q, calib, uint32_t(seed)), "test");
   }

@@ -211,9 +211,11 @@ BOOST_AUTO_TEST_CASE(row_context_coder_matches_codec) {
     codec::ContextModel cm = codec::ContextModel::fit(fit, 20, shape, C);
     std::vector<uint8_t> expect = cm.encode(map, shape);
     CContextOffsets co = c_context_offsets(cm);
-    agilenn_ce_model m{codec::index_bits(C), cm.config().shift, shape.channels, shape.width,
-                       cm.init_probs().data(), uint32_t(cm.init_probs().size()), co.group.data(),
-                       co.left.data(), co.up.data(), co.prev.data()};
+    agilenn_ce_model m{codec::index_bits(C),   cm.config().shift,
+                       shape.channels,         shape.width,
+                       cm.init_probs().data(), uint32_t(cm.init_probs().size()),
+                       co.group.data(),        co.left.data(),
+                       co.up.data(),           co.prev.data()};
     const size_t row = size_t(shape.width) * shape.channels;
     for (size_t capacity : {expect.size() + 3, expect.size(), expect.size() - 1}) {
       std::vector<uint16_t> probs(cm.init_probs().size());

@@ -6,11 +6,11 @@
 #include <cmath>
 #include <random>
 
+#include "codec/packet.h"
 #include "mcu/int8_model.h"
 #include "mcu/packet_encoder.h"
 #include "mcu/planner.h"
 #include "mcu/reference.h"
-#include "codec/packet.h"
 #include "nn/io/error.h"
 #include "nn/io/frozen_model.h"
 

@@ -86,8 +86,7 @@ void check_frozen_matches(const std::string& head) {
   for (int i = 0; i < n; ++i) {
     FloatForward ff = float_forward(fm, ims[i]);
     BOOST_REQUIRE_EQUAL(ff.features.size(), per);
-    for (size_t j = 0; j < per; ++j)
-      BOOST_REQUIRE_SMALL(ff.features[j] - f[i * per + j], 2e-4);
+    for (size_t j = 0; j < per; ++j) BOOST_REQUIRE_SMALL(ff.features[j] - f[i * per + j], 2e-4);
     for (int c = 0; c < fm.num_classes; ++c)
       BOOST_REQUIRE_SMALL(ff.local_logits[c] - local[i * fm.num_classes + c], 1e-3);
     size_t per_idx = ff.indices.size();
@@ -115,8 +114,12 @@ std::string fresh_dir(const std::string& name) {
 
 BOOST_AUTO_TEST_SUITE(trained_export)
 
-BOOST_AUTO_TEST_CASE(frozen_model_matches_split_model_grid_head) { check_frozen_matches("grid:3"); }
-BOOST_AUTO_TEST_CASE(frozen_model_matches_split_model_gap_head) { check_frozen_matches("gap"); }
+BOOST_AUTO_TEST_CASE(frozen_model_matches_split_model_grid_head) {
+  check_frozen_matches("grid:3");
+}
+BOOST_AUTO_TEST_CASE(frozen_model_matches_split_model_gap_head) {
+  check_frozen_matches("gap");
+}
 
 BOOST_AUTO_TEST_CASE(unsplit_model_is_rejected) {
   xai::SplitConfig cfg = xai::get_preset("tiny").split;

@@ -14,10 +14,10 @@
 namespace {
 
 int run_export_mcu(int argc, char** argv) {
-  cxxopts::Options opts(
-      argv[0],
-      "Quantize the device part of AgileNN to int8 and write a C99 bundle "
-      "(agilenn_model.{h,c}, agilenn_kernels.h, agilenn_codec.h, agilenn_weights.c, README.md, memory.json).");
+  cxxopts::Options opts(argv[0],
+                        "Quantize the device part of AgileNN to int8 and write a C99 bundle "
+                        "(agilenn_model.{h,c}, agilenn_kernels.h, agilenn_codec.h, "
+                        "agilenn_weights.c, README.md, memory.json).");
   opts.add_options()("model", "Trained model: directory of model.safetensors (agilenn train)",
                      cxxopts::value<std::string>()->default_value(""))(
       "dataset", "Data set of the trained model's calibration images (default: the model's own)",

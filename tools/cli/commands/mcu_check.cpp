@@ -111,8 +111,8 @@ int run_mcu_check(int argc, char** argv) {
         images.emplace_back(test.image(i).begin(), test.image(i).end());
     } else {
       images = model_images(e.model, test_source,
-                            o.data_dir.empty() ? std::string(kFashionMnistDir) : o.data_dir,
-                            false, n_images, o.seed + 2);
+                            o.data_dir.empty() ? std::string(kFashionMnistDir) : o.data_dir, false,
+                            n_images, o.seed + 2);
     }
     std::vector<ReferenceResult> refs;
     for (const auto& im : images) refs.push_back(reference_run(e.int8, im));
@@ -254,10 +254,11 @@ int run_mcu_check(int argc, char** argv) {
           "of the indices decoded from the device's packets, combined with alpha; float: the "
           "float SplitModel";
       accuracy_ok = a.decode_mismatches == 0;
-      std::printf("accuracy on %zu test images: int8 pipeline %.4f, float %.4f (local only: int8 "
-                  "%.4f, float %.4f)\n",
-                  a.images, a.int8_accuracy, a.float_accuracy, a.int8_local_accuracy,
-                  a.float_local_accuracy);
+      std::printf(
+          "accuracy on %zu test images: int8 pipeline %.4f, float %.4f (local only: int8 "
+          "%.4f, float %.4f)\n",
+          a.images, a.int8_accuracy, a.float_accuracy, a.int8_local_accuracy,
+          a.float_local_accuracy);
     } else {
       summary["int8_accuracy"] = nullptr;
       summary["float_accuracy"] = nullptr;
