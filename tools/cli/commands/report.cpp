@@ -81,7 +81,10 @@ int run(int argc, char** argv) {
        << num(mcu, "sram_bytes", "%.0f") << " | " << num(mcu, "int8_accuracy") << " | " << num(mcu, "float_accuracy") << " |\n";
   }
   Json e2e = read_json(runs + "/e2e/summary.json");
-  if (!e2e.is_null()) all["e2e"] = e2e;
+  if (!e2e.is_null()) {
+    all["e2e"] = e2e;
+    md << "\n## End to end\n\nLatency and accuracy per scheme, MCU clock and link: " << runs << "/e2e/bench-e2e.md\n";
+  }
   if (std::filesystem::exists(runs + "/stages.csv")) {
     md << "\n## Wall time per stage\n\n| stage | seconds |\n|---|---|\n";
     std::istringstream in(read_file_text(runs + "/stages.csv"));
