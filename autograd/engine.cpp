@@ -23,7 +23,9 @@ struct BySeq {
   bool operator()(const Node* a, const Node* b) const { return a->seq < b->seq; }
 };
 
-Tensor accumulate(const Tensor& acc, const Tensor& g) { return acc.defined() ? add(acc, g) : g; }
+Tensor accumulate(const Tensor& acc, const Tensor& g) {
+  return acc.defined() ? add(acc, g) : g;
+}
 
 // Walks the graph from the outputs; `capture` (grad mode) lists the nodes whose incoming gradient
 // is wanted, else (backward mode) every leaf accumulator gets its gradient added to .grad.
@@ -38,16 +40,20 @@ std::unordered_map<Node*, Tensor> run_backward(const std::vector<Tensor>& output
   for (size_t i = 0; i < outputs.size(); ++i) {
     const Tensor& out = outputs[i];
     auto node = gradient_edge(out);
-    if (!node) throw Error("grad: output " + std::to_string(i) + " does not require grad and has no grad_fn");
+    if (!node)
+      throw Error("grad: output " + std::to_string(i) +
+                  " does not require grad and has no grad_fn");
     Tensor g = i < grad_outputs.size() ? grad_outputs[i] : Tensor();
     if (!g.defined()) {
       if (out.numel() != 1)
-        throw Error("grad: a gradient can be created implicitly only for single-element outputs, output " +
-                    std::to_string(i) + " has shape " + out.shape().str());
+        throw Error(
+            "grad: a gradient can be created implicitly only for single-element outputs, output " +
+            std::to_string(i) + " has shape " + out.shape().str());
       g = Tensor::full(out.shape(), 1.0, out.dtype());
     } else if (g.shape() != out.shape() || g.dtype() != out.dtype()) {
       throw Error("grad: grad_output " + std::to_string(i) + " is " + g.shape().str() + " " +
-                  dtype_name(g.dtype()) + ", output is " + out.shape().str() + " " + dtype_name(out.dtype()));
+                  dtype_name(g.dtype()) + ", output is " + out.shape().str() + " " +
+                  dtype_name(out.dtype()));
     }
     roots.emplace_back(std::move(node), g);
   }
@@ -56,12 +62,18 @@ std::unordered_map<Node*, Tensor> run_backward(const std::vector<Tensor>& output
   std::unordered_map<Node*, NodeState> state;
   std::vector<Node*> nodes, stack;
   for (auto& [n, g] : roots)
-    if (state.emplace(n.get(), NodeState{}).second) { nodes.push_back(n.get()); stack.push_back(n.get()); }
+    if (state.emplace(n.get(), NodeState{}).second) {
+      nodes.push_back(n.get());
+      stack.push_back(n.get());
+    }
   while (!stack.empty()) {
     Node* n = stack.back();
     stack.pop_back();
     for (auto& c : n->next)
-      if (c && state.emplace(c.get(), NodeState{}).second) { nodes.push_back(c.get()); stack.push_back(c.get()); }
+      if (c && state.emplace(c.get(), NodeState{}).second) {
+        nodes.push_back(c.get());
+        stack.push_back(c.get());
+      }
   }
   // seq is a topological order (inputs are created before the ops that use them): children first.
   std::sort(nodes.begin(), nodes.end(), [](Node* a, Node* b) { return a->seq < b->seq; });
@@ -127,7 +139,10 @@ std::unordered_map<Node*, Tensor> run_backward(const std::vector<Tensor>& output
       NodeState& cs = state[c];
       if (!cs.needed) continue;
       if (i < grads.size() && grads[i].defined()) cs.buffer = accumulate(cs.buffer, grads[i]);
-      if (--cs.deps == 0) { ready.push(c); cs.deps = -1; }
+      if (--cs.deps == 0) {
+        ready.push(c);
+        cs.deps = -1;
+      }
     }
     if (!retain_graph) n->release();
   }
@@ -137,8 +152,8 @@ std::unordered_map<Node*, Tensor> run_backward(const std::vector<Tensor>& output
 }  // namespace
 
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
-                         const std::vector<Tensor>& grad_outputs, bool create_graph, int retain_graph,
-                         bool allow_unused) {
+                         const std::vector<Tensor>& grad_outputs, bool create_graph,
+                         int retain_graph, bool allow_unused) {
   std::unordered_set<Node*> capture;
   std::vector<std::shared_ptr<Node>> input_nodes;
   for (size_t i = 0; i < inputs.size(); ++i) {
@@ -155,7 +170,8 @@ std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<T
     Tensor g = it == captured.end() ? Tensor() : it->second;
     if (!g.defined()) {
       if (!allow_unused)
-        throw Error("grad: input " + std::to_string(i) + " is not used by the outputs (pass allow_unused)");
+        throw Error("grad: input " + std::to_string(i) +
+                    " is not used by the outputs (pass allow_unused)");
     } else if (!create_graph && g.requires_grad()) {
       g = g.detach();
     }

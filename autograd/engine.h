@@ -10,7 +10,8 @@ namespace agilenn::ag {
 // grad_outputs[i] may be undefined for a single-element output (then 1).
 // create_graph: the backward pass is itself recorded, so the results can be differentiated again.
 // retain_graph: keep saved tensors so the graph can be walked again (defaults to create_graph).
-// allow_unused: an input the outputs do not depend on gives an undefined tensor instead of an error.
+// allow_unused: an input the outputs do not depend on gives an undefined tensor instead of an
+// error.
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
                          const std::vector<Tensor>& grad_outputs = {}, bool create_graph = false,
                          int retain_graph = -1, bool allow_unused = false);

@@ -28,8 +28,8 @@ double dot_value(const Tensor& a, const Tensor& b) {
 
 }  // namespace
 
-GradcheckResult gradcheck(const TensorFn& fn, const std::vector<Tensor>& inputs, double eps, double atol,
-                          double rtol, uint64_t seed) {
+GradcheckResult gradcheck(const TensorFn& fn, const std::vector<Tensor>& inputs, double eps,
+                          double atol, double rtol, uint64_t seed) {
   for (auto& t : inputs)
     if (t.defined() && t.dtype() != DType::F64) throw Error("gradcheck: inputs must be float64");
   std::mt19937_64 rng(seed);
@@ -38,7 +38,10 @@ GradcheckResult gradcheck(const TensorFn& fn, const std::vector<Tensor>& inputs,
   std::vector<Tensor> wrt;
   std::vector<size_t> which;
   for (size_t i = 0; i < inputs.size(); ++i)
-    if (inputs[i].defined() && inputs[i].requires_grad()) { wrt.push_back(inputs[i]); which.push_back(i); }
+    if (inputs[i].defined() && inputs[i].requires_grad()) {
+      wrt.push_back(inputs[i]);
+      which.push_back(i);
+    }
   GradcheckResult r;
   if (wrt.empty()) return r;
   std::vector<Tensor> analytic = grad({out}, wrt, {v}, false, 0, true);
@@ -48,14 +51,18 @@ GradcheckResult gradcheck(const TensorFn& fn, const std::vector<Tensor>& inputs,
     std::vector<Tensor> probe;
     // (requires_grad is kept: a second-order fn takes gradients inside.)
     for (auto& t : inputs) {
-      if (!t.defined()) { probe.push_back(t); continue; }
+      if (!t.defined()) {
+        probe.push_back(t);
+        continue;
+      }
       Tensor c = t.detach().clone();
       if (t.requires_grad()) c.set_requires_grad(true);
       probe.push_back(c);
     }
     Tensor& x = probe[which[k]];
     double* xp = x.data<double>();
-    std::vector<double> a = analytic[k].defined() ? analytic[k].to_vector() : std::vector<double>(size_t(x.numel()), 0.0);
+    std::vector<double> a = analytic[k].defined() ? analytic[k].to_vector()
+                                                  : std::vector<double>(size_t(x.numel()), 0.0);
     for (int64_t e = 0; e < x.numel(); ++e) {
       const double orig = xp[e];
       xp[e] = orig + eps;
@@ -69,16 +76,16 @@ GradcheckResult gradcheck(const TensorFn& fn, const std::vector<Tensor>& inputs,
       if (std::fabs(num) > 0) r.max_rel_err = std::max(r.max_rel_err, err / std::fabs(num));
       if (err > atol + rtol * std::fabs(num) && r.ok) {
         r.ok = false;
-        r.message = "input " + std::to_string(which[k]) + " element " + std::to_string(e) + ": analytic " +
-                    std::to_string(a[e]) + " vs numeric " + std::to_string(num);
+        r.message = "input " + std::to_string(which[k]) + " element " + std::to_string(e) +
+                    ": analytic " + std::to_string(a[e]) + " vs numeric " + std::to_string(num);
       }
     }
   }
   return r;
 }
 
-GradcheckResult gradgradcheck(const TensorFn& fn, const std::vector<Tensor>& inputs, double eps, double atol,
-                              double rtol, uint64_t seed) {
+GradcheckResult gradgradcheck(const TensorFn& fn, const std::vector<Tensor>& inputs, double eps,
+                              double atol, double rtol, uint64_t seed) {
   std::mt19937_64 rng(seed);
   Tensor out0;
   {
@@ -102,7 +109,8 @@ GradcheckResult gradgradcheck(const TensorFn& fn, const std::vector<Tensor>& inp
     auto gs = grad({out}, wrt, {vv}, true, 1, true);
     std::vector<Tensor> flat;
     for (size_t i = 0; i < gs.size(); ++i)
-      flat.push_back(gs[i].defined() ? reshape(gs[i], Shape{wrt[i].numel()}) : Tensor::zeros(Shape{wrt[i].numel()}, DType::F64));
+      flat.push_back(gs[i].defined() ? reshape(gs[i], Shape{wrt[i].numel()})
+                                     : Tensor::zeros(Shape{wrt[i].numel()}, DType::F64));
     return concat(flat, 0);
   };
   std::vector<Tensor> args(inputs.begin(), inputs.end());

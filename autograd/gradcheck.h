@@ -24,7 +24,8 @@ GradcheckResult gradcheck(const TensorFn& fn, const std::vector<Tensor>& inputs,
 
 // Second order: checks the gradient of (x, v) -> d<v, fn(x)>/dx, taken with create_graph, with
 // gradcheck, so every backward rule's own backward is checked.
-GradcheckResult gradgradcheck(const TensorFn& fn, const std::vector<Tensor>& inputs, double eps = 1e-6,
-                              double atol = 1e-6, double rtol = 1e-4, uint64_t seed = 2);
+GradcheckResult gradgradcheck(const TensorFn& fn, const std::vector<Tensor>& inputs,
+                              double eps = 1e-6, double atol = 1e-6, double rtol = 1e-4,
+                              uint64_t seed = 2);
 
 }  // namespace agilenn::ag

@@ -12,9 +12,15 @@ std::atomic<uint64_t> g_next_seq{0};
 std::atomic<int64_t> g_live_nodes{0};
 }  // namespace
 
-bool grad_mode_enabled() { return t_grad_mode; }
-GradModeGuard::GradModeGuard(bool enabled) : prev_(t_grad_mode) { t_grad_mode = enabled; }
-GradModeGuard::~GradModeGuard() { t_grad_mode = prev_; }
+bool grad_mode_enabled() {
+  return t_grad_mode;
+}
+GradModeGuard::GradModeGuard(bool enabled) : prev_(t_grad_mode) {
+  t_grad_mode = enabled;
+}
+GradModeGuard::~GradModeGuard() {
+  t_grad_mode = prev_;
+}
 
 Node::Node(const char* n) : name(n), seq(g_next_seq.fetch_add(1, std::memory_order_relaxed)) {
   g_live_nodes.fetch_add(1, std::memory_order_relaxed);
@@ -41,7 +47,10 @@ Node::~Node() {
 }
 
 Tensor Node::output() {
-  if (!saved_out) throw Error(std::string(name) + ": saved output was released (backward through the graph a second time? use retain_graph)");
+  if (!saved_out)
+    throw Error(
+        std::string(name) +
+        ": saved output was released (backward through the graph a second time? use retain_graph)");
   auto impl = std::make_shared<TensorImpl>(out_shape, out_dtype, saved_out);
   impl->grad_fn = shared_from_this();
   return Tensor(impl);
@@ -56,13 +65,19 @@ void Node::release() {
 namespace {
 thread_local MacCounter* t_mac_counter = nullptr;
 }
-MacCounter::MacCounter() : prev_(t_mac_counter) { t_mac_counter = this; }
-MacCounter::~MacCounter() { t_mac_counter = prev_; }
+MacCounter::MacCounter() : prev_(t_mac_counter) {
+  t_mac_counter = this;
+}
+MacCounter::~MacCounter() {
+  t_mac_counter = prev_;
+}
 void MacCounter::add(int64_t n) {
   if (t_mac_counter) t_mac_counter->macs_ += n;
 }
 
-int64_t live_node_count() { return g_live_nodes.load(); }
+int64_t live_node_count() {
+  return g_live_nodes.load();
+}
 
 bool any_requires_grad(std::initializer_list<const Tensor*> inputs) {
   if (!t_grad_mode) return false;

@@ -18,9 +18,9 @@ struct Node : std::enable_shared_from_this<Node> {
   ~Node();  // frees long chains of nodes iteratively (no recursion, no stack overflow)
 
   const char* name;
-  uint64_t seq;                               // creation order: a topological order
-  std::vector<std::shared_ptr<Node>> next;    // one per input; null when that input needs no grad
-  BackwardFn backward;                        // empty for leaf accumulators and after release
+  uint64_t seq;                             // creation order: a topological order
+  std::vector<std::shared_ptr<Node>> next;  // one per input; null when that input needs no grad
+  BackwardFn backward;                      // empty for leaf accumulators and after release
 
   // The op's own output, when the backward needs it (exp, sigmoid, softmax ...). Stored as storage
   // plus shape so the node does not own the output tensor (no reference cycle); output() rebuilds
@@ -33,7 +33,7 @@ struct Node : std::enable_shared_from_this<Node> {
   std::weak_ptr<TensorImpl> leaf;  // set on leaf accumulators only
   bool is_accumulator() const { return !leaf.expired() || is_accumulator_flag; }
   bool is_accumulator_flag = false;
-  bool released = false;            // saved tensors freed by a backward without retain_graph
+  bool released = false;  // saved tensors freed by a backward without retain_graph
   void release();
 };
 

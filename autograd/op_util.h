@@ -5,20 +5,29 @@
 #include <algorithm>
 
 #include "autograd/graph.h"
-#include "autograd/parallel.h"
 #include "autograd/ops.h"
+#include "autograd/parallel.h"
 #include "nn/io/error.h"
 
 namespace agilenn::ag::detail {
 
 // Runs BODY with T bound to float or double according to `dtype`; int32 is rejected.
-#define AG_DISPATCH_FLOAT(dtype, opname, ...)                                               \
-  do {                                                                                      \
-    switch (dtype) {                                                                        \
-      case ::agilenn::ag::DType::F32: { using T = float; __VA_ARGS__; break; }               \
-      case ::agilenn::ag::DType::F64: { using T = double; __VA_ARGS__; break; }              \
-      default: throw ::agilenn::Error(std::string(opname) + ": needs a float32 or float64 tensor"); \
-    }                                                                                       \
+#define AG_DISPATCH_FLOAT(dtype, opname, ...)                                                \
+  do {                                                                                       \
+    switch (dtype) {                                                                         \
+      case ::agilenn::ag::DType::F32: {                                                      \
+        using T = float;                                                                     \
+        __VA_ARGS__;                                                                         \
+        break;                                                                               \
+      }                                                                                      \
+      case ::agilenn::ag::DType::F64: {                                                      \
+        using T = double;                                                                    \
+        __VA_ARGS__;                                                                         \
+        break;                                                                               \
+      }                                                                                      \
+      default:                                                                               \
+        throw ::agilenn::Error(std::string(opname) + ": needs a float32 or float64 tensor"); \
+    }                                                                                        \
   } while (0)
 
 inline void check_defined(const Tensor& t, const char* op) {
@@ -32,7 +41,8 @@ inline void check_same_dtype(const Tensor& a, const Tensor& b, const char* op) {
   check_float(a, op);
   check_float(b, op);
   if (a.dtype() != b.dtype())
-    throw Error(std::string(op) + ": dtype mismatch " + dtype_name(a.dtype()) + " vs " + dtype_name(b.dtype()));
+    throw Error(std::string(op) + ": dtype mismatch " + dtype_name(a.dtype()) + " vs " +
+                dtype_name(b.dtype()));
 }
 
 // Broadcast iteration plan: dims collapsed where both operands are contiguous or both broadcast.
@@ -51,7 +61,8 @@ constexpr int64_t kParallelElements = 1 << 15;
 
 // out[i] = f(a[ia], b[ib]) over outer rows [o0, o1) of the plan (the last dim is the inner loop).
 template <typename T, typename F>
-void broadcast_rows(const BroadcastPlan& p, const T* a, const T* b, T* out, F f, int64_t o0, int64_t o1) {
+void broadcast_rows(const BroadcastPlan& p, const T* a, const T* b, T* out, F f, int64_t o0,
+                    int64_t o1) {
   const int last = p.ndim - 1;
   const int64_t n_in = p.size[last], sa = p.sa[last], sb = p.sb[last];
   int64_t idx[Shape::kMaxDims] = {};
@@ -66,10 +77,18 @@ void broadcast_rows(const BroadcastPlan& p, const T* a, const T* b, T* out, F f,
     T* dst = out + o * n_in;
     const T* pa = a + oa;
     const T* pb = b + ob;
-    if (sa == 1 && sb == 1) for (int64_t i = 0; i < n_in; ++i) dst[i] = f(pa[i], pb[i]);
-    else if (sa == 1 && sb == 0) { const T vb = pb[0]; for (int64_t i = 0; i < n_in; ++i) dst[i] = f(pa[i], vb); }
-    else if (sa == 0 && sb == 1) { const T va = pa[0]; for (int64_t i = 0; i < n_in; ++i) dst[i] = f(va, pb[i]); }
-    else { const T va = pa[0], vb = pb[0]; for (int64_t i = 0; i < n_in; ++i) dst[i] = f(va, vb); }
+    if (sa == 1 && sb == 1)
+      for (int64_t i = 0; i < n_in; ++i) dst[i] = f(pa[i], pb[i]);
+    else if (sa == 1 && sb == 0) {
+      const T vb = pb[0];
+      for (int64_t i = 0; i < n_in; ++i) dst[i] = f(pa[i], vb);
+    } else if (sa == 0 && sb == 1) {
+      const T va = pa[0];
+      for (int64_t i = 0; i < n_in; ++i) dst[i] = f(va, pb[i]);
+    } else {
+      const T va = pa[0], vb = pb[0];
+      for (int64_t i = 0; i < n_in; ++i) dst[i] = f(va, vb);
+    }
     for (int d = last - 1; d >= 0; --d) {  // advance the outer counter
       oa += p.sa[d];
       ob += p.sb[d];
@@ -83,7 +102,10 @@ void broadcast_rows(const BroadcastPlan& p, const T* a, const T* b, T* out, F f,
 
 template <typename T, typename F>
 void broadcast_loop(const BroadcastPlan& p, const T* a, const T* b, T* out, F f) {
-  if (p.ndim == 0) { out[0] = f(a[0], b[0]); return; }
+  if (p.ndim == 0) {
+    out[0] = f(a[0], b[0]);
+    return;
+  }
   const int64_t n_in = p.size[p.ndim - 1];
   if (n_in == 0) return;
   const int64_t outer = p.numel / n_in;
@@ -92,7 +114,8 @@ void broadcast_loop(const BroadcastPlan& p, const T* a, const T* b, T* out, F f)
     return;
   }
   const int64_t grain = std::max<int64_t>(1, kParallelElements / 2 / n_in);
-  parallel_for(0, outer, grain, [&](int64_t o0, int64_t o1) { broadcast_rows(p, a, b, out, f, o0, o1); });
+  parallel_for(0, outer, grain,
+               [&](int64_t o0, int64_t o1) { broadcast_rows(p, a, b, out, f, o0, o1); });
 }
 
 template <typename T, typename F>

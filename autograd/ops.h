@@ -35,9 +35,9 @@ Tensor abs(const Tensor& a);
 Tensor sigmoid(const Tensor& a);
 Tensor tanh(const Tensor& a);
 Tensor silu(const Tensor& a);
-Tensor relu(const Tensor& a);                       // gradient where a > 0
-Tensor relu6(const Tensor& a);                      // gradient where 0 < a < 6
-Tensor clamp(const Tensor& a, double lo, double hi);  // gradient where lo <= a <= hi
+Tensor relu(const Tensor& a);                                        // gradient where a > 0
+Tensor relu6(const Tensor& a);                                       // gradient where 0 < a < 6
+Tensor clamp(const Tensor& a, double lo, double hi);                 // gradient where lo <= a <= hi
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);  // cond: nonzero = true
 Tensor cast(const Tensor& a, DType dtype);
 // Not differentiable (constant results): 0/1 masks in the operands' dtype, and sign.
@@ -49,17 +49,39 @@ Tensor gt(const Tensor& a, double s);
 Tensor lt(const Tensor& a, double s);
 Tensor sign(const Tensor& a);
 
-inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
-inline Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
-inline Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
-inline Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
-inline Tensor operator-(const Tensor& a) { return neg(a); }
-inline Tensor operator+(const Tensor& a, double s) { return add(a, s); }
-inline Tensor operator-(const Tensor& a, double s) { return add(a, -s); }
-inline Tensor operator*(const Tensor& a, double s) { return mul(a, s); }
-inline Tensor operator*(double s, const Tensor& a) { return mul(a, s); }
-inline Tensor operator/(const Tensor& a, double s) { return mul(a, 1.0 / s); }
-inline Tensor operator-(double s, const Tensor& a) { return rsub(s, a); }
+inline Tensor operator+(const Tensor& a, const Tensor& b) {
+  return add(a, b);
+}
+inline Tensor operator-(const Tensor& a, const Tensor& b) {
+  return sub(a, b);
+}
+inline Tensor operator*(const Tensor& a, const Tensor& b) {
+  return mul(a, b);
+}
+inline Tensor operator/(const Tensor& a, const Tensor& b) {
+  return div(a, b);
+}
+inline Tensor operator-(const Tensor& a) {
+  return neg(a);
+}
+inline Tensor operator+(const Tensor& a, double s) {
+  return add(a, s);
+}
+inline Tensor operator-(const Tensor& a, double s) {
+  return add(a, -s);
+}
+inline Tensor operator*(const Tensor& a, double s) {
+  return mul(a, s);
+}
+inline Tensor operator*(double s, const Tensor& a) {
+  return mul(a, s);
+}
+inline Tensor operator/(const Tensor& a, double s) {
+  return mul(a, 1.0 / s);
+}
+inline Tensor operator-(double s, const Tensor& a) {
+  return rsub(s, a);
+}
 
 // ---- reductions (axes may be negative; empty axes = all)
 Tensor sum(const Tensor& a, std::vector<int> axes = {}, bool keepdim = false);
@@ -73,7 +95,7 @@ Tensor sum_to(const Tensor& a, const Shape& shape);  // reverse of expand
 Tensor reshape(const Tensor& a, const Shape& shape);  // view; one dim may be -1 via the vector form
 Tensor reshape(const Tensor& a, const std::vector<int64_t>& shape);
 Tensor permute(const Tensor& a, const std::vector<int>& perm);
-Tensor transpose(const Tensor& a);                      // 2-D
+Tensor transpose(const Tensor& a);  // 2-D
 Tensor slice(const Tensor& a, int axis, int64_t start, int64_t end);
 // Zero padding along one axis: `before` zeros, then a, then zeros up to total length `size`.
 Tensor pad_axis(const Tensor& a, int axis, int64_t before, int64_t size);
@@ -87,16 +109,23 @@ struct Conv2dOptions {
   int stride_h = 1, stride_w = 1;
   int dil_h = 1, dil_w = 1;
   int groups = 1;
-  bool same = false;       // TF/Keras 'same' padding (extra pixel at the bottom/right); else explicit
+  bool same = false;  // TF/Keras 'same' padding (extra pixel at the bottom/right); else explicit
   int pad_h = 0, pad_w = 0;  // explicit symmetric padding when !same
-  static Conv2dOptions stride(int s) { Conv2dOptions o; o.stride_h = o.stride_w = s; return o; }
+  static Conv2dOptions stride(int s) {
+    Conv2dOptions o;
+    o.stride_h = o.stride_w = s;
+    return o;
+  }
 };
 Tensor conv2d(const Tensor& x, const Tensor& w, const Conv2dOptions& opt = {});
 // Gradients of conv2d as ops of their own (each differentiable in terms of the three):
-Tensor conv2d_input_grad(const Tensor& dy, const Tensor& w, const Shape& x_shape, const Conv2dOptions& opt);
-Tensor conv2d_weight_grad(const Tensor& x, const Tensor& dy, const Shape& w_shape, const Conv2dOptions& opt);
+Tensor conv2d_input_grad(const Tensor& dy, const Tensor& w, const Shape& x_shape,
+                         const Conv2dOptions& opt);
+Tensor conv2d_weight_grad(const Tensor& x, const Tensor& dy, const Shape& w_shape,
+                          const Conv2dOptions& opt);
 Tensor global_avg_pool(const Tensor& x);  // (N,H,W,C) -> (N,C)
-// Average pooling to a G x G grid with PyTorch adaptive_avg_pool2d cell edges: (N,H,W,C) -> (N,G,G,C).
+// Average pooling to a G x G grid with PyTorch adaptive_avg_pool2d cell edges: (N,H,W,C) ->
+// (N,G,G,C).
 Tensor adaptive_avg_pool(const Tensor& x, int grid);
 
 // ---- neural-network ops (class / channel axis is the last one)
@@ -116,7 +145,7 @@ Tensor scatter_last(const Tensor& g, const Tensor& idx, int64_t classes);
 Tensor take(const Tensor& table, const Tensor& idx);
 Tensor index_add(const Tensor& g, const Tensor& idx, int64_t n);
 Tensor cross_entropy(const Tensor& logits, const Tensor& labels);  // mean over the batch
-Tensor argmin_last(const Tensor& x);  // int32, no gradient
+Tensor argmin_last(const Tensor& x);                               // int32, no gradient
 Tensor argmax_last(const Tensor& x);
 Tensor stop_gradient(const Tensor& x);  // = detach
 // Soft-to-hard vector quantization (Agustsson et al. 2017) of every element of x onto the 1-D

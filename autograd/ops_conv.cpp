@@ -16,7 +16,8 @@ using kernels::Conv2dGeom;
 namespace {
 
 // Output size and leading padding of one spatial dimension.
-void conv_dim(int64_t in, int k, int stride, int dil, const Conv2dOptions& o, int pad, int64_t* out, int* pad_before) {
+void conv_dim(int64_t in, int k, int stride, int dil, const Conv2dOptions& o, int pad, int64_t* out,
+              int* pad_before) {
   const int64_t eff = int64_t(dil) * (k - 1) + 1;
   if (o.same) {
     *out = (in + stride - 1) / stride;
@@ -32,27 +33,40 @@ void conv_dim(int64_t in, int k, int stride, int dil, const Conv2dOptions& o, in
 Conv2dGeom make_geom(const Shape& xs, const Shape& ws, const Conv2dOptions& o, const char* op) {
   if (xs.ndim() != 4) throw Error(std::string(op) + ": input must be NHWC (4-D), got " + xs.str());
   if (ws.ndim() != 4) throw Error(std::string(op) + ": weight must be HWIO (4-D), got " + ws.str());
-  if (o.stride_h < 1 || o.stride_w < 1 || o.dil_h < 1 || o.dil_w < 1 || o.groups < 1 || o.pad_h < 0 || o.pad_w < 0)
+  if (o.stride_h < 1 || o.stride_w < 1 || o.dil_h < 1 || o.dil_w < 1 || o.groups < 1 ||
+      o.pad_h < 0 || o.pad_w < 0)
     throw Error(std::string(op) + ": stride, dilation and groups must be >= 1 and padding >= 0");
   Conv2dGeom g{};
-  g.n = int(xs[0]); g.h = int(xs[1]); g.w = int(xs[2]); g.c = int(xs[3]);
-  g.kh = int(ws[0]); g.kw = int(ws[1]); g.oc = int(ws[3]);
+  g.n = int(xs[0]);
+  g.h = int(xs[1]);
+  g.w = int(xs[2]);
+  g.c = int(xs[3]);
+  g.kh = int(ws[0]);
+  g.kw = int(ws[1]);
+  g.oc = int(ws[3]);
   g.groups = o.groups;
   if (g.c % g.groups || g.oc % g.groups)
-    throw Error(std::string(op) + ": channels " + std::to_string(g.c) + " -> " + std::to_string(g.oc) +
-                " not divisible by groups " + std::to_string(g.groups));
+    throw Error(std::string(op) + ": channels " + std::to_string(g.c) + " -> " +
+                std::to_string(g.oc) + " not divisible by groups " + std::to_string(g.groups));
   if (ws[2] != g.c / g.groups)
-    throw Error(std::string(op) + ": weight " + ws.str() + " expects " + std::to_string(ws[2] * g.groups) +
-                " input channels, input has " + std::to_string(g.c));
-  g.stride_h = o.stride_h; g.stride_w = o.stride_w; g.dil_h = o.dil_h; g.dil_w = o.dil_w;
+    throw Error(std::string(op) + ": weight " + ws.str() + " expects " +
+                std::to_string(ws[2] * g.groups) + " input channels, input has " +
+                std::to_string(g.c));
+  g.stride_h = o.stride_h;
+  g.stride_w = o.stride_w;
+  g.dil_h = o.dil_h;
+  g.dil_w = o.dil_w;
   int64_t oh, ow;
   conv_dim(g.h, g.kh, g.stride_h, g.dil_h, o, o.pad_h, &oh, &g.pad_top);
   conv_dim(g.w, g.kw, g.stride_w, g.dil_w, o, o.pad_w, &ow, &g.pad_left);
-  g.oh = int(oh); g.ow = int(ow);
+  g.oh = int(oh);
+  g.ow = int(ow);
   return g;
 }
 
-Shape out_shape(const Conv2dGeom& g) { return Shape{g.n, g.oh, g.ow, g.oc}; }
+Shape out_shape(const Conv2dGeom& g) {
+  return Shape{g.n, g.oh, g.ow, g.oc};
+}
 
 }  // namespace
 
@@ -61,45 +75,53 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Conv2dOptions& opt) {
   const Conv2dGeom g = make_geom(x.shape(), w.shape(), opt, "conv2d");
   Tensor y = Tensor::empty(out_shape(g), x.dtype());
   MacCounter::add(int64_t(g.n) * g.oh * g.ow * g.oc * g.kh * g.kw * (g.c / g.groups));
-  AG_DISPATCH_FLOAT(x.dtype(), "conv2d", kernels::conv2d_forward<T>(g, x.data<T>(), w.data<T>(), y.data<T>()));
+  AG_DISPATCH_FLOAT(x.dtype(), "conv2d",
+                    kernels::conv2d_forward<T>(g, x.data<T>(), w.data<T>(), y.data<T>()));
   if (any_requires_grad({&x, &w})) {
     record(y, "conv2d", {x, w}, [x, w, opt](Node&, const Tensor& gy) {
-      return std::vector<Tensor>{x.requires_grad() ? conv2d_input_grad(gy, w, x.shape(), opt) : Tensor(),
-                                 w.requires_grad() ? conv2d_weight_grad(x, gy, w.shape(), opt) : Tensor()};
+      return std::vector<Tensor>{
+          x.requires_grad() ? conv2d_input_grad(gy, w, x.shape(), opt) : Tensor(),
+          w.requires_grad() ? conv2d_weight_grad(x, gy, w.shape(), opt) : Tensor()};
     });
   }
   return y;
 }
 
-Tensor conv2d_input_grad(const Tensor& dy, const Tensor& w, const Shape& x_shape, const Conv2dOptions& opt) {
+Tensor conv2d_input_grad(const Tensor& dy, const Tensor& w, const Shape& x_shape,
+                         const Conv2dOptions& opt) {
   check_same_dtype(dy, w, "conv2d_input_grad");
   const Conv2dGeom g = make_geom(x_shape, w.shape(), opt, "conv2d_input_grad");
   if (dy.shape() != out_shape(g))
-    throw Error("conv2d_input_grad: gradient " + dy.shape().str() + " != output " + out_shape(g).str());
+    throw Error("conv2d_input_grad: gradient " + dy.shape().str() + " != output " +
+                out_shape(g).str());
   Tensor dx = Tensor::empty(x_shape, dy.dtype());
   AG_DISPATCH_FLOAT(dy.dtype(), "conv2d_input_grad",
                     kernels::conv2d_backward_input<T>(g, dy.data<T>(), w.data<T>(), dx.data<T>()));
   if (any_requires_grad({&dy, &w})) {
     record(dx, "conv2d_input_grad", {dy, w}, [dy, w, opt](Node&, const Tensor& h) {
-      return std::vector<Tensor>{dy.requires_grad() ? conv2d(h, w, opt) : Tensor(),
-                                 w.requires_grad() ? conv2d_weight_grad(h, dy, w.shape(), opt) : Tensor()};
+      return std::vector<Tensor>{
+          dy.requires_grad() ? conv2d(h, w, opt) : Tensor(),
+          w.requires_grad() ? conv2d_weight_grad(h, dy, w.shape(), opt) : Tensor()};
     });
   }
   return dx;
 }
 
-Tensor conv2d_weight_grad(const Tensor& x, const Tensor& dy, const Shape& w_shape, const Conv2dOptions& opt) {
+Tensor conv2d_weight_grad(const Tensor& x, const Tensor& dy, const Shape& w_shape,
+                          const Conv2dOptions& opt) {
   check_same_dtype(x, dy, "conv2d_weight_grad");
   const Conv2dGeom g = make_geom(x.shape(), w_shape, opt, "conv2d_weight_grad");
   if (dy.shape() != out_shape(g))
-    throw Error("conv2d_weight_grad: gradient " + dy.shape().str() + " != output " + out_shape(g).str());
+    throw Error("conv2d_weight_grad: gradient " + dy.shape().str() + " != output " +
+                out_shape(g).str());
   Tensor dw = Tensor::empty(w_shape, x.dtype());
   AG_DISPATCH_FLOAT(x.dtype(), "conv2d_weight_grad",
                     kernels::conv2d_backward_weight<T>(g, x.data<T>(), dy.data<T>(), dw.data<T>()));
   if (any_requires_grad({&x, &dy})) {
     record(dw, "conv2d_weight_grad", {x, dy}, [x, dy, opt](Node&, const Tensor& h) {
-      return std::vector<Tensor>{x.requires_grad() ? conv2d_input_grad(dy, h, x.shape(), opt) : Tensor(),
-                                 dy.requires_grad() ? conv2d(x, h, opt) : Tensor()};
+      return std::vector<Tensor>{
+          x.requires_grad() ? conv2d_input_grad(dy, h, x.shape(), opt) : Tensor(),
+          dy.requires_grad() ? conv2d(x, h, opt) : Tensor()};
     });
   }
   return dw;
@@ -110,7 +132,8 @@ Tensor global_avg_pool(const Tensor& x) {
   return mean(x, {1, 2});
 }
 
-// ---- adaptive average pooling to a G x G grid (cells as torch adaptive_avg_pool2d: they may overlap)
+// ---- adaptive average pooling to a G x G grid (cells as torch adaptive_avg_pool2d: they may
+// overlap)
 namespace {
 struct Cells {
   std::vector<int64_t> h0, h1, w0, w1;
@@ -132,7 +155,8 @@ Tensor adaptive_avg_pool(const Tensor& x, int grid) {
   check_float(x, "adaptive_avg_pool");
   if (x.ndim() != 4) throw Error("adaptive_avg_pool: input must be NHWC, got " + x.shape().str());
   if (grid < 1 || grid > x.dim(1) || grid > x.dim(2))
-    throw Error("adaptive_avg_pool: grid " + std::to_string(grid) + " must be in [1, min(H, W)] for " + x.shape().str());
+    throw Error("adaptive_avg_pool: grid " + std::to_string(grid) +
+                " must be in [1, min(H, W)] for " + x.shape().str());
   const int64_t n = x.dim(0), h = x.dim(1), w = x.dim(2), c = x.dim(3);
   const Cells cells = grid_cells(h, w, grid);
   Tensor y = Tensor::zeros(Shape{n, grid, grid, c}, x.dtype());

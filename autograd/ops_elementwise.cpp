@@ -53,7 +53,8 @@ Tensor binary_forward(const Tensor& a, const Tensor& b, const char* op, F f) {
   const Shape out_shape = broadcast_shapes(a.shape(), b.shape());
   Tensor out = Tensor::empty(out_shape, a.dtype());
   const BroadcastPlan p = make_broadcast_plan(a.shape(), b.shape(), out_shape);
-  AG_DISPATCH_FLOAT(a.dtype(), op, broadcast_loop<T>(p, a.data<T>(), b.data<T>(), out.data<T>(), f));
+  AG_DISPATCH_FLOAT(a.dtype(), op,
+                    broadcast_loop<T>(p, a.data<T>(), b.data<T>(), out.data<T>(), f));
   return out;
 }
 
@@ -78,10 +79,12 @@ Tensor compare(const Tensor& a, const Tensor& b, const char* op, F f) {
 Tensor add(const Tensor& a, const Tensor& b) {
   Tensor out = binary_forward(a, b, "add", [](auto x, auto y) { return x + y; });
   if (any_requires_grad({&a, &b})) {
-    record(out, "add", {a, b}, [sa = a.shape(), sb = b.shape(), ra = a.requires_grad(), rb = b.requires_grad()](
-                                   Node&, const Tensor& g) {
-      return std::vector<Tensor>{ra ? sum_to(g, sa) : Tensor(), rb ? sum_to(g, sb) : Tensor()};
-    });
+    record(
+        out, "add", {a, b},
+        [sa = a.shape(), sb = b.shape(), ra = a.requires_grad(), rb = b.requires_grad()](
+            Node&, const Tensor& g) {
+          return std::vector<Tensor>{ra ? sum_to(g, sa) : Tensor(), rb ? sum_to(g, sb) : Tensor()};
+        });
   }
   return out;
 }
@@ -89,10 +92,12 @@ Tensor add(const Tensor& a, const Tensor& b) {
 Tensor sub(const Tensor& a, const Tensor& b) {
   Tensor out = binary_forward(a, b, "sub", [](auto x, auto y) { return x - y; });
   if (any_requires_grad({&a, &b})) {
-    record(out, "sub", {a, b}, [sa = a.shape(), sb = b.shape(), ra = a.requires_grad(), rb = b.requires_grad()](
-                                   Node&, const Tensor& g) {
-      return std::vector<Tensor>{ra ? sum_to(g, sa) : Tensor(), rb ? neg(sum_to(g, sb)) : Tensor()};
-    });
+    record(out, "sub", {a, b},
+           [sa = a.shape(), sb = b.shape(), ra = a.requires_grad(), rb = b.requires_grad()](
+               Node&, const Tensor& g) {
+             return std::vector<Tensor>{ra ? sum_to(g, sa) : Tensor(),
+                                        rb ? neg(sum_to(g, sb)) : Tensor()};
+           });
   }
   return out;
 }
@@ -132,9 +137,8 @@ static Tensor select_weight(const Tensor& a, const Tensor& b, bool larger) {
 }
 
 static Tensor extremum(const Tensor& a, const Tensor& b, bool larger, const char* name) {
-  Tensor out = binary_forward(a, b, name, [larger](auto x, auto y) {
-    return larger ? (x > y ? x : y) : (x < y ? x : y);
-  });
+  Tensor out = binary_forward(
+      a, b, name, [larger](auto x, auto y) { return larger ? (x > y ? x : y) : (x < y ? x : y); });
   if (any_requires_grad({&a, &b})) {
     record(out, name, {a, b}, [a, b, larger](Node&, const Tensor& g) {
       Tensor wa = select_weight(a, b, larger);  // constant: the choice is piecewise constant
@@ -145,8 +149,12 @@ static Tensor extremum(const Tensor& a, const Tensor& b, bool larger, const char
   }
   return out;
 }
-Tensor maximum(const Tensor& a, const Tensor& b) { return extremum(a, b, true, "maximum"); }
-Tensor minimum(const Tensor& a, const Tensor& b) { return extremum(a, b, false, "minimum"); }
+Tensor maximum(const Tensor& a, const Tensor& b) {
+  return extremum(a, b, true, "maximum");
+}
+Tensor minimum(const Tensor& a, const Tensor& b) {
+  return extremum(a, b, false, "minimum");
+}
 
 // ======================================================================= with a scalar
 Tensor add(const Tensor& a, double s) {
@@ -159,14 +167,16 @@ Tensor add(const Tensor& a, double s) {
 Tensor mul(const Tensor& a, double s) {
   Tensor out = unary_forward(a, "mul_scalar", [s](auto x) { return x * decltype(x)(s); });
   if (any_requires_grad({&a}))
-    record(out, "mul_scalar", {a}, [s](Node&, const Tensor& g) { return std::vector<Tensor>{mul(g, s)}; });
+    record(out, "mul_scalar", {a},
+           [s](Node&, const Tensor& g) { return std::vector<Tensor>{mul(g, s)}; });
   return out;
 }
 
 Tensor rsub(double s, const Tensor& a) {
   Tensor out = unary_forward(a, "rsub_scalar", [s](auto x) { return decltype(x)(s) - x; });
   if (any_requires_grad({&a}))
-    record(out, "rsub_scalar", {a}, [](Node&, const Tensor& g) { return std::vector<Tensor>{neg(g)}; });
+    record(out, "rsub_scalar", {a},
+           [](Node&, const Tensor& g) { return std::vector<Tensor>{neg(g)}; });
   return out;
 }
 
@@ -191,8 +201,12 @@ static Tensor extremum_scalar(const Tensor& a, double s, bool larger, const char
   }
   return out;
 }
-Tensor maximum(const Tensor& a, double s) { return extremum_scalar(a, s, true, "maximum_scalar"); }
-Tensor minimum(const Tensor& a, double s) { return extremum_scalar(a, s, false, "minimum_scalar"); }
+Tensor maximum(const Tensor& a, double s) {
+  return extremum_scalar(a, s, true, "maximum_scalar");
+}
+Tensor minimum(const Tensor& a, double s) {
+  return extremum_scalar(a, s, false, "minimum_scalar");
+}
 
 // ======================================================================= unary math
 Tensor neg(const Tensor& a) {
@@ -205,7 +219,10 @@ Tensor neg(const Tensor& a) {
 Tensor exp(const Tensor& a) {
   Tensor out = unary_forward(a, "exp", [](auto x) { return std::exp(x); });
   if (any_requires_grad({&a}))  // d exp = exp
-    record(out, "exp", {a}, [](Node& self, const Tensor& g) { return std::vector<Tensor>{mul(g, self.output())}; }, true);
+    record(
+        out, "exp", {a},
+        [](Node& self, const Tensor& g) { return std::vector<Tensor>{mul(g, self.output())}; },
+        true);
   return out;
 }
 
@@ -219,19 +236,25 @@ Tensor log(const Tensor& a) {
 Tensor sqrt(const Tensor& a) {
   Tensor out = unary_forward(a, "sqrt", [](auto x) { return std::sqrt(x); });
   if (any_requires_grad({&a}))  // d sqrt(a) = 1 / (2 sqrt(a))
-    record(out, "sqrt", {a}, [](Node& self, const Tensor& g) {
-      return std::vector<Tensor>{div(mul(g, 0.5), self.output())};
-    }, true);
+    record(
+        out, "sqrt", {a},
+        [](Node& self, const Tensor& g) {
+          return std::vector<Tensor>{div(mul(g, 0.5), self.output())};
+        },
+        true);
   return out;
 }
 
 Tensor rsqrt(const Tensor& a) {
   Tensor out = unary_forward(a, "rsqrt", [](auto x) { return decltype(x)(1) / std::sqrt(x); });
   if (any_requires_grad({&a}))  // d a^-1/2 = -1/2 a^-3/2 = -1/2 y^3
-    record(out, "rsqrt", {a}, [](Node& self, const Tensor& g) {
-      Tensor y = self.output();
-      return std::vector<Tensor>{mul(mul(g, mul(y, mul(y, y))), -0.5)};
-    }, true);
+    record(
+        out, "rsqrt", {a},
+        [](Node& self, const Tensor& g) {
+          Tensor y = self.output();
+          return std::vector<Tensor>{mul(mul(g, mul(y, mul(y, y))), -0.5)};
+        },
+        true);
   return out;
 }
 
@@ -253,7 +276,8 @@ Tensor sign(const Tensor& a) {
 Tensor abs(const Tensor& a) {
   Tensor out = unary_forward(a, "abs", [](auto x) { return std::abs(x); });
   if (any_requires_grad({&a}))
-    record(out, "abs", {a}, [a](Node&, const Tensor& g) { return std::vector<Tensor>{mul(g, sign(a))}; });
+    record(out, "abs", {a},
+           [a](Node&, const Tensor& g) { return std::vector<Tensor>{mul(g, sign(a))}; });
   return out;
 }
 
@@ -263,20 +287,26 @@ Tensor sigmoid(const Tensor& a) {
     return x >= 0 ? T(1) / (T(1) + std::exp(-x)) : std::exp(x) / (T(1) + std::exp(x));
   });
   if (any_requires_grad({&a}))  // d sigmoid = y (1 - y)
-    record(out, "sigmoid", {a}, [](Node& self, const Tensor& g) {
-      Tensor y = self.output();
-      return std::vector<Tensor>{mul(g, mul(y, rsub(1.0, y)))};
-    }, true);
+    record(
+        out, "sigmoid", {a},
+        [](Node& self, const Tensor& g) {
+          Tensor y = self.output();
+          return std::vector<Tensor>{mul(g, mul(y, rsub(1.0, y)))};
+        },
+        true);
   return out;
 }
 
 Tensor tanh(const Tensor& a) {
   Tensor out = unary_forward(a, "tanh", [](auto x) { return std::tanh(x); });
   if (any_requires_grad({&a}))  // d tanh = 1 - y^2
-    record(out, "tanh", {a}, [](Node& self, const Tensor& g) {
-      Tensor y = self.output();
-      return std::vector<Tensor>{mul(g, rsub(1.0, mul(y, y)))};
-    }, true);
+    record(
+        out, "tanh", {a},
+        [](Node& self, const Tensor& g) {
+          Tensor y = self.output();
+          return std::vector<Tensor>{mul(g, rsub(1.0, mul(y, y)))};
+        },
+        true);
   return out;
 }
 
@@ -321,11 +351,14 @@ Tensor masked_grad(const Tensor& g, const Tensor& a, Window w) {
       else
         for (int64_t i = i0; i < i1; ++i) o[i] = gp[i] * T(w.inside(ap[i]));
     };
-    if (n < kParallelElements) rows(0, n);
-    else parallel_for(0, n, kParallelElements / 2, rows);
+    if (n < kParallelElements)
+      rows(0, n);
+    else
+      parallel_for(0, n, kParallelElements / 2, rows);
   });
   if (any_requires_grad({&g}))
-    record(out, "masked_grad", {g}, [a, w](Node&, const Tensor& h) { return std::vector<Tensor>{masked_grad(h, a, w)}; });
+    record(out, "masked_grad", {g},
+           [a, w](Node&, const Tensor& h) { return std::vector<Tensor>{masked_grad(h, a, w)}; });
   return out;
 }
 
@@ -334,30 +367,41 @@ Tensor masked_linear(const Tensor& a, const char* name, FwdF fwd, Window w) {
   Tensor out = unary_forward(a, name, fwd);
   if (any_requires_grad({&a})) {
     Tensor saved = a.detach();  // only its values decide the mask
-    record(out, name, {a}, [saved, w](Node&, const Tensor& g) { return std::vector<Tensor>{masked_grad(g, saved, w)}; });
+    record(out, name, {a}, [saved, w](Node&, const Tensor& g) {
+      return std::vector<Tensor>{masked_grad(g, saved, w)};
+    });
   }
   return out;
 }
 }  // namespace
 
 Tensor relu(const Tensor& a) {
-  return masked_linear(a, "relu", [](auto x) { return x > 0 ? x : decltype(x)(0); },
-                       Window{0, INFINITY, false, false});
+  return masked_linear(
+      a, "relu", [](auto x) { return x > 0 ? x : decltype(x)(0); },
+      Window{0, INFINITY, false, false});
 }
 Tensor relu6(const Tensor& a) {
   return masked_linear(
-      a, "relu6", [](auto x) { using T = decltype(x); return x < 0 ? T(0) : (x > 6 ? T(6) : x); },
+      a, "relu6",
+      [](auto x) {
+        using T = decltype(x);
+        return x < 0 ? T(0) : (x > 6 ? T(6) : x);
+      },
       Window{0, 6, false, false});
 }
 Tensor clamp(const Tensor& a, double lo, double hi) {
   if (lo > hi) throw Error("clamp: lo " + std::to_string(lo) + " > hi " + std::to_string(hi));
   return masked_linear(
       a, "clamp",
-      [lo, hi](auto x) { using T = decltype(x); return x < T(lo) ? T(lo) : (x > T(hi) ? T(hi) : x); },
+      [lo, hi](auto x) {
+        using T = decltype(x);
+        return x < T(lo) ? T(lo) : (x > T(hi) ? T(hi) : x);
+      },
       Window{lo, hi, true, true});
 }
 
-// ======================================================================= where / comparisons / cast
+// ======================================================================= where / comparisons /
+// cast
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   check_same_dtype(a, b, "where");
   check_defined(cond, "where");
@@ -374,20 +418,29 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
     for (int64_t i = 0; i < n; ++i) o[i] = c[i] != 0 ? x[i] : y[i];
   });
   if (any_requires_grad({&a, &b})) {
-    record(out, "where", {a, b}, [cond, sa = a.shape(), sb = b.shape(), ra = a.requires_grad(),
-                                  rb = b.requires_grad()](Node&, const Tensor& g) {
-      Tensor zero = Tensor::zeros(Shape{}, g.dtype());
-      return std::vector<Tensor>{ra ? sum_to(where(cond, g, zero), sa) : Tensor(),
-                                 rb ? sum_to(where(cond, zero, g), sb) : Tensor()};
-    });
+    record(out, "where", {a, b},
+           [cond, sa = a.shape(), sb = b.shape(), ra = a.requires_grad(), rb = b.requires_grad()](
+               Node&, const Tensor& g) {
+             Tensor zero = Tensor::zeros(Shape{}, g.dtype());
+             return std::vector<Tensor>{ra ? sum_to(where(cond, g, zero), sa) : Tensor(),
+                                        rb ? sum_to(where(cond, zero, g), sb) : Tensor()};
+           });
   }
   return out;
 }
 
-Tensor gt(const Tensor& a, const Tensor& b) { return compare(a, b, "gt", [](auto x, auto y) { return x > y; }); }
-Tensor lt(const Tensor& a, const Tensor& b) { return compare(a, b, "lt", [](auto x, auto y) { return x < y; }); }
-Tensor ge(const Tensor& a, const Tensor& b) { return compare(a, b, "ge", [](auto x, auto y) { return x >= y; }); }
-Tensor eq(const Tensor& a, const Tensor& b) { return compare(a, b, "eq", [](auto x, auto y) { return x == y; }); }
+Tensor gt(const Tensor& a, const Tensor& b) {
+  return compare(a, b, "gt", [](auto x, auto y) { return x > y; });
+}
+Tensor lt(const Tensor& a, const Tensor& b) {
+  return compare(a, b, "lt", [](auto x, auto y) { return x < y; });
+}
+Tensor ge(const Tensor& a, const Tensor& b) {
+  return compare(a, b, "ge", [](auto x, auto y) { return x >= y; });
+}
+Tensor eq(const Tensor& a, const Tensor& b) {
+  return compare(a, b, "eq", [](auto x, auto y) { return x == y; });
+}
 Tensor gt(const Tensor& a, double s) {
   NoGradGuard ng;
   return unary_forward(a, "gt", [s](auto x) { return decltype(x)(x > s ? 1 : 0); });
@@ -404,17 +457,26 @@ Tensor cast(const Tensor& a, DType dtype) {
   const int64_t n = a.numel();
   auto v = [&](int64_t i) -> double {
     switch (a.dtype()) {
-      case DType::F32: return a.data<float>()[i];
-      case DType::F64: return a.data<double>()[i];
-      case DType::I32: return a.data<int32_t>()[i];
+      case DType::F32:
+        return a.data<float>()[i];
+      case DType::F64:
+        return a.data<double>()[i];
+      case DType::I32:
+        return a.data<int32_t>()[i];
     }
     return 0;
   };
   for (int64_t i = 0; i < n; ++i) {
     switch (dtype) {
-      case DType::F32: out.data<float>()[i] = float(v(i)); break;
-      case DType::F64: out.data<double>()[i] = v(i); break;
-      case DType::I32: out.data<int32_t>()[i] = int32_t(v(i)); break;
+      case DType::F32:
+        out.data<float>()[i] = float(v(i));
+        break;
+      case DType::F64:
+        out.data<double>()[i] = v(i);
+        break;
+      case DType::I32:
+        out.data<int32_t>()[i] = int32_t(v(i));
+        break;
     }
   }
   if (a.is_floating() && dtype != DType::I32 && any_requires_grad({&a})) {

@@ -25,11 +25,11 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
     if (k == 0) {
       out = Tensor::zeros(Shape{m, n}, a.dtype());
     } else if (a.dtype() == DType::F32) {
-      cblas_sgemm(CblasRowMajor, TA, TB, int(m), int(n), int(k), 1.0f, a.data<float>(), lda, b.data<float>(), ldb,
-                  0.0f, out.data<float>(), int(n));
+      cblas_sgemm(CblasRowMajor, TA, TB, int(m), int(n), int(k), 1.0f, a.data<float>(), lda,
+                  b.data<float>(), ldb, 0.0f, out.data<float>(), int(n));
     } else {
-      cblas_dgemm(CblasRowMajor, TA, TB, int(m), int(n), int(k), 1.0, a.data<double>(), lda, b.data<double>(), ldb,
-                  0.0, out.data<double>(), int(n));
+      cblas_dgemm(CblasRowMajor, TA, TB, int(m), int(n), int(k), 1.0, a.data<double>(), lda,
+                  b.data<double>(), ldb, 0.0, out.data<double>(), int(n));
     }
   }
   if (any_requires_grad({&a, &b})) {

@@ -50,24 +50,34 @@ void channel_sums(int64_t m, int64_t c, int n_out, F f, std::vector<double>* out
   for (int k = 0; k < n_out; ++k) out[k].assign(size_t(c), 0.0);
   for (int64_t b = 0; b < blocks; ++b)
     for (int k = 0; k < n_out; ++k)
-      for (int64_t j = 0; j < c; ++j) out[k][size_t(j)] += double(partial[size_t((b * n_out + k) * c + j)]);
+      for (int64_t j = 0; j < c; ++j)
+        out[k][size_t(j)] += double(partial[size_t((b * n_out + k) * c + j)]);
 }
 
 template <typename T>
-void bn_forward_kernel(const T* x, const T* gamma, const T* beta, T* y, T* mean, T* var, int64_t m, int64_t c,
-                       double eps) {
+void bn_forward_kernel(const T* x, const T* gamma, const T* beta, T* y, T* mean, T* var, int64_t m,
+                       int64_t c, double eps) {
   // x, y (m, c); mean, var (c): two passes (mean, then squared deviations) and the output pass.
   std::vector<double> s[1], s2[1];
-  channel_sums<T>(m, c, 1, [&](int64_t r, T* acc) {
-    const T* xr = x + r * c;
-    for (int64_t j = 0; j < c; ++j) acc[j] += xr[j];
-  }, s);
+  channel_sums<T>(
+      m, c, 1,
+      [&](int64_t r, T* acc) {
+        const T* xr = x + r * c;
+        for (int64_t j = 0; j < c; ++j) acc[j] += xr[j];
+      },
+      s);
   std::vector<T> mu(static_cast<size_t>(c));
   for (int64_t j = 0; j < c; ++j) mu[size_t(j)] = mean[j] = T(s[0][size_t(j)] / double(m));
-  channel_sums<T>(m, c, 1, [&](int64_t r, T* acc) {
-    const T* xr = x + r * c;
-    for (int64_t j = 0; j < c; ++j) { const T d = xr[j] - mu[size_t(j)]; acc[j] += d * d; }
-  }, s2);
+  channel_sums<T>(
+      m, c, 1,
+      [&](int64_t r, T* acc) {
+        const T* xr = x + r * c;
+        for (int64_t j = 0; j < c; ++j) {
+          const T d = xr[j] - mu[size_t(j)];
+          acc[j] += d * d;
+        }
+      },
+      s2);
   std::vector<T> scale(static_cast<size_t>(c)), shift(static_cast<size_t>(c));
   for (int64_t j = 0; j < c; ++j) {
     const double v = s2[0][size_t(j)] / double(m);
@@ -86,20 +96,23 @@ void bn_forward_kernel(const T* x, const T* gamma, const T* beta, T* y, T* mean,
 }
 
 template <typename T>
-void bn_backward_kernel(const T* g, const T* x, const T* gamma, const T* mean, const T* var, T* dx, T* dgamma,
-                        T* dbeta, int64_t m, int64_t c, double eps) {
+void bn_backward_kernel(const T* g, const T* x, const T* gamma, const T* mean, const T* var, T* dx,
+                        T* dgamma, T* dbeta, int64_t m, int64_t c, double eps) {
   std::vector<double> sums[2];  // sum g, sum g (x - mean)
   std::vector<double> rstd(static_cast<size_t>(c));
   std::vector<T> mu(mean, mean + c);
   for (int64_t j = 0; j < c; ++j) rstd[size_t(j)] = 1.0 / std::sqrt(double(var[j]) + eps);
-  channel_sums<T>(m, c, 2, [&](int64_t r, T* acc) {
-    const T *gr = g + r * c, *xr = x + r * c;
-    T* acc2 = acc + c;
-    for (int64_t j = 0; j < c; ++j) {
-      acc[j] += gr[j];
-      acc2[j] += gr[j] * (xr[j] - mu[size_t(j)]);
-    }
-  }, sums);
+  channel_sums<T>(
+      m, c, 2,
+      [&](int64_t r, T* acc) {
+        const T *gr = g + r * c, *xr = x + r * c;
+        T* acc2 = acc + c;
+        for (int64_t j = 0; j < c; ++j) {
+          acc[j] += gr[j];
+          acc2[j] += gr[j] * (xr[j] - mu[size_t(j)]);
+        }
+      },
+      sums);
   std::vector<T> a(static_cast<size_t>(c)), b(static_cast<size_t>(c)), k(static_cast<size_t>(c));
   for (int64_t j = 0; j < c; ++j) {
     const double sg = sums[0][size_t(j)], sgxhat = sums[1][size_t(j)] * rstd[size_t(j)];
@@ -117,7 +130,8 @@ void bn_backward_kernel(const T* g, const T* x, const T* gamma, const T* mean, c
       for (int64_t r = r0; r < r1; ++r) {
         const T *gr = g + r * c, *xr = x + r * c;
         T* dr = dx + r * c;
-        for (int64_t j = 0; j < c; ++j) dr[j] = k[size_t(j)] * gr[j] + a[size_t(j)] * xr[j] + b[size_t(j)];
+        for (int64_t j = 0; j < c; ++j)
+          dr[j] = k[size_t(j)] * gr[j] + a[size_t(j)] * xr[j] + b[size_t(j)];
       }
     });
 }
@@ -134,37 +148,40 @@ Tensor batch_norm_train(const Tensor& x, const Tensor& gamma, const Tensor& beta
   Tensor y = Tensor::empty(x.shape(), x.dtype());
   Tensor mu = Tensor::empty(Shape{c}, x.dtype()), var = Tensor::empty(Shape{c}, x.dtype());
   AG_DISPATCH_FLOAT(x.dtype(), "batch_norm_train",
-                    bn_forward_kernel<T>(x.data<T>(), gamma.data<T>(), beta.data<T>(), y.data<T>(), mu.data<T>(),
-                                         var.data<T>(), m, c, eps));
+                    bn_forward_kernel<T>(x.data<T>(), gamma.data<T>(), beta.data<T>(), y.data<T>(),
+                                         mu.data<T>(), var.data<T>(), m, c, eps));
   if (batch_mean) *batch_mean = mu;
   if (batch_var) *batch_var = var;
   if (any_requires_grad({&x, &gamma, &beta})) {
-    record(y, "batch_norm_train", {x, gamma, beta}, [x, gamma, mu, var, eps, m, c](Node&, const Tensor& g) {
-      if (grad_mode_enabled()) {  // recorded: the rule in differentiable ops
-        const auto axes = all_but_last(x.ndim());
-        Tensor xc = sub(x, mean(x, axes, true));
-        Tensor rstd = rsqrt(add(mean(mul(xc, xc), axes, true), eps));
-        Tensor xhat = mul(xc, rstd);
-        Tensor dbeta = sum(g, axes);
-        Tensor dgamma = sum(mul(g, xhat), axes);
-        Tensor dx = mul(mul(gamma, rstd),
-                        sub(sub(g, mean(g, axes, true)), mul(xhat, mean(mul(g, xhat), axes, true))));
-        return std::vector<Tensor>{dx, dgamma, dbeta};
-      }
-      Tensor dx = x.requires_grad() ? Tensor::empty(x.shape(), x.dtype()) : Tensor();
-      Tensor dgamma = Tensor::empty(Shape{c}, x.dtype()), dbeta = Tensor::empty(Shape{c}, x.dtype());
-      AG_DISPATCH_FLOAT(x.dtype(), "batch_norm_train",
-                        bn_backward_kernel<T>(g.data<T>(), x.data<T>(), gamma.data<T>(), mu.data<T>(), var.data<T>(),
-                                              dx.defined() ? dx.data<T>() : nullptr, dgamma.data<T>(),
-                                              dbeta.data<T>(), m, c, eps));
-      return std::vector<Tensor>{dx, dgamma, dbeta};
-    });
+    record(y, "batch_norm_train", {x, gamma, beta},
+           [x, gamma, mu, var, eps, m, c](Node&, const Tensor& g) {
+             if (grad_mode_enabled()) {  // recorded: the rule in differentiable ops
+               const auto axes = all_but_last(x.ndim());
+               Tensor xc = sub(x, mean(x, axes, true));
+               Tensor rstd = rsqrt(add(mean(mul(xc, xc), axes, true), eps));
+               Tensor xhat = mul(xc, rstd);
+               Tensor dbeta = sum(g, axes);
+               Tensor dgamma = sum(mul(g, xhat), axes);
+               Tensor dx = mul(mul(gamma, rstd), sub(sub(g, mean(g, axes, true)),
+                                                     mul(xhat, mean(mul(g, xhat), axes, true))));
+               return std::vector<Tensor>{dx, dgamma, dbeta};
+             }
+             Tensor dx = x.requires_grad() ? Tensor::empty(x.shape(), x.dtype()) : Tensor();
+             Tensor dgamma = Tensor::empty(Shape{c}, x.dtype()),
+                    dbeta = Tensor::empty(Shape{c}, x.dtype());
+             AG_DISPATCH_FLOAT(
+                 x.dtype(), "batch_norm_train",
+                 bn_backward_kernel<T>(g.data<T>(), x.data<T>(), gamma.data<T>(), mu.data<T>(),
+                                       var.data<T>(), dx.defined() ? dx.data<T>() : nullptr,
+                                       dgamma.data<T>(), dbeta.data<T>(), m, c, eps));
+             return std::vector<Tensor>{dx, dgamma, dbeta};
+           });
   }
   return y;
 }
 
-Tensor batch_norm_eval(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& running_mean,
-                       const Tensor& running_var, double eps) {
+Tensor batch_norm_eval(const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                       const Tensor& running_mean, const Tensor& running_var, double eps) {
   check_float(x, "batch_norm_eval");
   check_channels(x, gamma, "batch_norm_eval", "gamma");
   check_channels(x, beta, "batch_norm_eval", "beta");
@@ -202,11 +219,15 @@ Tensor log_softmax(const Tensor& x) {
   if (x.ndim() < 1 || x.dim(-1) == 0) throw Error("log_softmax: needs a non-empty last axis");
   Tensor y = Tensor::empty(x.shape(), x.dtype());
   const int64_t c = x.dim(-1);
-  AG_DISPATCH_FLOAT(x.dtype(), "log_softmax", log_softmax_rows<T>(x.data<T>(), y.data<T>(), x.numel() / c, c, true));
+  AG_DISPATCH_FLOAT(x.dtype(), "log_softmax",
+                    log_softmax_rows<T>(x.data<T>(), y.data<T>(), x.numel() / c, c, true));
   if (any_requires_grad({&x}))  // dx = g - softmax(x) * sum(g)
-    record(y, "log_softmax", {x}, [](Node& self, const Tensor& g) {
-      return std::vector<Tensor>{sub(g, mul(exp(self.output()), sum(g, {-1}, true)))};
-    }, true);
+    record(
+        y, "log_softmax", {x},
+        [](Node& self, const Tensor& g) {
+          return std::vector<Tensor>{sub(g, mul(exp(self.output()), sum(g, {-1}, true)))};
+        },
+        true);
   return y;
 }
 
@@ -215,12 +236,16 @@ Tensor softmax(const Tensor& x) {
   if (x.ndim() < 1 || x.dim(-1) == 0) throw Error("softmax: needs a non-empty last axis");
   Tensor y = Tensor::empty(x.shape(), x.dtype());
   const int64_t c = x.dim(-1);
-  AG_DISPATCH_FLOAT(x.dtype(), "softmax", log_softmax_rows<T>(x.data<T>(), y.data<T>(), x.numel() / c, c, false));
+  AG_DISPATCH_FLOAT(x.dtype(), "softmax",
+                    log_softmax_rows<T>(x.data<T>(), y.data<T>(), x.numel() / c, c, false));
   if (any_requires_grad({&x}))  // dx = y * (g - sum(g y))
-    record(y, "softmax", {x}, [](Node& self, const Tensor& g) {
-      Tensor s = self.output();
-      return std::vector<Tensor>{mul(s, sub(g, sum(mul(g, s), {-1}, true)))};
-    }, true);
+    record(
+        y, "softmax", {x},
+        [](Node& self, const Tensor& g) {
+          Tensor s = self.output();
+          return std::vector<Tensor>{mul(s, sub(g, sum(mul(g, s), {-1}, true)))};
+        },
+        true);
   return y;
 }
 
@@ -232,8 +257,8 @@ void check_index(const Tensor& idx, int64_t limit, const char* op) {
   const int32_t* p = idx.data<int32_t>();
   for (int64_t i = 0, n_idx = idx.numel(); i < n_idx; ++i)
     if (p[i] < 0 || p[i] >= limit)
-      throw Error(std::string(op) + ": index " + std::to_string(p[i]) + " at position " + std::to_string(i) +
-                  " out of range [0, " + std::to_string(limit) + ")");
+      throw Error(std::string(op) + ": index " + std::to_string(p[i]) + " at position " +
+                  std::to_string(i) + " out of range [0, " + std::to_string(limit) + ")");
 }
 Shape with_last(const Shape& s, int64_t c) {
   Shape r = s;
@@ -265,14 +290,17 @@ Tensor gather_last(const Tensor& x, const Tensor& idx) {
 Tensor scatter_last(const Tensor& g, const Tensor& idx, int64_t classes) {
   check_float(g, "scatter_last");
   check_index(idx, classes, "scatter_last");
-  if (g.shape() != idx.shape()) throw Error("scatter_last: values " + g.shape().str() + " vs indices " + idx.shape().str());
+  if (g.shape() != idx.shape())
+    throw Error("scatter_last: values " + g.shape().str() + " vs indices " + idx.shape().str());
   Tensor out = Tensor::zeros(with_last(g.shape(), classes), g.dtype());
   AG_DISPATCH_FLOAT(g.dtype(), "scatter_last", {
     const int32_t* ip = idx.data<int32_t>();
-    for (int64_t i = 0, n_idx = idx.numel(); i < n_idx; ++i) out.data<T>()[i * classes + ip[i]] += g.data<T>()[i];
+    for (int64_t i = 0, n_idx = idx.numel(); i < n_idx; ++i)
+      out.data<T>()[i * classes + ip[i]] += g.data<T>()[i];
   });
   if (any_requires_grad({&g}))
-    record(out, "scatter_last", {g}, [idx](Node&, const Tensor& h) { return std::vector<Tensor>{gather_last(h, idx)}; });
+    record(out, "scatter_last", {g},
+           [idx](Node&, const Tensor& h) { return std::vector<Tensor>{gather_last(h, idx)}; });
   return out;
 }
 
@@ -283,7 +311,8 @@ Tensor take(const Tensor& table, const Tensor& idx) {
   Tensor out = Tensor::empty(idx.shape(), table.dtype());
   AG_DISPATCH_FLOAT(table.dtype(), "take", {
     const int32_t* ip = idx.data<int32_t>();
-    for (int64_t i = 0, n_idx = idx.numel(); i < n_idx; ++i) out.data<T>()[i] = table.data<T>()[ip[i]];
+    for (int64_t i = 0, n_idx = idx.numel(); i < n_idx; ++i)
+      out.data<T>()[i] = table.data<T>()[ip[i]];
   });
   if (any_requires_grad({&table}))
     record(out, "take", {table}, [idx, n = table.dim(0)](Node&, const Tensor& g) {
@@ -295,22 +324,26 @@ Tensor take(const Tensor& table, const Tensor& idx) {
 Tensor index_add(const Tensor& g, const Tensor& idx, int64_t n) {
   check_float(g, "index_add");
   check_index(idx, n, "index_add");
-  if (g.shape() != idx.shape()) throw Error("index_add: values " + g.shape().str() + " vs indices " + idx.shape().str());
+  if (g.shape() != idx.shape())
+    throw Error("index_add: values " + g.shape().str() + " vs indices " + idx.shape().str());
   Tensor out = Tensor::zeros(Shape{n}, g.dtype());
   AG_DISPATCH_FLOAT(g.dtype(), "index_add", {
     const int32_t* ip = idx.data<int32_t>();
     for (int64_t i = 0, n_idx = idx.numel(); i < n_idx; ++i) out.data<T>()[ip[i]] += g.data<T>()[i];
   });
   if (any_requires_grad({&g}))
-    record(out, "index_add", {g}, [idx](Node&, const Tensor& h) { return std::vector<Tensor>{take(h, idx)}; });
+    record(out, "index_add", {g},
+           [idx](Node&, const Tensor& h) { return std::vector<Tensor>{take(h, idx)}; });
   return out;
 }
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& labels) {
   check_float(logits, "cross_entropy");
-  if (logits.ndim() != 2) throw Error("cross_entropy: logits must be (N, classes), got " + logits.shape().str());
+  if (logits.ndim() != 2)
+    throw Error("cross_entropy: logits must be (N, classes), got " + logits.shape().str());
   if (labels.ndim() != 1 || labels.dim(0) != logits.dim(0))
-    throw Error("cross_entropy: labels " + labels.shape().str() + " do not match logits " + logits.shape().str());
+    throw Error("cross_entropy: labels " + labels.shape().str() + " do not match logits " +
+                logits.shape().str());
   return neg(mean(gather_last(log_softmax(logits), labels)));
 }
 
@@ -338,9 +371,15 @@ Tensor arg_extreme_last(const Tensor& x, const char* op) {
 }
 }  // namespace
 
-Tensor argmin_last(const Tensor& x) { return arg_extreme_last<true>(x, "argmin_last"); }
-Tensor argmax_last(const Tensor& x) { return arg_extreme_last<false>(x, "argmax_last"); }
-Tensor stop_gradient(const Tensor& x) { return x.detach(); }
+Tensor argmin_last(const Tensor& x) {
+  return arg_extreme_last<true>(x, "argmin_last");
+}
+Tensor argmax_last(const Tensor& x) {
+  return arg_extreme_last<false>(x, "argmax_last");
+}
+Tensor stop_gradient(const Tensor& x) {
+  return x.detach();
+}
 
 // ---- soft-to-hard quantization. With d_i = (x - c_i)^2, p = softmax(-d), s = sum p_i c_i:
 //   ds/dx   = 2 (sum p_i c_i^2 - s^2)
@@ -362,7 +401,8 @@ Tensor soft_assign(const Tensor& x, const Tensor& c) {
 
 Tensor quantize_soft_to_hard(const Tensor& x, const Tensor& c, Tensor* indices) {
   check_same_dtype(x, c, "quantize_soft_to_hard");
-  if (c.ndim() != 1 || c.dim(0) < 1) throw Error("quantize_soft_to_hard: centroids must be 1-D, got " + c.shape().str());
+  if (c.ndim() != 1 || c.dim(0) < 1)
+    throw Error("quantize_soft_to_hard: centroids must be 1-D, got " + c.shape().str());
   const int64_t n = x.numel(), k = c.dim(0);
   Tensor y = Tensor::empty(x.shape(), x.dtype());
   Tensor idx = Tensor::empty(x.shape(), DType::I32);
@@ -377,7 +417,10 @@ Tensor quantize_soft_to_hard(const Tensor& x, const Tensor& c, Tensor* indices) 
         T bd = (xp[i] - cp[0]) * (xp[i] - cp[0]);
         for (int64_t j = 1; j < k; ++j) {
           const T d = (xp[i] - cp[j]) * (xp[i] - cp[j]);
-          if (d < bd) { bd = d; best = int32_t(j); }
+          if (d < bd) {
+            bd = d;
+            best = int32_t(j);
+          }
         }
         ip[i] = best;
         yp[i] = cp[best];
@@ -392,8 +435,10 @@ Tensor quantize_soft_to_hard(const Tensor& x, const Tensor& c, Tensor* indices) 
         Tensor d = sub(xe, c);
         Tensor p = softmax(neg(mul(d, d)));
         Tensor s = sum(mul(p, c), {-1}, true);
-        Tensor dx = mul(reshape(g, x.shape()), mul(sub(reshape(sum(mul(p, mul(c, c)), {-1}), x.shape()),
-                                                       mul(reshape(s, x.shape()), reshape(s, x.shape()))), 2.0));
+        Tensor dx =
+            mul(reshape(g, x.shape()), mul(sub(reshape(sum(mul(p, mul(c, c)), {-1}), x.shape()),
+                                               mul(reshape(s, x.shape()), reshape(s, x.shape()))),
+                                           2.0));
         Tensor term = mul(p, add(mul(mul(d, sub(c, s)), 2.0), 1.0));
         Tensor dc = sum_to(mul(with_centroid_axis(g), term), c.shape());
         return std::vector<Tensor>{dx, dc};
@@ -413,11 +458,21 @@ Tensor quantize_soft_to_hard(const Tensor& x, const Tensor& c, Tensor* indices) 
             for (int64_t i = b * 4096; i < std::min(n, (b + 1) * 4096); ++i) {
               const T xi = xp[i];
               T mx = -std::numeric_limits<T>::infinity();
-              for (int64_t j = 0; j < k; ++j) { p[size_t(j)] = -(xi - cp[j]) * (xi - cp[j]); mx = std::max(mx, p[size_t(j)]); }
+              for (int64_t j = 0; j < k; ++j) {
+                p[size_t(j)] = -(xi - cp[j]) * (xi - cp[j]);
+                mx = std::max(mx, p[size_t(j)]);
+              }
               T z = 0;
-              for (int64_t j = 0; j < k; ++j) { p[size_t(j)] = std::exp(p[size_t(j)] - mx); z += p[size_t(j)]; }
+              for (int64_t j = 0; j < k; ++j) {
+                p[size_t(j)] = std::exp(p[size_t(j)] - mx);
+                z += p[size_t(j)];
+              }
               T s = 0, s2 = 0;
-              for (int64_t j = 0; j < k; ++j) { p[size_t(j)] /= z; s += p[size_t(j)] * cp[j]; s2 += p[size_t(j)] * cp[j] * cp[j]; }
+              for (int64_t j = 0; j < k; ++j) {
+                p[size_t(j)] /= z;
+                s += p[size_t(j)] * cp[j];
+                s2 += p[size_t(j)] * cp[j] * cp[j];
+              }
               dxp[i] = gp[i] * T(2) * (s2 - s * s);
               for (int64_t j = 0; j < k; ++j)
                 acc[j] += double(gp[i] * p[size_t(j)] * (T(1) + T(2) * (xi - cp[j]) * (cp[j] - s)));

@@ -24,7 +24,8 @@ std::vector<bool> axes_mask(const std::vector<int>& axes, int ndim, const char* 
   std::vector<bool> m(ndim, axes.empty());
   for (int a : axes) {
     int n = normalize_axis(a, ndim);
-    if (m[n] && !axes.empty()) throw Error(std::string(op) + ": axis " + std::to_string(a) + " given twice");
+    if (m[n] && !axes.empty())
+      throw Error(std::string(op) + ": axis " + std::to_string(a) + " given twice");
     m[n] = true;
   }
   return m;
@@ -39,7 +40,7 @@ Tensor reduce_into(const Tensor& a, const Shape& kshape, Reduce kind, const char
     T* o = out.data<T>();
     const T* x = a.data<T>();
     const int64_t on = out.numel();
-    const T init = kind == Reduce::Sum ? T(0)
+    const T init = kind == Reduce::Sum   ? T(0)
                    : kind == Reduce::Max ? -std::numeric_limits<T>::infinity()
                                          : std::numeric_limits<T>::infinity();
     std::fill(o, o + on, init);
@@ -56,14 +57,20 @@ Tensor reduce_into(const Tensor& a, const Shape& kshape, Reduce kind, const char
         const T* src = x + q * n_in;
         T* dst = o + ob;
         if (sb == 1) {
-          if (kind == Reduce::Sum) for (int64_t i = 0; i < n_in; ++i) dst[i] += src[i];
-          else if (kind == Reduce::Max) for (int64_t i = 0; i < n_in; ++i) dst[i] = std::max(dst[i], src[i]);
-          else for (int64_t i = 0; i < n_in; ++i) dst[i] = std::min(dst[i], src[i]);
+          if (kind == Reduce::Sum)
+            for (int64_t i = 0; i < n_in; ++i) dst[i] += src[i];
+          else if (kind == Reduce::Max)
+            for (int64_t i = 0; i < n_in; ++i) dst[i] = std::max(dst[i], src[i]);
+          else
+            for (int64_t i = 0; i < n_in; ++i) dst[i] = std::min(dst[i], src[i]);
         } else {
           T acc = dst[0];
-          if (kind == Reduce::Sum) for (int64_t i = 0; i < n_in; ++i) acc += src[i];
-          else if (kind == Reduce::Max) for (int64_t i = 0; i < n_in; ++i) acc = std::max(acc, src[i]);
-          else for (int64_t i = 0; i < n_in; ++i) acc = std::min(acc, src[i]);
+          if (kind == Reduce::Sum)
+            for (int64_t i = 0; i < n_in; ++i) acc += src[i];
+          else if (kind == Reduce::Max)
+            for (int64_t i = 0; i < n_in; ++i) acc = std::max(acc, src[i]);
+          else
+            for (int64_t i = 0; i < n_in; ++i) acc = std::min(acc, src[i]);
           dst[0] = acc;
         }
         for (int d = last - 1; d >= 0; --d) {
@@ -85,7 +92,8 @@ Shape drop_reduced(const Shape& s, const std::vector<bool>& reduced) {
   return r;
 }
 
-Tensor extreme(const Tensor& a, std::vector<int> axes, bool keepdim, Reduce kind, const char* name) {
+Tensor extreme(const Tensor& a, std::vector<int> axes, bool keepdim, Reduce kind,
+               const char* name) {
   check_float(a, name);
   const auto red = axes_mask(axes, a.ndim(), name);
   const Shape ks = keepdim_shape(a.shape(), red);
@@ -114,7 +122,9 @@ Tensor sum(const Tensor& a, std::vector<int> axes, bool keepdim) {
   const auto red = axes_mask(axes, a.ndim(), "sum");
   const Shape ks = keepdim_shape(a.shape(), red);
   Tensor k = reduce_into(a, ks, Reduce::Sum, "sum");
-  Tensor out = keepdim ? k : Tensor(std::make_shared<TensorImpl>(drop_reduced(a.shape(), red), k.dtype(), k.impl()->storage));
+  Tensor out = keepdim ? k
+                       : Tensor(std::make_shared<TensorImpl>(drop_reduced(a.shape(), red),
+                                                             k.dtype(), k.impl()->storage));
   if (any_requires_grad({&a})) {
     record(out, "sum", {a}, [ks, as = a.shape()](Node&, const Tensor& g) {
       return std::vector<Tensor>{expand(reshape(g, ks), as)};
@@ -152,9 +162,8 @@ Tensor expand(const Tensor& a, const Shape& shape) {
     broadcast_loop<T>(p, a.data<T>(), &zero, out.data<T>(), [](T x, T) { return x; });
   });
   if (any_requires_grad({&a}))
-    record(out, "expand", {a}, [as = a.shape()](Node&, const Tensor& g) {
-      return std::vector<Tensor>{sum_to(g, as)};
-    });
+    record(out, "expand", {a},
+           [as = a.shape()](Node&, const Tensor& g) { return std::vector<Tensor>{sum_to(g, as)}; });
   return out;
 }
 
@@ -170,9 +179,8 @@ Tensor sum_to(const Tensor& a, const Shape& shape) {
   Tensor k = reduce_into(a, ks, Reduce::Sum, "sum_to");
   Tensor out(std::make_shared<TensorImpl>(shape, k.dtype(), k.impl()->storage));
   if (any_requires_grad({&a}))
-    record(out, "sum_to", {a}, [as = a.shape()](Node&, const Tensor& g) {
-      return std::vector<Tensor>{expand(g, as)};
-    });
+    record(out, "sum_to", {a},
+           [as = a.shape()](Node&, const Tensor& g) { return std::vector<Tensor>{expand(g, as)}; });
   return out;
 }
 

@@ -44,7 +44,8 @@ Tensor reshape(const Tensor& a, const std::vector<int64_t>& dims) {
 Tensor permute(const Tensor& a, const std::vector<int>& perm) {
   check_defined(a, "permute");
   const int n = a.ndim();
-  if (int(perm.size()) != n) throw Error("permute: " + std::to_string(perm.size()) + " axes for " + a.shape().str());
+  if (int(perm.size()) != n)
+    throw Error("permute: " + std::to_string(perm.size()) + " axes for " + a.shape().str());
   std::vector<bool> seen(n, false);
   Shape out_shape;
   for (int i = 0; i < n; ++i) {
@@ -57,7 +58,10 @@ Tensor permute(const Tensor& a, const std::vector<int>& perm) {
   // Source strides, reordered to the output's axis order.
   int64_t in_stride[Shape::kMaxDims], st[Shape::kMaxDims];
   int64_t r = 1;
-  for (int i = n - 1; i >= 0; --i) { in_stride[i] = r; r *= a.dim(i); }
+  for (int i = n - 1; i >= 0; --i) {
+    in_stride[i] = r;
+    r *= a.dim(i);
+  }
   for (int i = 0; i < n; ++i) st[i] = in_stride[normalize_axis(perm[i], n)];
   const size_t es = dtype_size(a.dtype());
   const char* src = static_cast<const char*>(a.raw_data());
@@ -77,7 +81,8 @@ Tensor permute(const Tensor& a, const std::vector<int>& perm) {
   if (any_requires_grad({&a})) {
     std::vector<int> inv(n);
     for (int i = 0; i < n; ++i) inv[normalize_axis(perm[i], n)] = i;
-    record(out, "permute", {a}, [inv](Node&, const Tensor& g) { return std::vector<Tensor>{permute(g, inv)}; });
+    record(out, "permute", {a},
+           [inv](Node&, const Tensor& g) { return std::vector<Tensor>{permute(g, inv)}; });
   }
   return out;
 }
@@ -88,8 +93,8 @@ Tensor transpose(const Tensor& a) {
 }
 
 // Copies blocks: the tensor is viewed as (outer, len, inner) around `axis`.
-static void copy_axis_block(const Tensor& src, Tensor& dst, int axis, int64_t src_start, int64_t dst_start,
-                            int64_t count) {
+static void copy_axis_block(const Tensor& src, Tensor& dst, int axis, int64_t src_start,
+                            int64_t dst_start, int64_t count) {
   const Shape& ss = src.shape();
   const Shape& ds = dst.shape();
   int64_t outer = 1, inner = 1;
@@ -100,16 +105,16 @@ static void copy_axis_block(const Tensor& src, Tensor& dst, int axis, int64_t sr
   char* d = static_cast<char*>(dst.raw_data());
   const int64_t slen = ss[axis], dlen = ds[axis];
   for (int64_t o = 0; o < outer; ++o)
-    std::memcpy(d + ((o * dlen + dst_start) * inner) * es, s + ((o * slen + src_start) * inner) * es,
-                size_t(count * inner) * es);
+    std::memcpy(d + ((o * dlen + dst_start) * inner) * es,
+                s + ((o * slen + src_start) * inner) * es, size_t(count * inner) * es);
 }
 
 Tensor slice(const Tensor& a, int axis, int64_t start, int64_t end) {
   check_defined(a, "slice");
   const int ax = normalize_axis(axis, a.ndim());
   if (start < 0 || end > a.dim(ax) || start > end)
-    throw Error("slice: range [" + std::to_string(start) + ", " + std::to_string(end) + ") out of axis " +
-                std::to_string(axis) + " of " + a.shape().str());
+    throw Error("slice: range [" + std::to_string(start) + ", " + std::to_string(end) +
+                ") out of axis " + std::to_string(axis) + " of " + a.shape().str());
   Shape os = a.shape();
   os[ax] = end - start;
   Tensor out = Tensor::empty(os, a.dtype());
@@ -125,7 +130,8 @@ Tensor pad_axis(const Tensor& a, int axis, int64_t before, int64_t size) {
   check_defined(a, "pad_axis");
   const int ax = normalize_axis(axis, a.ndim());
   if (before < 0 || before + a.dim(ax) > size)
-    throw Error("pad_axis: " + std::to_string(before) + " + " + std::to_string(a.dim(ax)) + " > " + std::to_string(size));
+    throw Error("pad_axis: " + std::to_string(before) + " + " + std::to_string(a.dim(ax)) + " > " +
+                std::to_string(size));
   Shape os = a.shape();
   os[ax] = size;
   Tensor out = Tensor::zeros(os, a.dtype());
@@ -148,7 +154,9 @@ Tensor concat(const std::vector<Tensor>& xs, int axis) {
     const Shape& s = xs[i].shape();
     bool ok = s.ndim() == os.ndim() && xs[i].dtype() == xs[0].dtype();
     for (int d = 0; ok && d < s.ndim(); ++d) ok = d == ax || s[d] == os[d];
-    if (!ok) throw Error("concat: tensor " + std::to_string(i) + " " + s.str() + " does not match " + os.str());
+    if (!ok)
+      throw Error("concat: tensor " + std::to_string(i) + " " + s.str() + " does not match " +
+                  os.str());
     total += s[ax];
   }
   os[ax] = total;
@@ -167,7 +175,8 @@ Tensor concat(const std::vector<Tensor>& xs, int axis) {
     for (auto& x : xs) lens.push_back(x.dim(ax));
     record(out, "concat", xs, [ax, starts, lens](Node&, const Tensor& g) {
       std::vector<Tensor> gs;
-      for (size_t i = 0; i < starts.size(); ++i) gs.push_back(slice(g, ax, starts[i], starts[i] + lens[i]));
+      for (size_t i = 0; i < starts.size(); ++i)
+        gs.push_back(slice(g, ax, starts[i], starts[i] + lens[i]));
       return gs;
     });
   }

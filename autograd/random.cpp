@@ -11,7 +11,9 @@ uint64_t splitmix64(uint64_t& x) {
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
   return z ^ (z >> 31);
 }
-uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+uint64_t rotl(uint64_t x, int k) {
+  return (x << k) | (x >> (64 - k));
+}
 }  // namespace
 
 Rng::Rng(uint64_t seed) {
@@ -30,7 +32,9 @@ uint64_t Rng::next_u64() {
   return result;
 }
 
-double Rng::uniform() { return double(next_u64() >> 11) * 0x1.0p-53; }
+double Rng::uniform() {
+  return double(next_u64() >> 11) * 0x1.0p-53;
+}
 
 double Rng::normal() {
   double u1 = uniform(), u2 = uniform();
@@ -42,7 +46,8 @@ uint64_t Rng::below(uint64_t n) {
   // Rejection sampling: no modulo bias.
   const uint64_t limit = ~uint64_t(0) - (~uint64_t(0) % n);
   uint64_t x;
-  do x = next_u64(); while (x >= limit);
+  do x = next_u64();
+  while (x >= limit);
   return x % n;
 }
 
@@ -50,8 +55,10 @@ Tensor randn(const Shape& shape, Rng& rng, DType dtype, double stddev) {
   Tensor t = Tensor::empty(shape, dtype);
   for (int64_t i = 0; i < t.numel(); ++i) {
     const double v = rng.normal() * stddev;
-    if (dtype == DType::F32) t.data<float>()[i] = float(v);
-    else t.data<double>()[i] = v;
+    if (dtype == DType::F32)
+      t.data<float>()[i] = float(v);
+    else
+      t.data<double>()[i] = v;
   }
   return t;
 }
@@ -60,8 +67,10 @@ Tensor rand_uniform(const Shape& shape, Rng& rng, double lo, double hi, DType dt
   Tensor t = Tensor::empty(shape, dtype);
   for (int64_t i = 0; i < t.numel(); ++i) {
     const double v = lo + (hi - lo) * rng.uniform();
-    if (dtype == DType::F32) t.data<float>()[i] = float(v);
-    else t.data<double>()[i] = v;
+    if (dtype == DType::F32)
+      t.data<float>()[i] = float(v);
+    else
+      t.data<double>()[i] = v;
   }
   return t;
 }

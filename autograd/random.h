@@ -12,8 +12,8 @@ class Rng {
  public:
   explicit Rng(uint64_t seed = 0);
   uint64_t next_u64();
-  double uniform();          // [0, 1)
-  double normal();           // standard normal (Box-Muller, no cached pair: state is just s_)
+  double uniform();            // [0, 1)
+  double normal();             // standard normal (Box-Muller, no cached pair: state is just s_)
   uint64_t below(uint64_t n);  // uniform integer in [0, n)
   std::array<uint64_t, 4> state() const { return s_; }
   void set_state(const std::array<uint64_t, 4>& s) { s_ = s; }

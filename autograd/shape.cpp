@@ -50,7 +50,8 @@ Shape broadcast_shapes(const Shape& a, const Shape& b) {
 int normalize_axis(int axis, int ndim) {
   int a = axis < 0 ? axis + ndim : axis;
   if (a < 0 || a >= ndim)
-    throw Error("axis " + std::to_string(axis) + " out of range for " + std::to_string(ndim) + " dims");
+    throw Error("axis " + std::to_string(axis) + " out of range for " + std::to_string(ndim) +
+                " dims");
   return a;
 }
 

@@ -10,7 +10,9 @@ namespace agilenn::ag {
 namespace {
 
 // Buffers are 64-byte aligned and rounded up to 64 bytes; small sizes share buckets.
-size_t round_size(size_t bytes) { return (bytes + 63) & ~size_t(63); }
+size_t round_size(size_t bytes) {
+  return (bytes + 63) & ~size_t(63);
+}
 
 struct Cache {
   std::mutex mu;

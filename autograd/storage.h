@@ -22,10 +22,10 @@ class Storage {
 };
 
 struct AllocatorStats {
-  int64_t live_buffers;    // storages alive now
+  int64_t live_buffers;  // storages alive now
   int64_t live_bytes;
-  int64_t cached_bytes;    // held in free lists
-  int64_t system_allocs;   // calls that missed the cache
+  int64_t cached_bytes;   // held in free lists
+  int64_t system_allocs;  // calls that missed the cache
 };
 AllocatorStats allocator_stats();
 void allocator_release_cache();  // hand every cached buffer back to the system

@@ -16,12 +16,17 @@ namespace {
 std::atomic<int64_t> g_live_tensors{0};
 }
 
-size_t dtype_size(DType t) { return t == DType::F64 ? 8 : 4; }
+size_t dtype_size(DType t) {
+  return t == DType::F64 ? 8 : 4;
+}
 const char* dtype_name(DType t) {
   switch (t) {
-    case DType::F32: return "float32";
-    case DType::F64: return "float64";
-    case DType::I32: return "int32";
+    case DType::F32:
+      return "float32";
+    case DType::F64:
+      return "float64";
+    case DType::I32:
+      return "int32";
   }
   return "?";
 }
@@ -30,8 +35,12 @@ TensorImpl::TensorImpl(const Shape& s, DType t, std::shared_ptr<Storage> st)
     : shape(s), dtype(t), storage(std::move(st)) {
   g_live_tensors.fetch_add(1, std::memory_order_relaxed);
 }
-TensorImpl::~TensorImpl() { g_live_tensors.fetch_sub(1, std::memory_order_relaxed); }
-int64_t live_tensor_count() { return g_live_tensors.load(); }
+TensorImpl::~TensorImpl() {
+  g_live_tensors.fetch_sub(1, std::memory_order_relaxed);
+}
+int64_t live_tensor_count() {
+  return g_live_tensors.load();
+}
 
 Tensor Tensor::empty(const Shape& shape, DType dtype) {
   auto st = std::make_shared<Storage>(size_t(shape.numel()) * dtype_size(dtype));
@@ -46,29 +55,51 @@ Tensor Tensor::full(const Shape& shape, double value, DType dtype) {
   Tensor t = empty(shape, dtype);
   const int64_t n = t.numel();
   switch (dtype) {
-    case DType::F32: { float* p = t.data<float>(); for (int64_t i = 0; i < n; ++i) p[i] = float(value); break; }
-    case DType::F64: { double* p = t.data<double>(); for (int64_t i = 0; i < n; ++i) p[i] = value; break; }
-    case DType::I32: { int32_t* p = t.data<int32_t>(); for (int64_t i = 0; i < n; ++i) p[i] = int32_t(value); break; }
+    case DType::F32: {
+      float* p = t.data<float>();
+      for (int64_t i = 0; i < n; ++i) p[i] = float(value);
+      break;
+    }
+    case DType::F64: {
+      double* p = t.data<double>();
+      for (int64_t i = 0; i < n; ++i) p[i] = value;
+      break;
+    }
+    case DType::I32: {
+      int32_t* p = t.data<int32_t>();
+      for (int64_t i = 0; i < n; ++i) p[i] = int32_t(value);
+      break;
+    }
   }
   return t;
 }
-Tensor Tensor::scalar(double value, DType dtype) { return full(Shape{}, value, dtype); }
+Tensor Tensor::scalar(double value, DType dtype) {
+  return full(Shape{}, value, dtype);
+}
 Tensor Tensor::from_vector(const std::vector<double>& values, const Shape& shape, DType dtype) {
   if (int64_t(values.size()) != shape.numel())
-    throw Error("from_vector: " + std::to_string(values.size()) + " values for shape " + shape.str());
+    throw Error("from_vector: " + std::to_string(values.size()) + " values for shape " +
+                shape.str());
   Tensor t = empty(shape, dtype);
   for (size_t i = 0; i < values.size(); ++i) {
     switch (dtype) {
-      case DType::F32: t.data<float>()[i] = float(values[i]); break;
-      case DType::F64: t.data<double>()[i] = values[i]; break;
-      case DType::I32: t.data<int32_t>()[i] = int32_t(values[i]); break;
+      case DType::F32:
+        t.data<float>()[i] = float(values[i]);
+        break;
+      case DType::F64:
+        t.data<double>()[i] = values[i];
+        break;
+      case DType::I32:
+        t.data<int32_t>()[i] = int32_t(values[i]);
+        break;
     }
   }
   return t;
 }
 Tensor Tensor::from_floats(const std::vector<float>& values, const Shape& shape) {
   if (int64_t(values.size()) != shape.numel())
-    throw Error("from_floats: " + std::to_string(values.size()) + " values for shape " + shape.str());
+    throw Error("from_floats: " + std::to_string(values.size()) + " values for shape " +
+                shape.str());
   Tensor t = empty(shape, DType::F32);
   if (!values.empty()) std::memcpy(t.raw_data(), values.data(), values.size() * sizeof(float));
   return t;
@@ -85,7 +116,9 @@ const Shape& Tensor::shape() const {
   if (!impl_) throw Error("use of an undefined tensor");
   return impl_->shape;
 }
-int64_t Tensor::numel() const { return shape().numel(); }
+int64_t Tensor::numel() const {
+  return shape().numel();
+}
 DType Tensor::dtype() const {
   if (!impl_) throw Error("use of an undefined tensor");
   return impl_->dtype;
@@ -94,16 +127,22 @@ void* Tensor::raw_data() const {
   if (!impl_) throw Error("use of an undefined tensor");
   return impl_->storage->data();
 }
-template <> float* Tensor::data<float>() const {
-  if (dtype() != DType::F32) throw Error(std::string("data<float>() on a ") + dtype_name(dtype()) + " tensor");
+template <>
+float* Tensor::data<float>() const {
+  if (dtype() != DType::F32)
+    throw Error(std::string("data<float>() on a ") + dtype_name(dtype()) + " tensor");
   return static_cast<float*>(raw_data());
 }
-template <> double* Tensor::data<double>() const {
-  if (dtype() != DType::F64) throw Error(std::string("data<double>() on a ") + dtype_name(dtype()) + " tensor");
+template <>
+double* Tensor::data<double>() const {
+  if (dtype() != DType::F64)
+    throw Error(std::string("data<double>() on a ") + dtype_name(dtype()) + " tensor");
   return static_cast<double*>(raw_data());
 }
-template <> int32_t* Tensor::data<int32_t>() const {
-  if (dtype() != DType::I32) throw Error(std::string("data<int32_t>() on a ") + dtype_name(dtype()) + " tensor");
+template <>
+int32_t* Tensor::data<int32_t>() const {
+  if (dtype() != DType::I32)
+    throw Error(std::string("data<int32_t>() on a ") + dtype_name(dtype()) + " tensor");
   return static_cast<int32_t*>(raw_data());
 }
 
@@ -112,9 +151,15 @@ std::vector<double> Tensor::to_vector() const {
   std::vector<double> v(size_t(n), 0.0);
   for (int64_t i = 0; i < n; ++i) {
     switch (dtype()) {
-      case DType::F32: v[i] = data<float>()[i]; break;
-      case DType::F64: v[i] = data<double>()[i]; break;
-      case DType::I32: v[i] = data<int32_t>()[i]; break;
+      case DType::F32:
+        v[i] = data<float>()[i];
+        break;
+      case DType::F64:
+        v[i] = data<double>()[i];
+        break;
+      case DType::I32:
+        v[i] = data<int32_t>()[i];
+        break;
     }
   }
   return v;
@@ -133,7 +178,9 @@ Tensor Tensor::clone() const {
   std::memcpy(t.raw_data(), raw_data(), size_t(numel()) * dtype_size(dtype()));
   return t;
 }
-Tensor Tensor::to(DType t) const { return cast(*this, t); }
+Tensor Tensor::to(DType t) const {
+  return cast(*this, t);
+}
 
 std::string Tensor::str(int max_items) const {
   if (!impl_) return "Tensor(undefined)";
@@ -146,25 +193,33 @@ std::string Tensor::str(int max_items) const {
   return os.str();
 }
 
-bool Tensor::requires_grad() const { return impl_ && (impl_->requires_grad || impl_->grad_fn); }
+bool Tensor::requires_grad() const {
+  return impl_ && (impl_->requires_grad || impl_->grad_fn);
+}
 Tensor& Tensor::set_requires_grad(bool r) {
   if (!impl_) throw Error("set_requires_grad on an undefined tensor");
-  if (impl_->grad_fn) throw Error("set_requires_grad: only leaf tensors (not results of ops) can be set");
+  if (impl_->grad_fn)
+    throw Error("set_requires_grad: only leaf tensors (not results of ops) can be set");
   if (r && !is_floating()) throw Error("set_requires_grad: int32 tensors cannot require gradients");
   impl_->requires_grad = r;
   if (!r) impl_->accumulator.reset();
   return *this;
 }
-bool Tensor::is_leaf() const { return impl_ && !impl_->grad_fn; }
+bool Tensor::is_leaf() const {
+  return impl_ && !impl_->grad_fn;
+}
 const std::shared_ptr<Node>& Tensor::grad_fn() const {
   static const std::shared_ptr<Node> none;
   return impl_ ? impl_->grad_fn : none;
 }
-Tensor Tensor::grad() const { return impl_ && impl_->grad ? Tensor(impl_->grad) : Tensor(); }
+Tensor Tensor::grad() const {
+  return impl_ && impl_->grad ? Tensor(impl_->grad) : Tensor();
+}
 void Tensor::set_grad(const Tensor& g) {
   if (!impl_) throw Error("set_grad on an undefined tensor");
   if (g.defined() && g.shape() != shape())
-    throw Error("set_grad: gradient shape " + g.shape().str() + " != tensor shape " + shape().str());
+    throw Error("set_grad: gradient shape " + g.shape().str() + " != tensor shape " +
+                shape().str());
   impl_->grad = g.impl_ptr();
 }
 Tensor Tensor::detach() const {

@@ -29,7 +29,8 @@ class Tensor {
   static Tensor zeros(const Shape& shape, DType dtype = DType::F32);
   static Tensor full(const Shape& shape, double value, DType dtype = DType::F32);
   static Tensor scalar(double value, DType dtype = DType::F32);
-  static Tensor from_vector(const std::vector<double>& values, const Shape& shape, DType dtype = DType::F32);
+  static Tensor from_vector(const std::vector<double>& values, const Shape& shape,
+                            DType dtype = DType::F32);
   static Tensor from_floats(const std::vector<float>& values, const Shape& shape);
   static Tensor from_ints(const std::vector<int32_t>& values, const Shape& shape);
 
@@ -41,13 +42,14 @@ class Tensor {
   int64_t numel() const;
   DType dtype() const;
   bool is_floating() const { return dtype() != DType::I32; }
-  template <typename T> T* data() const;  // checked against dtype
+  template <typename T>
+  T* data() const;  // checked against dtype
   void* raw_data() const;
-  double item() const;                     // single-element tensors
-  std::vector<double> to_vector() const;   // any dtype, as double
+  double item() const;                    // single-element tensors
+  std::vector<double> to_vector() const;  // any dtype, as double
   std::vector<float> to_floats() const;
-  Tensor to(DType dtype) const;            // copy, differentiable between float types
-  Tensor clone() const;                    // copy of the data, no graph
+  Tensor to(DType dtype) const;  // copy, differentiable between float types
+  Tensor clone() const;          // copy of the data, no graph
   std::string str(int max_items = 16) const;
 
   // ---- autograd
@@ -55,12 +57,12 @@ class Tensor {
   Tensor& set_requires_grad(bool r = true);  // leaves only
   bool is_leaf() const;
   const std::shared_ptr<Node>& grad_fn() const;
-  Tensor grad() const;                 // accumulated by backward(); undefined if none
-  void set_grad(const Tensor& g);      // undefined clears
+  Tensor grad() const;             // accumulated by backward(); undefined if none
+  void set_grad(const Tensor& g);  // undefined clears
   // torch.Tensor.backward: seeds with ones for a scalar when grad_output is undefined.
   void backward(const Tensor& grad_output = Tensor(), bool retain_graph = false,
                 bool create_graph = false) const;
-  Tensor detach() const;               // shares storage, no graph
+  Tensor detach() const;  // shares storage, no graph
 
   TensorImpl* impl() const { return impl_.get(); }
   const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
@@ -70,9 +72,12 @@ class Tensor {
   std::shared_ptr<TensorImpl> impl_;
 };
 
-template <> float* Tensor::data<float>() const;
-template <> double* Tensor::data<double>() const;
-template <> int32_t* Tensor::data<int32_t>() const;
+template <>
+float* Tensor::data<float>() const;
+template <>
+double* Tensor::data<double>() const;
+template <>
+int32_t* Tensor::data<int32_t>() const;
 
 struct TensorImpl {
   TensorImpl(const Shape& s, DType t, std::shared_ptr<Storage> st);

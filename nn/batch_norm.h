@@ -10,8 +10,8 @@ class BatchNorm : public Module {
  public:
   explicit BatchNorm(int channels, double momentum = 0.99, double eps = 1e-3);
   Tensor forward(const Tensor& x) override;
-  Tensor gamma, beta;                  // parameters
-  Tensor running_mean, running_var;    // buffers
+  Tensor gamma, beta;                // parameters
+  Tensor running_mean, running_var;  // buffers
   double momentum, eps;
 };
 

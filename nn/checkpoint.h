@@ -19,8 +19,9 @@ void save_checkpoint(const std::string& path, const Checkpoint& ckpt);
 Checkpoint load_checkpoint(const std::string& path);
 
 // Tensors whose names start with `prefix`, with the prefix removed.
-std::map<std::string, ag::Tensor> with_prefix(const std::map<std::string, ag::Tensor>& t, const std::string& prefix);
-void add_prefixed(std::map<std::string, ag::Tensor>& dst, const std::map<std::string, ag::Tensor>& src,
-                  const std::string& prefix);
+std::map<std::string, ag::Tensor> with_prefix(const std::map<std::string, ag::Tensor>& t,
+                                              const std::string& prefix);
+void add_prefixed(std::map<std::string, ag::Tensor>& dst,
+                  const std::map<std::string, ag::Tensor>& src, const std::string& prefix);
 
 }  // namespace agilenn::nn

@@ -8,12 +8,14 @@
 namespace agilenn::nn {
 
 Conv2d::Conv2d(const ConvSpec& s, ag::Rng& rng) : spec_(s) {
-  if (s.in < 1 || s.out < 1 || s.kernel < 1 || s.stride < 1 || s.groups < 1 || s.in % s.groups || s.out % s.groups)
+  if (s.in < 1 || s.out < 1 || s.kernel < 1 || s.stride < 1 || s.groups < 1 || s.in % s.groups ||
+      s.out % s.groups)
     throw Error("Conv2d: bad spec in=" + std::to_string(s.in) + " out=" + std::to_string(s.out) +
                 " groups=" + std::to_string(s.groups));
   // He normal with fan_out (torchvision's MobileNetV2 initialisation).
   const double fan_out = double(s.kernel) * s.kernel * s.out / s.groups;
-  weight = ag::randn(Shape{s.kernel, s.kernel, s.in / s.groups, s.out}, rng, DType::F32, std::sqrt(2.0 / fan_out));
+  weight = ag::randn(Shape{s.kernel, s.kernel, s.in / s.groups, s.out}, rng, DType::F32,
+                     std::sqrt(2.0 / fan_out));
   register_parameter("weight", &weight);
   if (s.bias) {
     bias = Tensor::zeros(Shape{s.out});
@@ -46,15 +48,20 @@ void Conv2d::fold_scale_shift(const Tensor& scale, const Tensor& shift) {
   bias.set_requires_grad(req);
 }
 
-std::shared_ptr<Conv2d> depthwise_conv2d(int channels, int kernel, int stride, ag::Rng& rng, int multiplier) {
-  return std::make_shared<Conv2d>(ConvSpec{channels, channels * multiplier, kernel, stride, channels, false, true}, rng);
+std::shared_ptr<Conv2d> depthwise_conv2d(int channels, int kernel, int stride, ag::Rng& rng,
+                                         int multiplier) {
+  return std::make_shared<Conv2d>(
+      ConvSpec{channels, channels * multiplier, kernel, stride, channels, false, true}, rng);
 }
 
 SeparableConv2d::SeparableConv2d(int in, int out, int kernel, int stride, ag::Rng& rng) {
   depthwise = register_module("depthwise", depthwise_conv2d(in, kernel, stride, rng));
-  pointwise = register_module("pointwise", std::make_shared<Conv2d>(ConvSpec{in, out, 1, 1, 1, false, true}, rng));
+  pointwise = register_module(
+      "pointwise", std::make_shared<Conv2d>(ConvSpec{in, out, 1, 1, 1, false, true}, rng));
 }
 
-Tensor SeparableConv2d::forward(const Tensor& x) { return pointwise->forward(depthwise->forward(x)); }
+Tensor SeparableConv2d::forward(const Tensor& x) {
+  return pointwise->forward(depthwise->forward(x));
+}
 
 }  // namespace agilenn::nn

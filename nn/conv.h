@@ -27,7 +27,8 @@ class Conv2d : public Module {
 };
 
 // Depthwise conv: groups == channels, `multiplier` outputs per input channel.
-std::shared_ptr<Conv2d> depthwise_conv2d(int channels, int kernel, int stride, ag::Rng& rng, int multiplier = 1);
+std::shared_ptr<Conv2d> depthwise_conv2d(int channels, int kernel, int stride, ag::Rng& rng,
+                                         int multiplier = 1);
 
 // Keras SeparableConv2D: depthwise k x k (stride) then pointwise 1 x 1, no bias.
 class SeparableConv2d : public Module {

@@ -11,7 +11,8 @@
 
 namespace agilenn::nn {
 
-FitSummary fit(const FitConfig& cfg, const data::Dataset& train, const data::Augmenter& aug, const FitHooks& hooks) {
+FitSummary fit(const FitConfig& cfg, const data::Dataset& train, const data::Augmenter& aug,
+               const FitHooks& hooks) {
   const std::string ckpt_path = cfg.out_dir + "/checkpoint.safetensors";
   std::vector<std::string> cols = {"epoch", "loss", "accuracy", "lr", "seconds", "images_per_s"};
   cols.insert(cols.end(), cfg.extra_columns.begin(), cfg.extra_columns.end());
@@ -28,7 +29,8 @@ FitSummary fit(const FitConfig& cfg, const data::Dataset& train, const data::Aug
     start_epoch = int(c.meta.at("epoch").as_int(ckpt_path + ": epoch")) + 1;
     summary.train_seconds = c.meta.at("train_seconds").as_number(ckpt_path + ": train_seconds");
     log.load_existing();
-    std::fprintf(stderr, "%s: resuming after epoch %d of %d\n", cfg.label.c_str(), start_epoch, cfg.epochs);
+    std::fprintf(stderr, "%s: resuming after epoch %d of %d\n", cfg.label.c_str(), start_epoch,
+                 cfg.epochs);
   }
 
   data::LoaderOptions lo;
@@ -44,8 +46,9 @@ FitSummary fit(const FitConfig& cfg, const data::Dataset& train, const data::Aug
   for (int epoch = start_epoch; epoch < cfg.epochs; ++epoch) {
     const auto t0 = std::chrono::steady_clock::now();
     loader.start_epoch(uint64_t(epoch));
-    Progress progress(cfg.label + " " + std::to_string(epoch + 1) + "/" + std::to_string(cfg.epochs),
-                      uint64_t(steps_per_epoch) * cfg.batch_size);
+    Progress progress(
+        cfg.label + " " + std::to_string(epoch + 1) + "/" + std::to_string(cfg.epochs),
+        uint64_t(steps_per_epoch) * cfg.batch_size);
     double loss_sum = 0, lr = 0;
     int64_t correct = 0, seen = 0, step = 0;
     std::map<std::string, double> extra_sum;
@@ -54,28 +57,36 @@ FitSummary fit(const FitConfig& cfg, const data::Dataset& train, const data::Aug
       lr = cosine_lr(cfg.lr, epoch * steps_per_epoch + step, total_steps, warmup);
       StepResult r = hooks.step(batch_images(b), batch_labels(b), lr);
       if (!std::isfinite(r.loss))
-        throw Error(cfg.label + ": loss is " + std::to_string(r.loss) + " at epoch " + std::to_string(epoch + 1) +
-                    ", step " + std::to_string(step + 1) + " (try a lower --lr)");
+        throw Error(cfg.label + ": loss is " + std::to_string(r.loss) + " at epoch " +
+                    std::to_string(epoch + 1) + ", step " + std::to_string(step + 1) +
+                    " (try a lower --lr)");
       loss_sum += r.loss * double(b.size);
       correct += r.correct;
       seen += int64_t(b.size);
       for (auto& [k, v] : r.extra) extra_sum[k] += v * double(b.size);
       ++step;
       char text[160];
-      int len = std::snprintf(text, sizeof text, "loss %.4f acc %.4f", loss_sum / double(seen), double(correct) / double(seen));
+      int len = std::snprintf(text, sizeof text, "loss %.4f acc %.4f", loss_sum / double(seen),
+                              double(correct) / double(seen));
       for (auto& k : cfg.extra_columns)
         if (extra_sum.count(k) && len < 120)
-          len += std::snprintf(text + len, sizeof text - size_t(len), " %s %.3f", k.c_str(), extra_sum[k] / double(seen));
+          len += std::snprintf(text + len, sizeof text - size_t(len), " %s %.3f", k.c_str(),
+                               extra_sum[k] / double(seen));
       progress.update(uint64_t(seen), text);
     }
     progress.finish();
-    const double train_secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::map<std::string, double> ev = hooks.evaluate ? hooks.evaluate() : std::map<std::string, double>{};
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double train_secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::map<std::string, double> ev =
+        hooks.evaluate ? hooks.evaluate() : std::map<std::string, double>{};
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     summary.train_seconds += secs;
-    std::vector<double> row = {double(epoch + 1), loss_sum / double(seen), double(correct) / double(seen), lr, secs,
-                               double(seen) / train_secs};
-    for (auto& k : cfg.extra_columns) row.push_back(extra_sum.count(k) ? extra_sum[k] / double(seen) : NAN);
+    std::vector<double> row = {
+        double(epoch + 1),        loss_sum / double(seen), double(correct) / double(seen), lr, secs,
+        double(seen) / train_secs};
+    for (auto& k : cfg.extra_columns)
+      row.push_back(extra_sum.count(k) ? extra_sum[k] / double(seen) : NAN);
     for (auto& k : hooks.eval_columns) row.push_back(ev.count(k) ? ev[k] : NAN);
     log.add(row);
     for (size_t i = 0; i < cols.size(); ++i) summary.last[cols[i]] = row[i];

@@ -48,11 +48,12 @@ struct FitHooks {
 
 struct FitSummary {
   int epochs_run = 0;
-  bool interrupted = false;  // stopped by stop_after_epoch
-  double train_seconds = 0;  // this run plus the runs it resumed
+  bool interrupted = false;            // stopped by stop_after_epoch
+  double train_seconds = 0;            // this run plus the runs it resumed
   std::map<std::string, double> last;  // last epoch's logged values
 };
 
-FitSummary fit(const FitConfig& cfg, const data::Dataset& train, const data::Augmenter& aug, const FitHooks& hooks);
+FitSummary fit(const FitConfig& cfg, const data::Dataset& train, const data::Augmenter& aug,
+               const FitHooks& hooks);
 
 }  // namespace agilenn::nn

@@ -48,8 +48,10 @@ Tensor Dropout::forward(const Tensor& x) {
   const double keep = 1.0 / (1.0 - p);
   for (int64_t i = 0; i < x.numel(); ++i) {
     const double m = rng.uniform() >= p ? keep : 0.0;
-    if (x.dtype() == DType::F32) mask.data<float>()[i] = float(m);
-    else mask.data<double>()[i] = m;
+    if (x.dtype() == DType::F32)
+      mask.data<float>()[i] = float(m);
+    else
+      mask.data<double>()[i] = m;
   }
   s = rng.state();
   std::memcpy(rng_state.raw_data(), s.data(), sizeof s);

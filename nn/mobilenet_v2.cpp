@@ -42,7 +42,9 @@ void fold_batch_norm(Sequential& seq) {
   }
 }
 
-void InvertedResidual::fold_batch_norm() { nn::fold_batch_norm(*block_); }
+void InvertedResidual::fold_batch_norm() {
+  nn::fold_batch_norm(*block_);
+}
 
 void MobileNetV2::fold_batch_norm() {
   nn::fold_batch_norm(*stem);
@@ -64,7 +66,8 @@ Json MobileNetV2Config::to_json() const {
   j["scale_stem"] = scale_stem;
   j["stem_stride"] = stem_stride;
   Json b = Json::array();
-  for (auto& r : blocks) b.push_back(Json(Json::Array{Json(r[0]), Json(r[1]), Json(r[2]), Json(r[3])}));
+  for (auto& r : blocks)
+    b.push_back(Json(Json::Array{Json(r[0]), Json(r[1]), Json(r[2]), Json(r[3])}));
   j["blocks"] = b;
   j["width"] = width;
   j["last_channels"] = last_channels;
@@ -84,7 +87,8 @@ MobileNetV2Config MobileNetV2Config::from_json(const Json& j, const std::string&
   for (auto& r : j.at("blocks").as_array(w + ".blocks")) {
     auto& a = r.as_array(w + ".blocks[]");
     if (a.size() != 4) throw Error(w + ".blocks: each row must be [t, c, n, s]");
-    c.blocks.push_back({int(a[0].as_int()), int(a[1].as_int()), int(a[2].as_int()), int(a[3].as_int())});
+    c.blocks.push_back(
+        {int(a[0].as_int()), int(a[1].as_int()), int(a[2].as_int()), int(a[3].as_int())});
   }
   c.width = j.at("width").as_number(w + ".width");
   c.last_channels = int(j.at("last_channels").as_int(w + ".last_channels"));
@@ -94,13 +98,15 @@ MobileNetV2Config MobileNetV2Config::from_json(const Json& j, const std::string&
 }
 
 MobileNetV2::MobileNetV2(const MobileNetV2Config& cfg, ag::Rng& rng) : cfg_(cfg) {
-  if (cfg.width <= 0 || cfg.num_classes < 1 || cfg.in_channels < 1) throw Error("MobileNetV2: bad config");
+  if (cfg.width <= 0 || cfg.num_classes < 1 || cfg.in_channels < 1)
+    throw Error("MobileNetV2: bad config");
   stem = register_module("stem", std::make_shared<Sequential>());
   body = register_module("body", std::make_shared<Sequential>());
   int ch = cfg.in_channels;
   if (cfg.stem) {
     stem_out_ = cfg.scale_stem ? make_divisible(cfg.stem_channels * cfg.width) : cfg.stem_channels;
-    stem->add(std::make_shared<Conv2d>(ConvSpec{ch, stem_out_, 3, cfg.stem_stride, 1, false, true}, rng));
+    stem->add(
+        std::make_shared<Conv2d>(ConvSpec{ch, stem_out_, 3, cfg.stem_stride, 1, false, true}, rng));
     stem->add(std::make_shared<BatchNorm>(stem_out_));
     stem->add(std::make_shared<ReLU6>());
     ch = stem_out_;
@@ -114,7 +120,8 @@ MobileNetV2::MobileNetV2(const MobileNetV2Config& cfg, ag::Rng& rng) : cfg_(cfg)
       ch = out;
     }
   }
-  const int last = cfg.width > 1.0 ? make_divisible(cfg.last_channels * cfg.width) : cfg.last_channels;
+  const int last =
+      cfg.width > 1.0 ? make_divisible(cfg.last_channels * cfg.width) : cfg.last_channels;
   body->add(std::make_shared<Conv2d>(ConvSpec{ch, last, 1, 1, 1, false, true}, rng));
   body->add(std::make_shared<BatchNorm>(last));
   body->add(std::make_shared<ReLU6>());
@@ -123,8 +130,14 @@ MobileNetV2::MobileNetV2(const MobileNetV2Config& cfg, ag::Rng& rng) : cfg_(cfg)
   body->add(std::make_shared<Linear>(last, cfg.num_classes, rng));
 }
 
-Tensor MobileNetV2::forward_stem(const Tensor& x) { return stem->forward(x); }
-Tensor MobileNetV2::forward_body(const Tensor& x) { return body->forward(x); }
-Tensor MobileNetV2::forward(const Tensor& x) { return body->forward(stem->forward(x)); }
+Tensor MobileNetV2::forward_stem(const Tensor& x) {
+  return stem->forward(x);
+}
+Tensor MobileNetV2::forward_body(const Tensor& x) {
+  return body->forward(x);
+}
+Tensor MobileNetV2::forward(const Tensor& x) {
+  return body->forward(stem->forward(x));
+}
 
 }  // namespace agilenn::nn

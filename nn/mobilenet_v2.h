@@ -12,8 +12,8 @@
 
 namespace agilenn::nn {
 
-// Expand 1x1 (when t > 1) -> BN -> ReLU6 -> depthwise 3x3 (stride) -> BN -> ReLU6 -> project 1x1 -> BN,
-// plus the input when stride == 1 and in == out.
+// Expand 1x1 (when t > 1) -> BN -> ReLU6 -> depthwise 3x3 (stride) -> BN -> ReLU6 -> project 1x1 ->
+// BN, plus the input when stride == 1 and in == out.
 class InvertedResidual : public Module {
  public:
   InvertedResidual(int in, int out, int stride, int expand, ag::Rng& rng);
@@ -26,13 +26,14 @@ class InvertedResidual : public Module {
 };
 
 struct MobileNetV2Config {
-  int in_channels = 3;          // image channels with a stem; feature channels without
+  int in_channels = 3;  // image channels with a stem; feature channels without
   bool stem = true;
-  int stem_channels = 32;       // before the width multiplier (the reference net uses 24, unscaled)
+  int stem_channels = 32;  // before the width multiplier (the reference net uses 24, unscaled)
   bool scale_stem = true;
   int stem_stride = 2;
-  std::vector<std::array<int, 4>> blocks = {{1, 16, 1, 1}, {6, 24, 2, 2}, {6, 32, 3, 2}, {6, 64, 4, 2},
-                                            {6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}};  // (t, c, n, s)
+  std::vector<std::array<int, 4>> blocks = {{1, 16, 1, 1}, {6, 24, 2, 2}, {6, 32, 3, 2},
+                                            {6, 64, 4, 2}, {6, 96, 3, 1}, {6, 160, 3, 2},
+                                            {6, 320, 1, 1}};  // (t, c, n, s)
   double width = 1.0;
   int last_channels = 1280;
   int num_classes = 10;
@@ -50,7 +51,7 @@ void fold_batch_norm(Sequential& seq);
 class MobileNetV2 : public Module {
  public:
   MobileNetV2(const MobileNetV2Config& cfg, ag::Rng& rng);
-  Tensor forward(const Tensor& x) override;   // logits
+  Tensor forward(const Tensor& x) override;  // logits
   Tensor forward_body(const Tensor& x);      // from after the stem
   Tensor forward_stem(const Tensor& x);
   const MobileNetV2Config& config() const { return cfg_; }

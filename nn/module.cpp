@@ -51,7 +51,8 @@ std::map<std::string, Tensor> Module::state_dict() const {
   return out;
 }
 
-void Module::load_state_dict(const std::map<std::string, Tensor>& state, const std::string& source) {
+void Module::load_state_dict(const std::map<std::string, Tensor>& state,
+                             const std::string& source) {
   auto all = named_parameters();
   auto bufs = named_buffers();
   all.insert(all.end(), bufs.begin(), bufs.end());
@@ -62,7 +63,8 @@ void Module::load_state_dict(const std::map<std::string, Tensor>& state, const s
     if (it == state.end()) throw error_at(source, "missing tensor '" + name + "'");
     const Tensor& v = it->second;
     if (v.shape() != t->shape())
-      throw error_at(source, "tensor '" + name + "': expected shape " + t->shape().str() + ", got " + v.shape().str());
+      throw error_at(source, "tensor '" + name + "': expected shape " + t->shape().str() +
+                                 ", got " + v.shape().str());
     const bool req = t->requires_grad();
     Tensor c = v.dtype() == t->dtype() ? v.clone() : ag::cast(v.detach(), t->dtype()).clone();
     *t = c;
@@ -93,7 +95,9 @@ void Module::register_parameter(const std::string& name, Tensor* t) {
   params_.emplace_back(name, t);
 }
 
-void Module::register_buffer(const std::string& name, Tensor* t) { buffers_.emplace_back(name, t); }
+void Module::register_buffer(const std::string& name, Tensor* t) {
+  buffers_.emplace_back(name, t);
+}
 
 void Module::replace_module(const std::string& name, std::shared_ptr<Module> m) {
   for (auto& [n, c] : children_)

@@ -1,5 +1,6 @@
-// Module: named parameters, buffers and sub-modules, train/eval mode, state dicts (as torch.nn.Module).
-// Parameters are Tensor members registered by pointer; modules live behind shared_ptr and never move.
+// Module: named parameters, buffers and sub-modules, train/eval mode, state dicts (as
+// torch.nn.Module). Parameters are Tensor members registered by pointer; modules live behind
+// shared_ptr and never move.
 #pragma once
 #include <map>
 #include <memory>
@@ -35,7 +36,8 @@ class Module {
   // Parameters and buffers by dotted name ("body.0.conv.weight").
   std::map<std::string, Tensor> state_dict() const;
   // Copies values in; every name must be present with the right shape (errors name `source`).
-  void load_state_dict(const std::map<std::string, Tensor>& state, const std::string& source = "state");
+  void load_state_dict(const std::map<std::string, Tensor>& state,
+                       const std::string& source = "state");
   // Converts every parameter and buffer (e.g. to float64 for gradient checks).
   void to(DType dtype);
   void zero_grad();

@@ -22,7 +22,8 @@ void for_each_float(Tensor& p, const Tensor& g, Tensor& s1, Tensor* s2, F f) {
     for (int64_t i = 0; i < n; ++i) {
       double wi = w[i], ai = a[i], bi = b ? b[i] : 0;
       f(wi, double(gr[i]), ai, bi);
-      w[i] = float(wi); a[i] = float(ai);
+      w[i] = float(wi);
+      a[i] = float(ai);
       if (b) b[i] = float(bi);
     }
   } else {
@@ -38,17 +39,20 @@ void for_each_float(Tensor& p, const Tensor& g, Tensor& s1, Tensor* s2, F f) {
 
 void check_grad(const std::string& name, const Tensor& p, const Tensor& g) {
   if (g.shape() != p.shape() || g.dtype() != p.dtype())
-    throw Error("optimizer: gradient of '" + name + "' has shape " + g.shape().str() + ", parameter " + p.shape().str());
+    throw Error("optimizer: gradient of '" + name + "' has shape " + g.shape().str() +
+                ", parameter " + p.shape().str());
 }
 
-void load_named(std::vector<Tensor>& dst, const Module::Named& params, const std::map<std::string, Tensor>& s,
-                const std::string& suffix, const std::string& source) {
+void load_named(std::vector<Tensor>& dst, const Module::Named& params,
+                const std::map<std::string, Tensor>& s, const std::string& suffix,
+                const std::string& source) {
   for (size_t i = 0; i < params.size(); ++i) {
     const std::string key = params[i].first + suffix;
     auto it = s.find(key);
     if (it == s.end()) throw error_at(source, "missing optimizer tensor '" + key + "'");
     if (it->second.shape() != params[i].second->shape())
-      throw error_at(source, "optimizer tensor '" + key + "' has shape " + it->second.shape().str());
+      throw error_at(source,
+                     "optimizer tensor '" + key + "' has shape " + it->second.shape().str());
     dst[i] = ag::cast(it->second, params[i].second->dtype()).clone();
   }
 }

@@ -26,7 +26,8 @@ class Optimizer {
 
 class SGDW : public Optimizer {
  public:
-  SGDW(Module::Named params, double momentum = 0.9, double weight_decay = 5e-4, bool nesterov = false);
+  SGDW(Module::Named params, double momentum = 0.9, double weight_decay = 5e-4,
+       bool nesterov = false);
   void step(double lr) override;
   std::map<std::string, Tensor> state() const override;
   void load_state(const std::map<std::string, Tensor>& s, const std::string& source) override;
@@ -39,7 +40,8 @@ class SGDW : public Optimizer {
 
 class Adam : public Optimizer {
  public:
-  Adam(Module::Named params, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weight_decay = 0);
+  Adam(Module::Named params, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
+       double weight_decay = 0);
   void step(double lr) override;
   std::map<std::string, Tensor> state() const override;
   void load_state(const std::map<std::string, Tensor>& s, const std::string& source) override;

@@ -14,7 +14,8 @@
 namespace agilenn::nn {
 
 ag::Tensor batch_images(const data::Batch& b) {
-  return ag::Tensor::from_floats(b.images, ag::Shape{int64_t(b.size), b.height, b.width, b.channels});
+  return ag::Tensor::from_floats(b.images,
+                                 ag::Shape{int64_t(b.size), b.height, b.width, b.channels});
 }
 
 ag::Tensor batch_labels(const data::Batch& b) {
@@ -27,8 +28,9 @@ void limit_dataset(data::Dataset& ds, size_t limit) {
   ds.labels.resize(limit);
 }
 
-EvalResult evaluate(const std::function<ag::Tensor(const ag::Tensor&)>& logits_fn, const data::Dataset& ds,
-                    const data::Augmenter& aug, size_t batch_size, const std::string& label) {
+EvalResult evaluate(const std::function<ag::Tensor(const ag::Tensor&)>& logits_fn,
+                    const data::Dataset& ds, const data::Augmenter& aug, size_t batch_size,
+                    const std::string& label) {
   ag::NoGradGuard ng;
   data::LoaderOptions lo;
   lo.batch_size = batch_size;
@@ -62,10 +64,12 @@ EvalResult evaluate(const std::function<ag::Tensor(const ag::Tensor&)>& logits_f
   return r;
 }
 
-CsvLog::CsvLog(std::string path, std::vector<std::string> columns) : path_(std::move(path)), columns_(std::move(columns)) {}
+CsvLog::CsvLog(std::string path, std::vector<std::string> columns)
+    : path_(std::move(path)), columns_(std::move(columns)) {}
 
 void CsvLog::add(const std::vector<double>& row) {
-  if (row.size() != columns_.size()) throw Error(path_ + ": row has " + std::to_string(row.size()) + " values");
+  if (row.size() != columns_.size())
+    throw Error(path_ + ": row has " + std::to_string(row.size()) + " values");
   rows_.push_back(row);
   write();
 }
@@ -109,11 +113,12 @@ bool plot_csv(const std::string& csv, const std::string& png, const std::string&
   }
   const std::string tmp = png + ".tmp.png";
   std::string script = "set terminal pngcairo size 900,500 noenhanced; set output '" + tmp + "';" +
-                       "set datafile separator ','; set key autotitle columnhead; set title '" + title +
-                       "'; set xlabel 'epoch'; set grid; plot ";
+                       "set datafile separator ','; set key autotitle columnhead; set title '" +
+                       title + "'; set xlabel 'epoch'; set grid; plot ";
   for (size_t i = 0; i < y_cols.size(); ++i)
     script += (i ? ", " : "") + std::string("'") + csv + "' using " + std::to_string(x_col) + ":" +
-              std::to_string(y_cols[i].first) + " with linespoints title '" + y_cols[i].second + "'";
+              std::to_string(y_cols[i].first) + " with linespoints title '" + y_cols[i].second +
+              "'";
   FILE* p = popen("gnuplot 2>&1", "w");
   if (!p) return false;
   std::fputs(script.c_str(), p);
@@ -126,6 +131,8 @@ bool plot_csv(const std::string& csv, const std::string& png, const std::string&
   return true;
 }
 
-void write_json(const std::string& path, const Json& j) { write_file_atomic(path, j.dump(2) + "\n"); }
+void write_json(const std::string& path, const Json& j) {
+  write_file_atomic(path, j.dump(2) + "\n");
+}
 
 }  // namespace agilenn::nn

@@ -25,8 +25,9 @@ struct EvalResult {
   std::vector<int32_t> predictions;
 };
 // Runs `logits_fn` (no graph recorded) over the whole data set in order.
-EvalResult evaluate(const std::function<ag::Tensor(const ag::Tensor&)>& logits_fn, const data::Dataset& ds,
-                    const data::Augmenter& aug, size_t batch_size, const std::string& label);
+EvalResult evaluate(const std::function<ag::Tensor(const ag::Tensor&)>& logits_fn,
+                    const data::Dataset& ds, const data::Augmenter& aug, size_t batch_size,
+                    const std::string& label);
 
 // A CSV file rewritten (atomically) after every row, so a crash leaves the log so far.
 class CsvLog {

@@ -17,8 +17,8 @@ int64_t count_correct(const Tensor& logits, const Tensor& labels) {
 }
 }  // namespace
 
-AgileLossResult agile_loss(SplitModel& model, const ReferenceFn& reference, const Tensor& g0, const Tensor& x,
-                           const Tensor& labels, const AgileLossConfig& cfg) {
+AgileLossResult agile_loss(SplitModel& model, const ReferenceFn& reference, const Tensor& g0,
+                           const Tensor& x, const Tensor& labels, const AgileLossConfig& cfg) {
   AgileLossResult r;
   SplitOutputs out = model.run(x);
   Tensor ce = cross_entropy(out.logits, labels);
@@ -27,13 +27,15 @@ AgileLossResult agile_loss(SplitModel& model, const ReferenceFn& reference, cons
   Tensor loss = cfg.xai ? mul(ce, cfg.lambda) : ce;
   const auto& mc = model.config();
   if (cfg.xai && !mc.unsplit) {
-    ImportanceResult imp = feature_importance(reference, out.features, labels, g0, cfg.method, cfg.ig_steps, true);
+    ImportanceResult imp =
+        feature_importance(reference, out.features, labels, g0, cfg.method, cfg.ig_steps, true);
     Tensor weights;
     if (cfg.correct_only) {
       NoGradGuard ng;
       Tensor pred = argmax_last(imp.logits.detach());
       std::vector<double> w(size_t(labels.numel()));
-      for (int64_t i = 0; i < labels.numel(); ++i) w[size_t(i)] = pred.data<int32_t>()[i] == labels.data<int32_t>()[i];
+      for (int64_t i = 0; i < labels.numel(); ++i)
+        w[size_t(i)] = pred.data<int32_t>()[i] == labels.data<int32_t>()[i];
       weights = Tensor::from_vector(w, Shape{labels.numel()}, x.dtype());
     }
     Tensor p = channel_importance(imp.importance);

@@ -10,24 +10,25 @@
 namespace agilenn::xai {
 
 struct AgileLossConfig {
-  bool xai = true;              // false: --no-xai (lambda = 1, no importance computed)
+  bool xai = true;  // false: --no-xai (lambda = 1, no importance computed)
   double lambda = 0.8;
   double rho = 0.8;
   int ig_steps = 2;
   XaiMethod method = XaiMethod::IntegratedGradients;
   DisorderForm disorder = DisorderForm::Paper;
-  bool correct_only = false;    // importance losses only on samples the reference gets right
+  bool correct_only = false;     // importance losses only on samples the reference gets right
   double local_loss_weight = 0;  // B
 };
 
 struct AgileLossResult {
-  Tensor loss;           // scalar, to differentiate
+  Tensor loss;  // scalar, to differentiate
   double ce = 0, skew_loss = 0, disorder_loss = 0, local_ce = 0;
-  double skewness = 0;   // batch mean
-  int64_t correct = 0;   // combined predictions right
+  double skewness = 0;  // batch mean
+  int64_t correct = 0;  // combined predictions right
 };
 
-AgileLossResult agile_loss(SplitModel& model, const ReferenceFn& reference, const Tensor& baseline_grads,
-                           const Tensor& x, const Tensor& labels, const AgileLossConfig& cfg);
+AgileLossResult agile_loss(SplitModel& model, const ReferenceFn& reference,
+                           const Tensor& baseline_grads, const Tensor& x, const Tensor& labels,
+                           const AgileLossConfig& cfg);
 
 }  // namespace agilenn::xai

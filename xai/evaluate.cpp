@@ -12,8 +12,9 @@ namespace agilenn::xai {
 using namespace agilenn::ag;
 
 AgileEval evaluate_split_model(SplitModel& model, const ReferenceFn& reference, const Tensor& g0,
-                               const data::Dataset& ds, const data::Augmenter& aug, double rho, double alpha_override,
-                               XaiMethod method, int ig_steps, size_t batch_size) {
+                               const data::Dataset& ds, const data::Augmenter& aug, double rho,
+                               double alpha_override, XaiMethod method, int ig_steps,
+                               size_t batch_size) {
   const bool was_training = model.training();
   model.eval();
   data::LoaderOptions lo;
@@ -70,8 +71,10 @@ AgileEval evaluate_split_model(SplitModel& model, const ReferenceFn& reference, 
     e.skewness_at_rho = double(at_rho) / n;
     e.disorder_violation_rate = violations / n;
   }
-  if (!std::isnan(alpha_override)) e.alpha = alpha_override;
-  else if (model.alpha().defined()) e.alpha = model.alpha().item();
+  if (!std::isnan(alpha_override))
+    e.alpha = alpha_override;
+  else if (model.alpha().defined())
+    e.alpha = model.alpha().item();
   model.train(was_training);
   return e;
 }

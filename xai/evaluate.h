@@ -17,9 +17,10 @@ struct AgileEval {
 };
 
 // reference may be empty (no importance statistics). alpha_override NaN keeps the model's.
-AgileEval evaluate_split_model(SplitModel& model, const ReferenceFn& reference, const Tensor& baseline_grads,
-                               const data::Dataset& ds, const data::Augmenter& aug, double rho,
-                               double alpha_override = NAN, XaiMethod method = XaiMethod::IntegratedGradients,
-                               int ig_steps = 2, size_t batch_size = 256);
+AgileEval evaluate_split_model(SplitModel& model, const ReferenceFn& reference,
+                               const Tensor& baseline_grads, const data::Dataset& ds,
+                               const data::Augmenter& aug, double rho, double alpha_override = NAN,
+                               XaiMethod method = XaiMethod::IntegratedGradients, int ig_steps = 2,
+                               size_t batch_size = 256);
 
 }  // namespace agilenn::xai

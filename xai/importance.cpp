@@ -26,7 +26,8 @@ Tensor summed_ce(const Tensor& logits, const Tensor& labels) {
 }
 }  // namespace
 
-Tensor baseline_gradients(const ReferenceFn& reference, const Shape& hwc, int classes, DType dtype) {
+Tensor baseline_gradients(const ReferenceFn& reference, const Shape& hwc, int classes,
+                          DType dtype) {
   std::vector<int32_t> lab;
   lab.resize(size_t(classes));
   for (int i = 0; i < classes; ++i) lab[size_t(i)] = i;
@@ -35,8 +36,9 @@ Tensor baseline_gradients(const ReferenceFn& reference, const Shape& hwc, int cl
   return grad({loss}, {z})[0];
 }
 
-ImportanceResult feature_importance(const ReferenceFn& reference, const Tensor& f, const Tensor& labels,
-                                    const Tensor& g0, XaiMethod method, int m, bool create_graph) {
+ImportanceResult feature_importance(const ReferenceFn& reference, const Tensor& f,
+                                    const Tensor& labels, const Tensor& g0, XaiMethod method, int m,
+                                    bool create_graph) {
   const int64_t n = f.dim(0);
   ImportanceResult r;
   if (method == XaiMethod::Saliency) {
@@ -70,14 +72,16 @@ ImportanceResult feature_importance(const ReferenceFn& reference, const Tensor& 
   }
   if (g0.defined()) {
     const int64_t per = f.numel() / n;
-    if (g0.numel() / g0.dim(0) != per) throw Error("feature_importance: baseline gradients do not match the features");
+    if (g0.numel() / g0.dim(0) != per)
+      throw Error("feature_importance: baseline gradients do not match the features");
     Tensor rows = Tensor::empty(f.shape(), f.dtype());
     const int32_t* lp = labels.data<int32_t>();
     const size_t es = dtype_size(f.dtype());
     for (int64_t i = 0; i < n; ++i) {
       if (lp[i] < 0 || lp[i] >= g0.dim(0)) throw Error("feature_importance: label out of range");
       std::memcpy(static_cast<char*>(rows.raw_data()) + size_t(i * per) * es,
-                  static_cast<const char*>(g0.raw_data()) + size_t(lp[i] * per) * es, size_t(per) * es);
+                  static_cast<const char*>(g0.raw_data()) + size_t(lp[i] * per) * es,
+                  size_t(per) * es);
     }
     acc = add(acc, mul(rows, w[0]));
   }

@@ -23,16 +23,18 @@ struct ImportanceResult {
   Tensor logits;      // reference logits at f (N, classes), for the "correct samples only" option
 };
 
-using ReferenceFn = std::function<Tensor(const Tensor&)>;  // features (B,H,W,C) -> logits (B,classes)
+using ReferenceFn =
+    std::function<Tensor(const Tensor&)>;  // features (B,H,W,C) -> logits (B,classes)
 
 // g(0) for every class: (classes, H, W, C). No graph.
-Tensor baseline_gradients(const ReferenceFn& reference, const ag::Shape& feature_shape_hwc, int classes,
-                          ag::DType dtype);
+Tensor baseline_gradients(const ReferenceFn& reference, const ag::Shape& feature_shape_hwc,
+                          int classes, ag::DType dtype);
 
 // create_graph: record the gradient so the result can be differentiated (training); false for
 // evaluation metrics.
-ImportanceResult feature_importance(const ReferenceFn& reference, const Tensor& f, const Tensor& labels,
-                                    const Tensor& baseline_grads, XaiMethod method, int ig_steps, bool create_graph);
+ImportanceResult feature_importance(const ReferenceFn& reference, const Tensor& f,
+                                    const Tensor& labels, const Tensor& baseline_grads,
+                                    XaiMethod method, int ig_steps, bool create_graph);
 
 // Trapezoid weights of m points on [0, 1] (sum 1).
 std::vector<double> trapezoid_weights(int m);

@@ -1,7 +1,7 @@
 // Named presets: the data set, preprocessing, model sizes and training recipes that go together.
 //   fashion-mnist (default): sized for a 2-core machine (the main job's 30-minute budget)
-//   cifar:  the public AgileNN code's sizes (96x96 input, extractor stride 3, full MobileNetV2 body)
-//   tiny:   a few hundred images and small widths, for CI smoke runs
+//   cifar:  the public AgileNN code's sizes (96x96 input, extractor stride 3, full MobileNetV2
+//   body) tiny:   a few hundred images and small widths, for CI smoke runs
 #pragma once
 #include <string>
 #include <vector>

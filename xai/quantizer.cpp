@@ -21,9 +21,13 @@ Quantizer::Quantizer(int c) {
   register_parameter("w", &w);
 }
 
-Tensor Quantizer::centroids() const { return mul(sigmoid(w), 6.0); }
+Tensor Quantizer::centroids() const {
+  return mul(sigmoid(w), 6.0);
+}
 
-Tensor Quantizer::soft(const Tensor& x) const { return soft_assign(x, centroids()); }
+Tensor Quantizer::soft(const Tensor& x) const {
+  return soft_assign(x, centroids());
+}
 
 Tensor Quantizer::indices(const Tensor& x) const {
   NoGradGuard ng;
@@ -32,6 +36,8 @@ Tensor Quantizer::indices(const Tensor& x) const {
   return idx;
 }
 
-Tensor Quantizer::forward(const Tensor& x) { return quantize_soft_to_hard(x, centroids()); }
+Tensor Quantizer::forward(const Tensor& x) {
+  return quantize_soft_to_hard(x, centroids());
+}
 
 }  // namespace agilenn::xai

@@ -14,9 +14,9 @@ class Quantizer : public Module {
  public:
   explicit Quantizer(int centroids);
   Tensor forward(const Tensor& x) override;  // same shape as x
-  Tensor centroids() const;                   // (C), differentiable
-  Tensor indices(const Tensor& x) const;      // int32, same shape as x (no gradient)
-  Tensor soft(const Tensor& x) const;         // the soft path alone (tests)
+  Tensor centroids() const;                  // (C), differentiable
+  Tensor indices(const Tensor& x) const;     // int32, same shape as x (no gradient)
+  Tensor soft(const Tensor& x) const;        // the soft path alone (tests)
   int num_centroids() const { return int(w.numel()); }
   Tensor w;  // (C) logits of the centroids
 };

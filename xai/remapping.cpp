@@ -14,7 +14,8 @@ Remapping parse_remapping(const std::string& s) {
   if (s == "none") return Remapping::None;
   if (s == "global_importance") return Remapping::GlobalImportance;
   if (s == "topk_appearance") return Remapping::TopkAppearance;
-  throw Error("--channel-remapping must be none, global_importance or topk_appearance, got '" + s + "'");
+  throw Error("--channel-remapping must be none, global_importance or topk_appearance, got '" + s +
+              "'");
 }
 
 std::vector<int> rank_channels(const std::vector<Tensor>& imps, int k, Remapping how) {
@@ -39,7 +40,8 @@ std::vector<int> rank_channels(const std::vector<Tensor>& imps, int k, Remapping
   std::vector<int> perm(static_cast<size_t>(c), 0);
   std::iota(perm.begin(), perm.end(), 0);
   if (how != Remapping::None)
-    std::stable_sort(perm.begin(), perm.end(), [&](int a, int b) { return score[size_t(a)] > score[size_t(b)]; });
+    std::stable_sort(perm.begin(), perm.end(),
+                     [&](int a, int b) { return score[size_t(a)] > score[size_t(b)]; });
   return perm;
 }
 
@@ -57,7 +59,8 @@ void permute_extractor_outputs(SplitModel& model, const std::vector<int>& perm) 
   std::vector<int> sorted(perm);
   std::sort(sorted.begin(), sorted.end());
   for (int i = 0; i < f; ++i)
-    if (int(perm.size()) != f || sorted[size_t(i)] != i) throw Error("channel remapping: not a permutation of the features");
+    if (int(perm.size()) != f || sorted[size_t(i)] != i)
+      throw Error("channel remapping: not a permutation of the features");
   NoGradGuard ng;
   auto& ex = *model.extractor;
   auto sep = std::dynamic_pointer_cast<nn::SeparableConv2d>(ex[3]);

@@ -16,7 +16,8 @@ enum class Remapping { None, GlobalImportance, TopkAppearance };
 Remapping parse_remapping(const std::string& s);  // throws naming --channel-remapping
 
 // Channel order, most important first, from importance maps of calibration batches.
-std::vector<int> rank_channels(const std::vector<Tensor>& channel_importances, int k, Remapping how);
+std::vector<int> rank_channels(const std::vector<Tensor>& channel_importances, int k,
+                               Remapping how);
 
 // Reorders the extractor's last pointwise filters and its batch norm: new channel i = old perm[i].
 void permute_extractor_outputs(SplitModel& model, const std::vector<int>& perm);

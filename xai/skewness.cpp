@@ -11,7 +11,8 @@ using namespace agilenn::ag;
 namespace {
 void check_k(const Tensor& p, int k) {
   if (k < 1 || k >= p.dim(-1))
-    throw Error("split: k = " + std::to_string(k) + " must be in [1, " + std::to_string(p.dim(-1) - 1) + "]");
+    throw Error("split: k = " + std::to_string(k) + " must be in [1, " +
+                std::to_string(p.dim(-1) - 1) + "]");
 }
 // Mean over the selected samples (weights 0/1), or over all.
 Tensor weighted_mean(const Tensor& v, const Tensor& weights) {
@@ -23,9 +24,10 @@ Tensor weighted_mean(const Tensor& v, const Tensor& weights) {
 }  // namespace
 
 Tensor channel_importance(const Tensor& importance) {
-  if (importance.ndim() != 4) throw Error("channel_importance: expected (N,H,W,C), got " + importance.shape().str());
-  Tensor per_channel = sum(importance, {1, 2});                  // (N, C)
-  Tensor total = add(sum(per_channel, {1}, true), 1e-12);         // (N, 1); guards all-zero maps
+  if (importance.ndim() != 4)
+    throw Error("channel_importance: expected (N,H,W,C), got " + importance.shape().str());
+  Tensor per_channel = sum(importance, {1, 2});            // (N, C)
+  Tensor total = add(sum(per_channel, {1}, true), 1e-12);  // (N, 1); guards all-zero maps
   return div(per_channel, total);
 }
 
@@ -38,7 +40,8 @@ Tensor skewness_loss(const Tensor& p, int k, double rho, const Tensor& weights) 
   return weighted_mean(relu(rsub(rho, skewness(p, k))), weights);
 }
 
-Tensor disorder_loss(const Tensor& importance, const Tensor& p, int k, DisorderForm form, const Tensor& weights) {
+Tensor disorder_loss(const Tensor& importance, const Tensor& p, int k, DisorderForm form,
+                     const Tensor& weights) {
   check_k(p, k);
   const int64_t c = p.dim(1);
   if (form == DisorderForm::Paper) {

@@ -17,8 +17,9 @@ using ag::Tensor;
 enum class DisorderForm { Paper, Public };
 
 Tensor channel_importance(const Tensor& importance);  // (N, C), rows sum to 1
-Tensor skewness(const Tensor& channel_imp, int k);     // (N)
-Tensor skewness_loss(const Tensor& channel_imp, int k, double rho, const Tensor& weights = Tensor());
+Tensor skewness(const Tensor& channel_imp, int k);    // (N)
+Tensor skewness_loss(const Tensor& channel_imp, int k, double rho,
+                     const Tensor& weights = Tensor());
 Tensor disorder_loss(const Tensor& importance, const Tensor& channel_imp, int k, DisorderForm form,
                      const Tensor& weights = Tensor());
 // Fraction of samples whose most important remote channel beats their least important local one.

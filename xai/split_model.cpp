@@ -24,13 +24,16 @@ void SplitConfig::validate(const std::string& w) const {
   if (height < 1 || width < 1 || in_channels < 1) throw Error(w + ": bad input shape");
   if (features < 2) throw Error(w + ": features must be >= 2");
   if (!unsplit && (k() < 1 || k() >= features))
-    throw Error(w + ": --split-ratio " + std::to_string(split_ratio) + " gives k = " + std::to_string(k()) +
-                ", which must be in [1, " + std::to_string(features - 1) + "]");
-  if (combiner != "learned" && combiner != "sum") throw Error(w + ": --combiner must be 'learned' or 'sum'");
+    throw Error(w + ": --split-ratio " + std::to_string(split_ratio) +
+                " gives k = " + std::to_string(k()) + ", which must be in [1, " +
+                std::to_string(features - 1) + "]");
+  if (combiner != "learned" && combiner != "sum")
+    throw Error(w + ": --combiner must be 'learned' or 'sum'");
   if (temperature <= 0) throw Error(w + ": --temperature must be > 0");
   const int g = grid();
   const int fh = (height + stride - 1) / stride, fw = (width + stride - 1) / stride;
-  if (g > fh || g > fw) throw Error(w + ": local head grid " + std::to_string(g) + " exceeds the feature map");
+  if (g > fh || g > fw)
+    throw Error(w + ": local head grid " + std::to_string(g) + " exceeds the feature map");
 }
 
 Json SplitConfig::to_json() const {
@@ -76,19 +79,24 @@ SplitConfig SplitConfig::from_json(const Json& j, const std::string& w) {
 SplitModel::SplitModel(const SplitConfig& cfg, Rng& rng) : cfg_(cfg) {
   cfg.validate("split model");
   extractor = register_module("extractor", std::make_shared<nn::Sequential>());
-  extractor->add(std::make_shared<nn::SeparableConv2d>(cfg.in_channels, cfg.extractor_hidden, 3, cfg.stride, rng));
+  extractor->add(std::make_shared<nn::SeparableConv2d>(cfg.in_channels, cfg.extractor_hidden, 3,
+                                                       cfg.stride, rng));
   extractor->add(std::make_shared<nn::BatchNorm>(cfg.extractor_hidden));
   extractor->add(std::make_shared<nn::ReLU6>());
-  extractor->add(std::make_shared<nn::SeparableConv2d>(cfg.extractor_hidden, cfg.features, 3, 1, rng));
+  extractor->add(
+      std::make_shared<nn::SeparableConv2d>(cfg.extractor_hidden, cfg.features, 3, 1, rng));
   extractor->add(std::make_shared<nn::BatchNorm>(cfg.features));
   extractor->add(std::make_shared<nn::ReLU6>());
   const int k = cfg.k();
   if (!cfg.unsplit) {
     const int g = cfg.grid();
     local_head = register_module("local_head", std::make_shared<nn::Sequential>());
-    if (g == 0) local_head->add(std::make_shared<nn::GlobalAvgPool>());
-    else local_head->add(std::make_shared<nn::GridAvgPool>(g));
-    local_head->add(std::make_shared<nn::Linear>(k * std::max(g, 1) * std::max(g, 1), cfg.num_classes, rng));
+    if (g == 0)
+      local_head->add(std::make_shared<nn::GlobalAvgPool>());
+    else
+      local_head->add(std::make_shared<nn::GridAvgPool>(g));
+    local_head->add(
+        std::make_shared<nn::Linear>(k * std::max(g, 1) * std::max(g, 1), cfg.num_classes, rng));
     local_head->add(std::make_shared<nn::BatchNorm>(cfg.num_classes));
     quantizer = register_module("quantizer", std::make_shared<Quantizer>(cfg.centroids));
   }
@@ -103,7 +111,9 @@ SplitModel::SplitModel(const SplitConfig& cfg, Rng& rng) : cfg_(cfg) {
   }
 }
 
-Tensor SplitModel::extract(const Tensor& x) { return extractor->forward(x); }
+Tensor SplitModel::extract(const Tensor& x) {
+  return extractor->forward(x);
+}
 
 Tensor SplitModel::local_predict(const Tensor& f) {
   if (cfg_.unsplit) throw Error("the unsplit model has no local predictor");

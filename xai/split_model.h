@@ -1,10 +1,10 @@
 // The AgileNN split model:
-//   extractor:  SeparableConv(3x3, 4, stride s) -> BN -> ReLU6 -> SeparableConv(3x3, F) -> BN -> ReLU6
-//   split:      the first k = round(split_ratio F) channels are local, the rest remote
-//   local head: GAP (the paper's) or grid:G average pooling -> dense -> BN   (device)
-//   quantizer:  soft-to-hard, C centroids, on the remote channels            (link)
-//   remote:     stem-less MobileNetV2 on the F - k remote channels            (server)
-//   combiner:   alpha local + (1 - alpha) remote, alpha = sigmoid(w / T) learned; or the plain sum
+//   extractor:  SeparableConv(3x3, 4, stride s) -> BN -> ReLU6 -> SeparableConv(3x3, F) -> BN ->
+//   ReLU6 split:      the first k = round(split_ratio F) channels are local, the rest remote local
+//   head: GAP (the paper's) or grid:G average pooling -> dense -> BN   (device) quantizer:
+//   soft-to-hard, C centroids, on the remote channels            (link) remote:     stem-less
+//   MobileNetV2 on the F - k remote channels            (server) combiner:   alpha local + (1 -
+//   alpha) remote, alpha = sigmoid(w / T) learned; or the plain sum
 // `unsplit` (the control): the remote predictor on all F channels, no quantizer, no local head.
 #pragma once
 #include <cmath>
@@ -21,8 +21,8 @@ namespace agilenn::xai {
 struct SplitConfig {
   int height = 28, width = 28, in_channels = 1;
   int num_classes = 10;
-  int extractor_hidden = 4;   // the first separable conv's width
-  int features = 24;          // F
+  int extractor_hidden = 4;  // the first separable conv's width
+  int features = 24;         // F
   int stride = 2;
   double split_ratio = 0.2;
   int centroids = 8;
@@ -40,11 +40,11 @@ struct SplitConfig {
 };
 
 struct SplitOutputs {
-  Tensor features;       // extractor output (N, H', W', F)
-  Tensor local_logits;   // undefined when unsplit
+  Tensor features;      // extractor output (N, H', W', F)
+  Tensor local_logits;  // undefined when unsplit
   Tensor remote_logits;
-  Tensor logits;         // combined
-  Tensor alpha;          // scalar, undefined for the sum combiner / unsplit
+  Tensor logits;  // combined
+  Tensor alpha;   // scalar, undefined for the sum combiner / unsplit
 };
 
 class SplitModel : public nn::Module {
@@ -52,7 +52,8 @@ class SplitModel : public nn::Module {
   SplitModel(const SplitConfig& cfg, ag::Rng& rng);
   Tensor forward(const Tensor& x) override { return run(x).logits; }
   // alpha_override in [0, 1] replaces the learned alpha (evaluation); NaN keeps it.
-  SplitOutputs run(const Tensor& x, double alpha_override = std::numeric_limits<double>::quiet_NaN());
+  SplitOutputs run(const Tensor& x,
+                   double alpha_override = std::numeric_limits<double>::quiet_NaN());
   Tensor extract(const Tensor& x);
   Tensor local_predict(const Tensor& features);   // from the full feature map
   Tensor remote_predict(const Tensor& features);  // quantizes the remote channels first

@@ -32,12 +32,14 @@ void write_file_atomic(const std::string& path, std::span<const uint8_t> bytes) 
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     const int e = errno;
     std::remove(tmp.c_str());
-    throw error_at(path, std::string("cannot rename temporary file into place: ") + std::strerror(e));
+    throw error_at(path,
+                   std::string("cannot rename temporary file into place: ") + std::strerror(e));
   }
 }
 
 void write_file_atomic(const std::string& path, const std::string& text) {
-  write_file_atomic(path, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+  write_file_atomic(
+      path, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
 }
 
 std::vector<uint8_t> read_file_bytes(const std::string& path) {

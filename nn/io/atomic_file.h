@@ -1,4 +1,5 @@
-// Files are written to "<path>.tmp.<pid>" and renamed into place, so a reader never sees half a file.
+// Files are written to "<path>.tmp.<pid>" and renamed into place, so a reader never sees half a
+// file.
 #pragma once
 #include <cstdint>
 #include <span>

@@ -11,12 +11,18 @@ namespace agilenn {
 namespace {
 const char* type_name(Json::Type t) {
   switch (t) {
-    case Json::Type::Null: return "null";
-    case Json::Type::Bool: return "bool";
-    case Json::Type::Number: return "number";
-    case Json::Type::String: return "string";
-    case Json::Type::Array: return "array";
-    case Json::Type::Object: return "object";
+    case Json::Type::Null:
+      return "null";
+    case Json::Type::Bool:
+      return "bool";
+    case Json::Type::Number:
+      return "number";
+    case Json::Type::String:
+      return "string";
+    case Json::Type::Array:
+      return "array";
+    case Json::Type::Object:
+      return "object";
   }
   return "?";
 }
@@ -87,11 +93,21 @@ static void dump_string(std::string& out, const std::string& s) {
   out += '"';
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           char buf[8];
@@ -112,10 +128,17 @@ void Json::dump_to(std::string& out, int indent, int level) const {
     out.append(size_t(indent * lvl), ' ');
   };
   switch (type_) {
-    case Type::Null: out += "null"; break;
-    case Type::Bool: out += bool_ ? "true" : "false"; break;
+    case Type::Null:
+      out += "null";
+      break;
+    case Type::Bool:
+      out += bool_ ? "true" : "false";
+      break;
     case Type::Number: {
-      if (!std::isfinite(num_)) { out += "null"; break; }  // JSON has no NaN/Inf
+      if (!std::isfinite(num_)) {
+        out += "null";
+        break;
+      }  // JSON has no NaN/Inf
       char buf[32];
       if (num_ == std::floor(num_) && std::fabs(num_) < 1e15)
         std::snprintf(buf, sizeof buf, "%.0f", num_);
@@ -124,7 +147,9 @@ void Json::dump_to(std::string& out, int indent, int level) const {
       out += buf;
       break;
     }
-    case Type::String: dump_string(out, str_); break;
+    case Type::String:
+      dump_string(out, str_);
+      break;
     case Type::Array:
       out += '[';
       for (size_t i = 0; i < arr_.size(); ++i) {
@@ -171,16 +196,26 @@ class Parser {
   [[noreturn]] void fail(const std::string& msg) const {
     size_t line = 1, col = 1;
     for (size_t k = 0; k < i_ && k < t_.size(); ++k) {
-      if (t_[k] == '\n') { ++line; col = 1; } else { ++col; }
+      if (t_[k] == '\n') {
+        ++line;
+        col = 1;
+      } else {
+        ++col;
+      }
     }
-    throw Error(src_ + ": line " + std::to_string(line) + ", column " + std::to_string(col) + ": " + msg);
+    throw Error(src_ + ": line " + std::to_string(line) + ", column " + std::to_string(col) + ": " +
+                msg);
   }
   void ws() {
-    while (i_ < t_.size() && (t_[i_] == ' ' || t_[i_] == '\n' || t_[i_] == '\t' || t_[i_] == '\r')) ++i_;
+    while (i_ < t_.size() && (t_[i_] == ' ' || t_[i_] == '\n' || t_[i_] == '\t' || t_[i_] == '\r'))
+      ++i_;
   }
   bool lit(const char* s) {
     size_t n = std::char_traits<char>::length(s);
-    if (t_.compare(i_, n, s) == 0) { i_ += n; return true; }
+    if (t_.compare(i_, n, s) == 0) {
+      i_ += n;
+      return true;
+    }
     return false;
   }
   Json value(int depth) {
@@ -200,9 +235,16 @@ class Parser {
   Json number() {
     size_t start = i_;
     if (t_[i_] == '-') ++i_;
-    auto digits = [&] { size_t s = i_; while (i_ < t_.size() && t_[i_] >= '0' && t_[i_] <= '9') ++i_; return i_ > s; };
+    auto digits = [&] {
+      size_t s = i_;
+      while (i_ < t_.size() && t_[i_] >= '0' && t_[i_] <= '9') ++i_;
+      return i_ > s;
+    };
     if (!digits()) fail("malformed number");
-    if (i_ < t_.size() && t_[i_] == '.') { ++i_; if (!digits()) fail("malformed number"); }
+    if (i_ < t_.size() && t_[i_] == '.') {
+      ++i_;
+      if (!digits()) fail("malformed number");
+    }
     if (i_ < t_.size() && (t_[i_] == 'e' || t_[i_] == 'E')) {
       ++i_;
       if (i_ < t_.size() && (t_[i_] == '+' || t_[i_] == '-')) ++i_;
@@ -211,10 +253,21 @@ class Parser {
     return Json(std::strtod(t_.substr(start, i_ - start).c_str(), nullptr));
   }
   static void utf8(std::string& out, unsigned cp) {
-    if (cp < 0x80) out += char(cp);
-    else if (cp < 0x800) { out += char(0xC0 | (cp >> 6)); out += char(0x80 | (cp & 0x3F)); }
-    else if (cp < 0x10000) { out += char(0xE0 | (cp >> 12)); out += char(0x80 | ((cp >> 6) & 0x3F)); out += char(0x80 | (cp & 0x3F)); }
-    else { out += char(0xF0 | (cp >> 18)); out += char(0x80 | ((cp >> 12) & 0x3F)); out += char(0x80 | ((cp >> 6) & 0x3F)); out += char(0x80 | (cp & 0x3F)); }
+    if (cp < 0x80)
+      out += char(cp);
+    else if (cp < 0x800) {
+      out += char(0xC0 | (cp >> 6));
+      out += char(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+      out += char(0xE0 | (cp >> 12));
+      out += char(0x80 | ((cp >> 6) & 0x3F));
+      out += char(0x80 | (cp & 0x3F));
+    } else {
+      out += char(0xF0 | (cp >> 18));
+      out += char(0x80 | ((cp >> 12) & 0x3F));
+      out += char(0x80 | ((cp >> 6) & 0x3F));
+      out += char(0x80 | (cp & 0x3F));
+    }
   }
   unsigned hex4() {
     if (i_ + 4 > t_.size()) fail("truncated \\u escape");
@@ -222,10 +275,14 @@ class Parser {
     for (int k = 0; k < 4; ++k) {
       char h = t_[i_++];
       v <<= 4;
-      if (h >= '0' && h <= '9') v |= unsigned(h - '0');
-      else if (h >= 'a' && h <= 'f') v |= unsigned(h - 'a' + 10);
-      else if (h >= 'A' && h <= 'F') v |= unsigned(h - 'A' + 10);
-      else fail("bad hex digit in \\u escape");
+      if (h >= '0' && h <= '9')
+        v |= unsigned(h - '0');
+      else if (h >= 'a' && h <= 'f')
+        v |= unsigned(h - 'a' + 10);
+      else if (h >= 'A' && h <= 'F')
+        v |= unsigned(h - 'A' + 10);
+      else
+        fail("bad hex digit in \\u escape");
     }
     return v;
   }
@@ -237,21 +294,41 @@ class Parser {
       char c = t_[i_++];
       if (c == '"') return out;
       if (static_cast<unsigned char>(c) < 0x20) fail("control character in string");
-      if (c != '\\') { out += c; continue; }
+      if (c != '\\') {
+        out += c;
+        continue;
+      }
       if (i_ >= t_.size()) fail("unterminated escape");
       char e = t_[i_++];
       switch (e) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
+        case '"':
+          out += '"';
+          break;
+        case '\\':
+          out += '\\';
+          break;
+        case '/':
+          out += '/';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
         case 'u': {
           unsigned cp = hex4();
-          if (cp >= 0xD800 && cp < 0xDC00 && i_ + 1 < t_.size() && t_[i_] == '\\' && t_[i_ + 1] == 'u') {
+          if (cp >= 0xD800 && cp < 0xDC00 && i_ + 1 < t_.size() && t_[i_] == '\\' &&
+              t_[i_ + 1] == 'u') {
             i_ += 2;
             unsigned lo = hex4();
             if (lo < 0xDC00 || lo > 0xDFFF) fail("bad surrogate pair");
@@ -260,7 +337,8 @@ class Parser {
           utf8(out, cp);
           break;
         }
-        default: fail(std::string("bad escape '\\") + e + "'");
+        default:
+          fail(std::string("bad escape '\\") + e + "'");
       }
     }
   }
@@ -268,13 +346,22 @@ class Parser {
     ++i_;
     Json a = Json::array();
     ws();
-    if (i_ < t_.size() && t_[i_] == ']') { ++i_; return a; }
+    if (i_ < t_.size() && t_[i_] == ']') {
+      ++i_;
+      return a;
+    }
     while (true) {
       a.push_back(value(depth + 1));
       ws();
       if (i_ >= t_.size()) fail("unterminated array");
-      if (t_[i_] == ',') { ++i_; continue; }
-      if (t_[i_] == ']') { ++i_; return a; }
+      if (t_[i_] == ',') {
+        ++i_;
+        continue;
+      }
+      if (t_[i_] == ']') {
+        ++i_;
+        return a;
+      }
       fail("expected ',' or ']' in array");
     }
   }
@@ -282,7 +369,10 @@ class Parser {
     ++i_;
     Json o = Json::object();
     ws();
-    if (i_ < t_.size() && t_[i_] == '}') { ++i_; return o; }
+    if (i_ < t_.size() && t_[i_] == '}') {
+      ++i_;
+      return o;
+    }
     while (true) {
       ws();
       if (i_ >= t_.size() || t_[i_] != '"') fail("expected a string key in object");
@@ -294,8 +384,14 @@ class Parser {
       o[key] = value(depth + 1);
       ws();
       if (i_ >= t_.size()) fail("unterminated object");
-      if (t_[i_] == ',') { ++i_; continue; }
-      if (t_[i_] == '}') { ++i_; return o; }
+      if (t_[i_] == ',') {
+        ++i_;
+        continue;
+      }
+      if (t_[i_] == '}') {
+        ++i_;
+        return o;
+      }
       fail("expected ',' or '}' in object");
     }
   }

@@ -31,8 +31,16 @@ class Json {
   Json(std::string s) : type_(Type::String), str_(std::move(s)) {}
   Json(Array a) : type_(Type::Array), arr_(std::move(a)) {}
 
-  static Json object() { Json j; j.type_ = Type::Object; return j; }
-  static Json array() { Json j; j.type_ = Type::Array; return j; }
+  static Json object() {
+    Json j;
+    j.type_ = Type::Object;
+    return j;
+  }
+  static Json array() {
+    Json j;
+    j.type_ = Type::Array;
+    return j;
+  }
 
   Type type() const { return type_; }
   bool is_null() const { return type_ == Type::Null; }

@@ -10,7 +10,9 @@
 
 using namespace agilenn::ag;
 
-static Tensor f64(std::vector<double> v, Shape s) { return Tensor::from_vector(v, s, DType::F64); }
+static Tensor f64(std::vector<double> v, Shape s) {
+  return Tensor::from_vector(v, s, DType::F64);
+}
 
 BOOST_AUTO_TEST_SUITE(engine)
 
@@ -133,14 +135,15 @@ BOOST_AUTO_TEST_CASE(errors_are_clear) {
   BOOST_CHECK_THROW(matmul(a, b), agilenn::Error);
   BOOST_CHECK_THROW(reshape(a, Shape{2, 2}), agilenn::Error);
   BOOST_CHECK_THROW(add(a, Tensor::zeros(Shape{3}, DType::F32)), agilenn::Error);
-  BOOST_CHECK_THROW(gather_last(reshape(a, Shape{1, 3}), Tensor::from_ints({3}, Shape{1})), agilenn::Error);
+  BOOST_CHECK_THROW(gather_last(reshape(a, Shape{1, 3}), Tensor::from_ints({3}, Shape{1})),
+                    agilenn::Error);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_CASE(large_elementwise_ops_split_over_threads_give_the_same_values) {
   Rng rng(31);
-  Tensor a = randn(Shape{16, 30, 30, 8}, rng);   // 115k elements: above the parallel threshold
+  Tensor a = randn(Shape{16, 30, 30, 8}, rng);  // 115k elements: above the parallel threshold
   Tensor b = randn(Shape{8}, rng);
   Tensor c = randn(Shape{16, 1, 30, 1}, rng);
   auto run = [&] {

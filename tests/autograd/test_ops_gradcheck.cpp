@@ -1,6 +1,6 @@
 // Every op: first-order and second-order finite-difference checks in float64.
-#include <boost/test/unit_test.hpp>
 #include <boost/test/data/test_case.hpp>
+#include <boost/test/unit_test.hpp>
 
 #include "autograd/engine.h"
 #include "autograd/gradcheck.h"
@@ -23,7 +23,9 @@ Tensor input(const Shape& s, Rng& rng, double lo, double hi) {
   return rand_uniform(s, rng, lo, hi, DType::F64).set_requires_grad(true);
 }
 
-Tensor labels(std::vector<int32_t> v) { return Tensor::from_ints(v, Shape{int64_t(v.size())}); }
+Tensor labels(std::vector<int32_t> v) {
+  return Tensor::from_ints(v, Shape{int64_t(v.size())});
+}
 
 Conv2dOptions conv_opt(int stride, int dil, int groups, bool same, int pad = 0) {
   Conv2dOptions o;
@@ -37,22 +39,29 @@ Conv2dOptions conv_opt(int stride, int dil, int groups, bool same, int pad = 0) 
 
 std::vector<OpCase> op_cases() {
   std::vector<OpCase> c;
-  auto u = [](const char* n, std::function<Tensor(const Tensor&)> f, double lo = -2, double hi = 2) {
+  auto u = [](const char* n, std::function<Tensor(const Tensor&)> f, double lo = -2,
+              double hi = 2) {
     return OpCase{n, {Shape{3, 5}}, [f](const std::vector<Tensor>& x) { return f(x[0]); }, lo, hi};
   };
-  auto b = [](const char* n, Shape sa, Shape sb, std::function<Tensor(const Tensor&, const Tensor&)> f,
-              double lo = -2, double hi = 2) {
+  auto b = [](const char* n, Shape sa, Shape sb,
+              std::function<Tensor(const Tensor&, const Tensor&)> f, double lo = -2,
+              double hi = 2) {
     return OpCase{n, {sa, sb}, [f](const std::vector<Tensor>& x) { return f(x[0], x[1]); }, lo, hi};
   };
-  c.push_back(b("add_broadcast", Shape{2, 3, 4}, Shape{4}, [](auto& x, auto& y) { return add(x, y); }));
-  c.push_back(b("sub_broadcast", Shape{2, 1, 4}, Shape{3, 1}, [](auto& x, auto& y) { return sub(x, y); }));
-  c.push_back(b("mul_broadcast", Shape{2, 3, 4}, Shape{2, 1, 4}, [](auto& x, auto& y) { return mul(x, y); }));
-  c.push_back(b("div_broadcast", Shape{3, 4}, Shape{4}, [](auto& x, auto& y) { return div(x, y); }, 0.5, 2));
-  c.push_back(b("maximum", Shape{3, 4}, Shape{3, 4}, [](auto& x, auto& y) { return maximum(x, y); }));
-  c.push_back(b("minimum_broadcast", Shape{3, 4}, Shape{1, 4}, [](auto& x, auto& y) { return minimum(x, y); }));
-  c.push_back(b("where", Shape{3, 4}, Shape{4}, [](auto& x, auto& y) {
-    return where(gt(x, 0.0), mul(x, x), y);
-  }));
+  c.push_back(
+      b("add_broadcast", Shape{2, 3, 4}, Shape{4}, [](auto& x, auto& y) { return add(x, y); }));
+  c.push_back(
+      b("sub_broadcast", Shape{2, 1, 4}, Shape{3, 1}, [](auto& x, auto& y) { return sub(x, y); }));
+  c.push_back(b("mul_broadcast", Shape{2, 3, 4}, Shape{2, 1, 4},
+                [](auto& x, auto& y) { return mul(x, y); }));
+  c.push_back(b(
+      "div_broadcast", Shape{3, 4}, Shape{4}, [](auto& x, auto& y) { return div(x, y); }, 0.5, 2));
+  c.push_back(
+      b("maximum", Shape{3, 4}, Shape{3, 4}, [](auto& x, auto& y) { return maximum(x, y); }));
+  c.push_back(b("minimum_broadcast", Shape{3, 4}, Shape{1, 4},
+                [](auto& x, auto& y) { return minimum(x, y); }));
+  c.push_back(b("where", Shape{3, 4}, Shape{4},
+                [](auto& x, auto& y) { return where(gt(x, 0.0), mul(x, x), y); }));
   c.push_back(u("add_scalar", [](auto& x) { return add(x, 1.5); }));
   c.push_back(u("mul_scalar", [](auto& x) { return mul(x, -2.5); }));
   c.push_back(u("rsub_scalar", [](auto& x) { return rsub(3.0, x); }));
@@ -60,58 +69,109 @@ std::vector<OpCase> op_cases() {
   c.push_back(u("minimum_scalar", [](auto& x) { return minimum(x, 0.3); }));
   c.push_back(u("neg", [](auto& x) { return neg(x); }));
   c.push_back(u("exp", [](auto& x) { return exp(x); }));
-  c.push_back(u("log", [](auto& x) { return log(x); }, 0.2, 3));
-  c.push_back(u("sqrt", [](auto& x) { return sqrt(x); }, 0.2, 3));
-  c.push_back(u("rsqrt", [](auto& x) { return rsqrt(x); }, 0.2, 3));
-  c.push_back(u("pow_2.5", [](auto& x) { return pow(x, 2.5); }, 0.2, 3));
+  c.push_back(u(
+      "log", [](auto& x) { return log(x); }, 0.2, 3));
+  c.push_back(u(
+      "sqrt", [](auto& x) { return sqrt(x); }, 0.2, 3));
+  c.push_back(u(
+      "rsqrt", [](auto& x) { return rsqrt(x); }, 0.2, 3));
+  c.push_back(u(
+      "pow_2.5", [](auto& x) { return pow(x, 2.5); }, 0.2, 3));
   c.push_back(u("pow_3", [](auto& x) { return pow(x, 3.0); }));
   c.push_back(u("abs", [](auto& x) { return abs(x); }));
-  c.push_back(u("sigmoid", [](auto& x) { return sigmoid(x); }, -4, 4));
+  c.push_back(u(
+      "sigmoid", [](auto& x) { return sigmoid(x); }, -4, 4));
   c.push_back(u("tanh", [](auto& x) { return tanh(x); }));
-  c.push_back(u("silu", [](auto& x) { return silu(x); }, -4, 4));
+  c.push_back(u(
+      "silu", [](auto& x) { return silu(x); }, -4, 4));
   c.push_back(u("relu", [](auto& x) { return relu(x); }));
-  c.push_back(u("relu6", [](auto& x) { return relu6(x); }, -2, 8));
+  c.push_back(u(
+      "relu6", [](auto& x) { return relu6(x); }, -2, 8));
   c.push_back(u("clamp", [](auto& x) { return clamp(x, -0.5, 0.7); }));
   c.push_back(u("sum_all", [](auto& x) { return sum(mul(x, x)); }));
-  c.push_back(OpCase{"sum_axes_keepdim", {Shape{2, 3, 4}}, [](auto& x) { return sum(mul(x[0], x[0]), {0, 2}, true); }});
+  c.push_back(OpCase{"sum_axes_keepdim", {Shape{2, 3, 4}}, [](auto& x) {
+                       return sum(mul(x[0], x[0]), {0, 2}, true);
+                     }});
   c.push_back(OpCase{"mean_axis", {Shape{2, 3, 4}}, [](auto& x) { return mean(exp(x[0]), {-1}); }});
-  c.push_back(OpCase{"amax_axis", {Shape{3, 5}}, [](auto& x) { return amax(mul(x[0], x[0]), {1}); }});
+  c.push_back(
+      OpCase{"amax_axis", {Shape{3, 5}}, [](auto& x) { return amax(mul(x[0], x[0]), {1}); }});
   c.push_back(OpCase{"amin_all", {Shape{3, 5}}, [](auto& x) { return amin(mul(x[0], x[0])); }});
-  c.push_back(OpCase{"expand", {Shape{3, 1}}, [](auto& x) { return mul(expand(x[0], Shape{2, 3, 4}), expand(x[0], Shape{2, 3, 4})); }});
-  c.push_back(OpCase{"sum_to", {Shape{2, 3, 4}}, [](auto& x) { return sum_to(mul(x[0], x[0]), Shape{3, 1}); }});
-  c.push_back(OpCase{"reshape", {Shape{2, 6}}, [](auto& x) { return mul(reshape(x[0], Shape{3, 4}), reshape(x[0], std::vector<int64_t>{3, -1})); }});
-  c.push_back(OpCase{"permute", {Shape{2, 3, 4}}, [](auto& x) { return mul(permute(x[0], {2, 0, 1}), permute(x[0], {2, 0, 1})); }});
-  c.push_back(OpCase{"slice_channels", {Shape{2, 3, 7}}, [](auto& x) { return mul(slice(x[0], -1, 2, 5), slice(x[0], 2, 1, 4)); }});
-  c.push_back(OpCase{"pad_axis", {Shape{2, 3}}, [](auto& x) { return exp(pad_axis(x[0], 1, 2, 6)); }});
-  c.push_back(OpCase{"concat", {Shape{2, 3}, Shape{2, 2}}, [](auto& x) { return tanh(concat({x[0], x[1], x[0]}, 1)); }});
-  c.push_back(OpCase{"matmul", {Shape{3, 4}, Shape{4, 2}}, [](auto& x) { return tanh(matmul(x[0], x[1])); }});
-  c.push_back(OpCase{"matmul_ta", {Shape{4, 3}, Shape{4, 2}}, [](auto& x) { return tanh(matmul(x[0], x[1], true, false)); }});
-  c.push_back(OpCase{"matmul_tb", {Shape{3, 4}, Shape{2, 4}}, [](auto& x) { return tanh(matmul(x[0], x[1], false, true)); }});
-  c.push_back(OpCase{"matmul_tab", {Shape{4, 3}, Shape{2, 4}}, [](auto& x) { return tanh(matmul(x[0], x[1], true, true)); }});
+  c.push_back(OpCase{"expand", {Shape{3, 1}}, [](auto& x) {
+                       return mul(expand(x[0], Shape{2, 3, 4}), expand(x[0], Shape{2, 3, 4}));
+                     }});
+  c.push_back(OpCase{"sum_to", {Shape{2, 3, 4}}, [](auto& x) {
+                       return sum_to(mul(x[0], x[0]), Shape{3, 1});
+                     }});
+  c.push_back(
+      OpCase{"reshape", {Shape{2, 6}}, [](auto& x) {
+               return mul(reshape(x[0], Shape{3, 4}), reshape(x[0], std::vector<int64_t>{3, -1}));
+             }});
+  c.push_back(OpCase{"permute", {Shape{2, 3, 4}}, [](auto& x) {
+                       return mul(permute(x[0], {2, 0, 1}), permute(x[0], {2, 0, 1}));
+                     }});
+  c.push_back(OpCase{"slice_channels", {Shape{2, 3, 7}}, [](auto& x) {
+                       return mul(slice(x[0], -1, 2, 5), slice(x[0], 2, 1, 4));
+                     }});
+  c.push_back(
+      OpCase{"pad_axis", {Shape{2, 3}}, [](auto& x) { return exp(pad_axis(x[0], 1, 2, 6)); }});
+  c.push_back(OpCase{"concat", {Shape{2, 3}, Shape{2, 2}}, [](auto& x) {
+                       return tanh(concat({x[0], x[1], x[0]}, 1));
+                     }});
+  c.push_back(OpCase{
+      "matmul", {Shape{3, 4}, Shape{4, 2}}, [](auto& x) { return tanh(matmul(x[0], x[1])); }});
+  c.push_back(OpCase{"matmul_ta", {Shape{4, 3}, Shape{4, 2}}, [](auto& x) {
+                       return tanh(matmul(x[0], x[1], true, false));
+                     }});
+  c.push_back(OpCase{"matmul_tb", {Shape{3, 4}, Shape{2, 4}}, [](auto& x) {
+                       return tanh(matmul(x[0], x[1], false, true));
+                     }});
+  c.push_back(OpCase{"matmul_tab", {Shape{4, 3}, Shape{2, 4}}, [](auto& x) {
+                       return tanh(matmul(x[0], x[1], true, true));
+                     }});
   c.push_back(OpCase{"softmax", {Shape{3, 5}}, [](auto& x) { return mul(softmax(x[0]), x[0]); }});
-  c.push_back(OpCase{"log_softmax", {Shape{3, 5}}, [](auto& x) { return mul(log_softmax(x[0]), x[0]); }});
-  c.push_back(OpCase{"gather_last", {Shape{3, 4}}, [](auto& x) { return mul(gather_last(x[0], labels({1, 3, 0})), gather_last(x[0], labels({1, 3, 0}))); }});
-  c.push_back(OpCase{"scatter_last", {Shape{3}}, [](auto& x) { return exp(scatter_last(x[0], labels({2, 0, 2}), 4)); }});
+  c.push_back(
+      OpCase{"log_softmax", {Shape{3, 5}}, [](auto& x) { return mul(log_softmax(x[0]), x[0]); }});
+  c.push_back(OpCase{
+      "gather_last", {Shape{3, 4}}, [](auto& x) {
+        return mul(gather_last(x[0], labels({1, 3, 0})), gather_last(x[0], labels({1, 3, 0})));
+      }});
+  c.push_back(OpCase{"scatter_last", {Shape{3}}, [](auto& x) {
+                       return exp(scatter_last(x[0], labels({2, 0, 2}), 4));
+                     }});
   c.push_back(OpCase{"take", {Shape{5}}, [](auto& x) {
-    return exp(take(x[0], Tensor::from_ints({4, 0, 4, 2, 1, 1}, Shape{2, 3})));
-  }});
-  c.push_back(OpCase{"index_add", {Shape{2, 3}}, [](auto& x) {
-    return exp(index_add(x[0], Tensor::from_ints({4, 0, 4, 2, 1, 1}, Shape{2, 3}), 5));
-  }});
-  c.push_back(OpCase{"cross_entropy", {Shape{4, 5}}, [](auto& x) { return cross_entropy(x[0], labels({1, 4, 0, 2})); }});
-  c.push_back(OpCase{"soft_assign", {Shape{2, 3}, Shape{4}}, [](auto& x) { return soft_assign(x[0], x[1]); }, 0, 3});
+                       return exp(take(x[0], Tensor::from_ints({4, 0, 4, 2, 1, 1}, Shape{2, 3})));
+                     }});
+  c.push_back(
+      OpCase{"index_add", {Shape{2, 3}}, [](auto& x) {
+               return exp(index_add(x[0], Tensor::from_ints({4, 0, 4, 2, 1, 1}, Shape{2, 3}), 5));
+             }});
+  c.push_back(OpCase{"cross_entropy", {Shape{4, 5}}, [](auto& x) {
+                       return cross_entropy(x[0], labels({1, 4, 0, 2}));
+                     }});
+  c.push_back(OpCase{"soft_assign",
+                     {Shape{2, 3}, Shape{4}},
+                     [](auto& x) { return soft_assign(x[0], x[1]); },
+                     0,
+                     3});
   c.push_back(OpCase{"batch_norm_train", {Shape{3, 2, 2, 3}, Shape{3}, Shape{3}}, [](auto& x) {
-    return mul(batch_norm_train(x[0], x[1], x[2], 1e-3), x[0]);
-  }});
+                       return mul(batch_norm_train(x[0], x[1], x[2], 1e-3), x[0]);
+                     }});
   c.push_back(OpCase{"batch_norm_eval", {Shape{2, 2, 3}, Shape{3}, Shape{3}}, [](auto& x) {
-    Tensor rm = Tensor::from_vector({0.1, -0.2, 0.3}, Shape{3}, DType::F64);
-    Tensor rv = Tensor::from_vector({0.5, 1.5, 2.0}, Shape{3}, DType::F64);
-    return tanh(batch_norm_eval(x[0], x[1], x[2], rm, rv, 1e-3));
-  }});
-  c.push_back(OpCase{"global_avg_pool", {Shape{2, 3, 5, 2}}, [](auto& x) { return exp(global_avg_pool(x[0])); }});
-  c.push_back(OpCase{"adaptive_avg_pool_7_to_3", {Shape{2, 7, 5, 2}}, [](auto& x) { return exp(adaptive_avg_pool(x[0], 3)); }});
+                       Tensor rm = Tensor::from_vector({0.1, -0.2, 0.3}, Shape{3}, DType::F64);
+                       Tensor rv = Tensor::from_vector({0.5, 1.5, 2.0}, Shape{3}, DType::F64);
+                       return tanh(batch_norm_eval(x[0], x[1], x[2], rm, rv, 1e-3));
+                     }});
+  c.push_back(OpCase{
+      "global_avg_pool", {Shape{2, 3, 5, 2}}, [](auto& x) { return exp(global_avg_pool(x[0])); }});
+  c.push_back(OpCase{"adaptive_avg_pool_7_to_3", {Shape{2, 7, 5, 2}}, [](auto& x) {
+                       return exp(adaptive_avg_pool(x[0], 3));
+                     }});
   // conv2d geometries: (x shape, w shape, options)
-  struct ConvCase { const char* name; Shape x, w; Conv2dOptions o; };
+  struct ConvCase {
+    const char* name;
+    Shape x, w;
+    Conv2dOptions o;
+  };
   std::vector<ConvCase> convs = {
       {"conv3x3_same", Shape{2, 5, 6, 3}, Shape{3, 3, 3, 4}, conv_opt(1, 1, 1, true)},
       {"conv3x3_stride2_same_odd", Shape{1, 7, 5, 2}, Shape{3, 3, 2, 3}, conv_opt(2, 1, 1, true)},
@@ -126,14 +186,17 @@ std::vector<OpCase> op_cases() {
   };
   for (auto& cc : convs) {
     Conv2dOptions o = cc.o;
-    c.push_back(OpCase{std::string("conv2d_") + cc.name, {cc.x, cc.w},
-                       [o](auto& x) { return conv2d(x[0], x[1], o); }});
+    c.push_back(OpCase{std::string("conv2d_") + cc.name, {cc.x, cc.w}, [o](auto& x) {
+                         return conv2d(x[0], x[1], o);
+                       }});
     // The gradient ops as ops of their own (their inputs: dy and w / x and dy).
     Tensor probe = conv2d(Tensor::zeros(cc.x, DType::F64), Tensor::zeros(cc.w, DType::F64), o);
     Shape xs = cc.x, ws = cc.w;
-    c.push_back(OpCase{std::string("conv2d_input_grad_") + cc.name, {probe.shape(), cc.w},
+    c.push_back(OpCase{std::string("conv2d_input_grad_") + cc.name,
+                       {probe.shape(), cc.w},
                        [o, xs](auto& x) { return conv2d_input_grad(x[0], x[1], xs, o); }});
-    c.push_back(OpCase{std::string("conv2d_weight_grad_") + cc.name, {cc.x, probe.shape()},
+    c.push_back(OpCase{std::string("conv2d_weight_grad_") + cc.name,
+                       {cc.x, probe.shape()},
                        [o, ws](auto& x) { return conv2d_weight_grad(x[0], x[1], ws, o); }});
   }
   return c;
@@ -143,7 +206,8 @@ std::vector<OpCase> op_cases() {
 
 BOOST_AUTO_TEST_SUITE(ops_gradcheck)
 
-BOOST_DATA_TEST_CASE(first_and_second_order, boost::unit_test::data::xrange(int(op_cases().size())), i) {
+BOOST_DATA_TEST_CASE(first_and_second_order, boost::unit_test::data::xrange(int(op_cases().size())),
+                     i) {
   static const std::vector<OpCase> cases = op_cases();
   const OpCase& c = cases[size_t(i)];
   BOOST_TEST_CONTEXT("op " << c.name) {
@@ -172,7 +236,8 @@ BOOST_AUTO_TEST_CASE(gradcheck_catches_a_wrong_rule) {
 BOOST_AUTO_TEST_CASE(soft_to_hard_is_nearest_forward_soft_backward) {
   Rng rng(21);
   Tensor x = rand_uniform(Shape{3, 5}, rng, 0, 6, DType::F64).set_requires_grad(true);
-  Tensor c = Tensor::from_vector({0.5, 2.0, 3.5, 5.5}, Shape{4}, DType::F64).set_requires_grad(true);
+  Tensor c =
+      Tensor::from_vector({0.5, 2.0, 3.5, 5.5}, Shape{4}, DType::F64).set_requires_grad(true);
   Tensor idx;
   Tensor y = quantize_soft_to_hard(x, c, &idx);
   auto xv = x.to_vector(), yv = y.to_vector(), cv = c.to_vector();
@@ -187,8 +252,10 @@ BOOST_AUTO_TEST_CASE(soft_to_hard_is_nearest_forward_soft_backward) {
   auto soft = agilenn::ag::grad({soft_assign(x, c)}, {x, c}, {v});  // the soft path itself
   auto rec = agilenn::ag::grad({quantize_soft_to_hard(x, c)}, {x, c}, {v}, true);  // recorded rule
   for (int k = 0; k < 2; ++k) {
-    BOOST_TEST(fused[size_t(k)].to_vector() == soft[size_t(k)].to_vector(), boost::test_tools::tolerance(1e-12) << boost::test_tools::per_element());
-    BOOST_TEST(rec[size_t(k)].to_vector() == soft[size_t(k)].to_vector(), boost::test_tools::tolerance(1e-12) << boost::test_tools::per_element());
+    BOOST_TEST(fused[size_t(k)].to_vector() == soft[size_t(k)].to_vector(),
+               boost::test_tools::tolerance(1e-12) << boost::test_tools::per_element());
+    BOOST_TEST(rec[size_t(k)].to_vector() == soft[size_t(k)].to_vector(),
+               boost::test_tools::tolerance(1e-12) << boost::test_tools::per_element());
   }
 }
 
@@ -213,7 +280,10 @@ BOOST_AUTO_TEST_CASE(forward_values) {
   Tensor p = Tensor::from_vector({1, 2, 3, 4, 5}, Shape{1, 5, 1, 1}, DType::F64);
   Tensor ones_w = Tensor::from_vector({1}, Shape{1, 1, 1, 1}, DType::F64);
   BOOST_TEST(conv2d(p, ones_w).to_vector() == std::vector<double>({1, 2, 3, 4, 5}));
-  Tensor q = adaptive_avg_pool(reshape(Tensor::from_vector({1, 2, 3, 4, 5, 1, 2, 3, 4, 5}, Shape{1, 5, 2, 1}, DType::F64), Shape{1, 5, 2, 1}), 2);
+  Tensor q = adaptive_avg_pool(
+      reshape(Tensor::from_vector({1, 2, 3, 4, 5, 1, 2, 3, 4, 5}, Shape{1, 5, 2, 1}, DType::F64),
+              Shape{1, 5, 2, 1}),
+      2);
   BOOST_TEST(q.shape() == (Shape{1, 2, 2, 1}));
   // rows [0,3) x col [0,1) of [[1,2],[3,4],[5,1],[2,3],[4,5]]: (1+3+5)/3; rows [2,5): (5+2+4)/3
   BOOST_CHECK_CLOSE(q.to_vector()[0], 3.0, 1e-12);

@@ -17,7 +17,9 @@ namespace {
 struct Fixture {
   Json j;
   Fixture() {
-    j = Json::parse(agilenn::read_file_text(AGILENN_SOURCE_DIR "/tests/autograd/fixtures/composite.json"), "composite.json");
+    j = Json::parse(
+        agilenn::read_file_text(AGILENN_SOURCE_DIR "/tests/autograd/fixtures/composite.json"),
+        "composite.json");
   }
   std::vector<double> vec(const Json& arr) const {
     std::vector<double> v;
@@ -32,8 +34,8 @@ struct Fixture {
 };
 
 // Returns the loss of the composite network; params in the fixture's order.
-Tensor composite_loss(const Tensor& x, std::map<std::string, Tensor>& p, const Tensor& rmean, const Tensor& rvar,
-                      const Tensor& labels, double eps) {
+Tensor composite_loss(const Tensor& x, std::map<std::string, Tensor>& p, const Tensor& rmean,
+                      const Tensor& rvar, const Tensor& labels, double eps) {
   Conv2dOptions c1;
   c1.pad_h = c1.pad_w = 1;
   Tensor h = conv2d(x, p["w1"], c1);
@@ -61,8 +63,9 @@ void run(DType dt, double tol) {
   Fixture f;
   const Json& in = f.j.at("inputs");
   const std::vector<std::string> names = {"w1", "gamma", "beta", "wd", "wfc", "bfc"};
-  const std::map<std::string, Shape> shapes = {{"w1", f.shape("w1")}, {"gamma", Shape{4}}, {"beta", Shape{4}},
-                                               {"wd", f.shape("wd")}, {"wfc", f.shape("wfc")}, {"bfc", Shape{5}}};
+  const std::map<std::string, Shape> shapes = {{"w1", f.shape("w1")},   {"gamma", Shape{4}},
+                                               {"beta", Shape{4}},      {"wd", f.shape("wd")},
+                                               {"wfc", f.shape("wfc")}, {"bfc", Shape{5}}};
   std::map<std::string, Tensor> p;
   std::vector<Tensor> plist;
   for (auto& n : names) {
@@ -80,29 +83,38 @@ void run(DType dt, double tol) {
   // Loss and first-order gradients.
   Tensor xi = x.clone().set_requires_grad(true);
   Tensor loss = composite_loss(xi, p, rmean, rvar, labels, eps);
-  BOOST_TEST(std::fabs(loss.item() - f.j.at("loss").as_number()) <= tol * std::fabs(f.j.at("loss").as_number()));
+  BOOST_TEST(std::fabs(loss.item() - f.j.at("loss").as_number()) <=
+             tol * std::fabs(f.j.at("loss").as_number()));
   std::vector<Tensor> wrt = {xi};
   wrt.insert(wrt.end(), plist.begin(), plist.end());
   auto g = grad({loss}, wrt);
   BOOST_TEST(max_rel_err(g[0].to_vector(), f.vec(f.j.at("grad").at("x"))) <= tol);
   for (size_t i = 0; i < names.size(); ++i)
-    BOOST_TEST(max_rel_err(g[i + 1].to_vector(), f.vec(f.j.at("grad").at(names[i]))) <= tol, "grad " << names[i]);
+    BOOST_TEST(max_rel_err(g[i + 1].to_vector(), f.vec(f.j.at("grad").at(names[i]))) <= tol,
+               "grad " << names[i]);
 
   // IG-style loss: |0.5 (g(x) + g(0)) x| over channels 0..1, differentiated w.r.t. the parameters.
   Tensor xg = x.clone().set_requires_grad(true);
-  Tensor gx = grad({composite_loss(xg, p, rmean, rvar, labels, eps)}, {xg}, {}, /*create_graph=*/true)[0];
+  Tensor gx =
+      grad({composite_loss(xg, p, rmean, rvar, labels, eps)}, {xg}, {}, /*create_graph=*/true)[0];
   Tensor x0 = Tensor::zeros(x.shape(), dt).set_requires_grad(true);
   Tensor g0 = grad({composite_loss(x0, p, rmean, rvar, labels, eps)}, {x0})[0];
   Tensor ig = sum(slice(abs(mul(mul(add(gx, g0), 0.5), x)), 3, 0, 2));
-  BOOST_TEST(std::fabs(ig.item() - f.j.at("ig_loss").as_number()) <= tol * f.j.at("ig_loss").as_number());
+  BOOST_TEST(std::fabs(ig.item() - f.j.at("ig_loss").as_number()) <=
+             tol * f.j.at("ig_loss").as_number());
   auto gi = grad({ig}, plist);
   for (size_t i = 0; i < names.size(); ++i)
-    BOOST_TEST(max_rel_err(gi[i].to_vector(), f.vec(f.j.at("ig_grad").at(names[i]))) <= tol, "ig grad " << names[i]);
+    BOOST_TEST(max_rel_err(gi[i].to_vector(), f.vec(f.j.at("ig_grad").at(names[i]))) <= tol,
+               "ig grad " << names[i]);
 }
 
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(torch_fixture)
-BOOST_AUTO_TEST_CASE(composite_float64_matches_pytorch_to_1e_10) { run(DType::F64, 1e-10); }
-BOOST_AUTO_TEST_CASE(composite_float32_matches_pytorch_to_1e_4) { run(DType::F32, 1e-4); }
+BOOST_AUTO_TEST_CASE(composite_float64_matches_pytorch_to_1e_10) {
+  run(DType::F64, 1e-10);
+}
+BOOST_AUTO_TEST_CASE(composite_float32_matches_pytorch_to_1e_4) {
+  run(DType::F32, 1e-4);
+}
 BOOST_AUTO_TEST_SUITE_END()

@@ -9,7 +9,8 @@ using namespace agilenn;
 using namespace agilenn::nn;
 
 BOOST_AUTO_TEST_CASE(checkpoint_round_trip_and_corruption) {
-  auto dir = std::filesystem::temp_directory_path() / ("agilenn_ckpt_" + std::to_string(::getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("agilenn_ckpt_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const std::string path = (dir / "m.safetensors").string();
   Checkpoint c;

@@ -5,8 +5,8 @@
 #include "autograd/graph.h"
 #include "nn/batch_norm.h"
 #include "nn/conv.h"
-#include "nn/layers.h"
 #include "nn/io/error.h"
+#include "nn/layers.h"
 #include "nn/mobilenet_v2.h"
 
 using namespace agilenn;
@@ -59,7 +59,8 @@ BOOST_AUTO_TEST_CASE(batch_norm_train_and_eval) {
   BOOST_CHECK_CLOSE(bn.running_var.to_vector()[0], 0.99 + 0.01 * 20.0 / 3.0, 1e-3);
   bn.eval();
   Tensor ye = bn.forward(x);
-  BOOST_CHECK_CLOSE(ye.to_vector()[0], (1 - 0.04) / std::sqrt(bn.running_var.to_vector()[0] + 1e-3), 1e-3);
+  BOOST_CHECK_CLOSE(ye.to_vector()[0], (1 - 0.04) / std::sqrt(bn.running_var.to_vector()[0] + 1e-3),
+                    1e-3);
   bn.train();
   check_module(bn, Shape{3, 2, 2, 2}, 5);
 }
@@ -105,7 +106,8 @@ BOOST_AUTO_TEST_CASE(inverted_residual_and_mobilenet) {
   // Same architecture in PyTorch (tools/bench) has 149,338 parameters.
   BOOST_TEST(net.num_parameters() == 149338);
   BOOST_TEST(net.forward(Tensor::zeros(Shape{2, 28, 28, 1})).shape() == (Shape{2, 10}));
-  BOOST_TEST(net.forward_stem(Tensor::zeros(Shape{2, 28, 28, 1})).shape() == (Shape{2, 14, 14, 24}));
+  BOOST_TEST(net.forward_stem(Tensor::zeros(Shape{2, 28, 28, 1})).shape() ==
+             (Shape{2, 14, 14, 24}));
   // Without its stem the body takes 24-channel features.
   MobileNetV2Config body = cfg;
   body.stem = false;
@@ -153,15 +155,18 @@ BOOST_AUTO_TEST_CASE(folding_batch_norm_keeps_the_function) {
   MobileNetV2 net(cfg, rng);
   // Non-trivial statistics in every batch norm.
   for (auto& [name, t] : net.named_buffers())
-    if (name.find("running_var") != std::string::npos) *t = ag::rand_uniform(t->shape(), rng, 0.5, 2.0);
-    else if (name.find("running_mean") != std::string::npos) *t = ag::randn(t->shape(), rng, DType::F32, 0.3);
+    if (name.find("running_var") != std::string::npos)
+      *t = ag::rand_uniform(t->shape(), rng, 0.5, 2.0);
+    else if (name.find("running_mean") != std::string::npos)
+      *t = ag::randn(t->shape(), rng, DType::F32, 0.3);
   net.eval();
   Tensor x = ag::randn(Shape{3, 9, 9, 2}, rng);
   auto before = net.forward(x).to_vector();
   const int64_t params_before = net.num_parameters();
   net.fold_batch_norm();
   auto after = net.forward(x).to_vector();
-  BOOST_TEST(before == after, boost::test_tools::tolerance(1e-4) << boost::test_tools::per_element());
+  BOOST_TEST(before == after, boost::test_tools::tolerance(1e-4)
+                                  << boost::test_tools::per_element());
   BOOST_TEST(net.num_parameters() < params_before);  // gamma/beta gone, biases added
   BOOST_TEST(net.state_dict().count("body.0.block.1.running_mean") == 0);
 }

@@ -5,8 +5,8 @@
 #include "autograd/gradcheck.h"
 #include "autograd/graph.h"
 #include "nn/io/error.h"
-#include "xai/agile_loss.h"
 #include "nn/optimizer.h"
+#include "xai/agile_loss.h"
 #include "xai/remapping.h"
 
 using namespace agilenn;
@@ -30,7 +30,9 @@ SplitConfig tiny_config() {
   c.remote.last_channels = 8;
   return c;
 }
-Tensor f64(std::vector<double> v, Shape s) { return Tensor::from_vector(v, s, DType::F64); }
+Tensor f64(std::vector<double> v, Shape s) {
+  return Tensor::from_vector(v, s, DType::F64);
+}
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(xai)
@@ -41,9 +43,10 @@ BOOST_AUTO_TEST_CASE(losses_on_hand_made_importance) {
   Tensor p = channel_importance(imp);
   BOOST_CHECK_CLOSE(p.to_vector()[2], 0.4, 1e-9);
   BOOST_CHECK_CLOSE(skewness(p, 2).item(), 0.4, 1e-9);
-  BOOST_CHECK_CLOSE(skewness_loss(p, 2, 0.8).item(), 0.4, 1e-9);           // 0.8 - 0.4
-  BOOST_CHECK_CLOSE(disorder_loss(imp, p, 2, DisorderForm::Paper).item(), 0.3, 1e-9);   // 0.4 - 0.1
-  BOOST_CHECK_CLOSE(disorder_loss(imp, p, 2, DisorderForm::Public).item(), 0.3, 1e-9);  // (4 - 1) / 10
+  BOOST_CHECK_CLOSE(skewness_loss(p, 2, 0.8).item(), 0.4, 1e-9);                       // 0.8 - 0.4
+  BOOST_CHECK_CLOSE(disorder_loss(imp, p, 2, DisorderForm::Paper).item(), 0.3, 1e-9);  // 0.4 - 0.1
+  BOOST_CHECK_CLOSE(disorder_loss(imp, p, 2, DisorderForm::Public).item(), 0.3,
+                    1e-9);  // (4 - 1) / 10
   BOOST_CHECK_CLOSE(disorder_violation_rate(p, 2), 1.0, 1e-9);
   // Already skewed and ordered: both losses vanish.
   Tensor good = f64({5, 4, 0.5, 0.5}, Shape{1, 1, 1, 4});
@@ -69,20 +72,25 @@ BOOST_AUTO_TEST_CASE(quantizer_forward_is_nearest_and_backward_is_soft) {
   Tensor y = q.forward(x);
   BOOST_TEST(y.to_vector() == std::vector<double>({0.75, 0.75, 2.25, 2.25, 5.25, 3.75}),
              boost::test_tools::tolerance(1e-6) << boost::test_tools::per_element());
-  BOOST_TEST(q.indices(x).to_vector() == std::vector<double>({0, 0, 1, 1, 3, 2}), boost::test_tools::per_element());
+  BOOST_TEST(q.indices(x).to_vector() == std::vector<double>({0, 0, 1, 1, 3, 2}),
+             boost::test_tools::per_element());
   // Gradient of the quantized output equals the soft path's gradient (inputs and centroids).
   Tensor v = f64({1, -2, 0.5, 3, 1, -1}, Shape{2, 3});
   auto gq = ag::grad({y}, {x, q.w}, {v});
   auto gs = ag::grad({q.soft(x)}, {x, q.w}, {v});
-  BOOST_TEST(gq[0].to_vector() == gs[0].to_vector(), boost::test_tools::tolerance(1e-12) << boost::test_tools::per_element());
-  BOOST_TEST(gq[1].to_vector() == gs[1].to_vector(), boost::test_tools::tolerance(1e-12) << boost::test_tools::per_element());
+  BOOST_TEST(gq[0].to_vector() == gs[0].to_vector(), boost::test_tools::tolerance(1e-12)
+                                                         << boost::test_tools::per_element());
+  BOOST_TEST(gq[1].to_vector() == gs[1].to_vector(), boost::test_tools::tolerance(1e-12)
+                                                         << boost::test_tools::per_element());
   BOOST_TEST(std::fabs(gq[0].to_vector()[1]) > 0);  // the soft path does pass a gradient
 }
 
 BOOST_AUTO_TEST_CASE(integrated_gradients_batched_equals_pointwise) {
   Rng rng(5);
   ag::Tensor w = ag::randn(Shape{1, 1, 3, 4}, rng, DType::F64);
-  ReferenceFn ref = [w](const Tensor& f) { return ag::global_avg_pool(ag::tanh(ag::conv2d(f, w))); };
+  ReferenceFn ref = [w](const Tensor& f) {
+    return ag::global_avg_pool(ag::tanh(ag::conv2d(f, w)));
+  };
   Tensor f = ag::rand_uniform(Shape{2, 3, 3, 3}, rng, 0, 2, DType::F64);
   Tensor lab = Tensor::from_ints({1, 3}, Shape{2});
   Tensor g0 = baseline_gradients(ref, Shape{3, 3, 3}, 4, DType::F64);
@@ -94,14 +102,17 @@ BOOST_AUTO_TEST_CASE(integrated_gradients_batched_equals_pointwise) {
   };
   Tensor gf = grad_at(f), gz = grad_at(Tensor::zeros(f.shape(), DType::F64));
   Tensor expect2 = ag::abs(ag::mul(ag::mul(ag::add(gf, gz), 0.5), f));
-  BOOST_TEST(r2.importance.to_vector() == expect2.to_vector(), boost::test_tools::tolerance(1e-12) << boost::test_tools::per_element());
+  BOOST_TEST(r2.importance.to_vector() == expect2.to_vector(),
+             boost::test_tools::tolerance(1e-12) << boost::test_tools::per_element());
   // m = 5 batched against a loop over the points with trapezoid weights.
   auto r5 = feature_importance(ref, f, lab, g0, XaiMethod::IntegratedGradients, 5, false);
   auto wts = trapezoid_weights(5);
   Tensor acc = ag::mul(gz, wts[0]);
-  for (int j = 1; j < 5; ++j) acc = ag::add(acc, ag::mul(grad_at(ag::mul(f, j / 4.0)), wts[size_t(j)]));
+  for (int j = 1; j < 5; ++j)
+    acc = ag::add(acc, ag::mul(grad_at(ag::mul(f, j / 4.0)), wts[size_t(j)]));
   Tensor expect5 = ag::abs(ag::mul(acc, f));
-  BOOST_TEST(r5.importance.to_vector() == expect5.to_vector(), boost::test_tools::tolerance(1e-12) << boost::test_tools::per_element());
+  BOOST_TEST(r5.importance.to_vector() == expect5.to_vector(),
+             boost::test_tools::tolerance(1e-12) << boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(skewness_gradient_through_the_reference_matches_finite_differences) {
@@ -113,7 +124,9 @@ BOOST_AUTO_TEST_CASE(skewness_gradient_through_the_reference_matches_finite_diff
   model.to(DType::F64);
   model.eval();  // batch norm with running statistics: a smooth function of the weights
   ag::Tensor rw = ag::randn(Shape{3, 3, 5, 3}, rng, DType::F64, 0.5);
-  ReferenceFn ref = [rw](const Tensor& f) { return ag::global_avg_pool(ag::tanh(ag::conv2d(f, rw, ag::Conv2dOptions{.same = true}))); };
+  ReferenceFn ref = [rw](const Tensor& f) {
+    return ag::global_avg_pool(ag::tanh(ag::conv2d(f, rw, ag::Conv2dOptions{.same = true})));
+  };
   Tensor x = ag::rand_uniform(Shape{2, 8, 8, 1}, rng, 0, 1, DType::F64);
   Tensor lab = Tensor::from_ints({0, 2}, Shape{2});
   Tensor g0 = baseline_gradients(ref, Shape{4, 4, 5}, 3, DType::F64);
@@ -127,7 +140,8 @@ BOOST_AUTO_TEST_CASE(skewness_gradient_through_the_reference_matches_finite_diff
     Tensor f = model.extract(x);
     auto imp = feature_importance(ref, f, lab, g0, XaiMethod::IntegratedGradients, 3, true);
     Tensor p = channel_importance(imp.importance);
-    return ag::add(skewness_loss(p, cfg.k(), 0.99), disorder_loss(imp.importance, p, cfg.k(), DisorderForm::Public));
+    return ag::add(skewness_loss(p, cfg.k(), 0.99),
+                   disorder_loss(imp.importance, p, cfg.k(), DisorderForm::Public));
   };
   auto r = ag::gradcheck(fn, inputs, 1e-6, 1e-8, 1e-4);
   BOOST_TEST(r.ok, r.message);
@@ -190,7 +204,9 @@ BOOST_AUTO_TEST_CASE(agile_loss_trains_skewness_up) {
   SplitConfig cfg = tiny_config();
   SplitModel m(cfg, rng);
   ag::Tensor rw = ag::randn(Shape{3, 3, 5, 3}, rng, DType::F32, 0.5);
-  ReferenceFn ref = [rw](const Tensor& f) { return ag::global_avg_pool(ag::tanh(ag::conv2d(f, rw, ag::Conv2dOptions{.same = true}))); };
+  ReferenceFn ref = [rw](const Tensor& f) {
+    return ag::global_avg_pool(ag::tanh(ag::conv2d(f, rw, ag::Conv2dOptions{.same = true})));
+  };
   Tensor g0 = baseline_gradients(ref, Shape{4, 4, 5}, 3, DType::F32);
   Tensor x = ag::rand_uniform(Shape{16, 8, 8, 1}, rng, 0, 1);
   std::vector<int32_t> l;

@@ -12,17 +12,21 @@
 namespace agilenn::cli {
 
 void add_common_flags(cxxopts::Options& opts) {
-  opts.add_options()
-      ("preset", "fashion-mnist | cifar | tiny", cxxopts::value<std::string>()->default_value("fashion-mnist"))
-      ("dataset", "fashion-mnist | mnist | cifar10 | cifar100 | image-folder (default: the preset's)", cxxopts::value<std::string>())
-      ("data-dir", "data set directory (default: the installed one)", cxxopts::value<std::string>()->default_value(""))
-      ("threads", "worker threads (0 = all cores)", cxxopts::value<int>()->default_value("0"))
-      ("seed", "random seed", cxxopts::value<uint64_t>()->default_value("1"))
-      ("limit-train", "use only the first N training images (0 = all; default: the preset's)", cxxopts::value<size_t>())
-      ("limit-test", "use only the first N test images (0 = all; default: the preset's)", cxxopts::value<size_t>())
-      ("augment-pad", "training augmentation: pad + random crop of N pixels (default: the preset's)", cxxopts::value<int>())
-      ("no-flip", "training augmentation: no random horizontal flip")
-      ("h,help", "show this help");
+  opts.add_options()("preset", "fashion-mnist | cifar | tiny",
+                     cxxopts::value<std::string>()->default_value("fashion-mnist"))(
+      "dataset",
+      "fashion-mnist | mnist | cifar10 | cifar100 | image-folder (default: the preset's)",
+      cxxopts::value<std::string>())("data-dir", "data set directory (default: the installed one)",
+                                     cxxopts::value<std::string>()->default_value(""))(
+      "threads", "worker threads (0 = all cores)", cxxopts::value<int>()->default_value("0"))(
+      "seed", "random seed", cxxopts::value<uint64_t>()->default_value("1"))(
+      "limit-train", "use only the first N training images (0 = all; default: the preset's)",
+      cxxopts::value<size_t>())("limit-test",
+                                "use only the first N test images (0 = all; default: the preset's)",
+                                cxxopts::value<size_t>())(
+      "augment-pad", "training augmentation: pad + random crop of N pixels (default: the preset's)",
+      cxxopts::value<int>())("no-flip", "training augmentation: no random horizontal flip")(
+      "h,help", "show this help");
 }
 
 void set_threads(int threads) {
@@ -40,8 +44,8 @@ DataBundle load_data(const xai::Preset& p, const cxxopts::ParseResult& r, bool n
   nn::limit_dataset(d.train, flag_or<size_t>(r, "limit-train", p.reference_train.limit_train));
   nn::limit_dataset(d.test, flag_or<size_t>(r, "limit-test", p.reference_train.limit_test));
   if (d.test.channels != p.channels)
-    throw Error("--dataset " + name + " has " + std::to_string(d.test.channels) + " channels; preset " + p.name +
-                " expects " + std::to_string(p.channels));
+    throw Error("--dataset " + name + " has " + std::to_string(d.test.channels) +
+                " channels; preset " + p.name + " expects " + std::to_string(p.channels));
   d.augment = p.augment;
   d.augment.pad = flag_or(r, "augment-pad", d.augment.pad);
   if (d.augment.pad < 0) throw Error("--augment-pad must be >= 0");
@@ -52,13 +56,12 @@ DataBundle load_data(const xai::Preset& p, const cxxopts::ParseResult& r, bool n
 }
 
 void add_recipe_flags(cxxopts::Options& opts) {
-  opts.add_options()
-      ("epochs", "epochs (default: the preset's)", cxxopts::value<int>())
-      ("batch-size", "batch size (default: the preset's)", cxxopts::value<int>())
-      ("lr", "peak learning rate of the cosine schedule (default: the preset's)", cxxopts::value<double>())
-      ("resume", "continue from OUT/checkpoint.safetensors")
-      ("stop-after-epoch", "end this run after epoch N, as if interrupted (resume with --resume)",
-       cxxopts::value<int>()->default_value("0"));
+  opts.add_options()("epochs", "epochs (default: the preset's)", cxxopts::value<int>())(
+      "batch-size", "batch size (default: the preset's)", cxxopts::value<int>())(
+      "lr", "peak learning rate of the cosine schedule (default: the preset's)",
+      cxxopts::value<double>())("resume", "continue from OUT/checkpoint.safetensors")(
+      "stop-after-epoch", "end this run after epoch N, as if interrupted (resume with --resume)",
+      cxxopts::value<int>()->default_value("0"));
 }
 
 xai::TrainRecipe recipe_from_flags(const cxxopts::ParseResult& r, xai::TrainRecipe rec) {

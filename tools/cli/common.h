@@ -20,9 +20,11 @@ struct DataBundle {
   data::AugmentOptions augment;  // with the model's input size
 };
 // Loads the preset's (or --dataset's) train and test splits with the preset's preprocessing.
-DataBundle load_data(const xai::Preset& preset, const cxxopts::ParseResult& r, bool need_train = true);
+DataBundle load_data(const xai::Preset& preset, const cxxopts::ParseResult& r,
+                     bool need_train = true);
 
-// Adds --epochs --batch-size --lr --resume --stop-after-epoch (the training commands' recipe flags).
+// Adds --epochs --batch-size --lr --resume --stop-after-epoch (the training commands' recipe
+// flags).
 void add_recipe_flags(cxxopts::Options& opts);
 // The preset's recipe with those flags applied and checked.
 xai::TrainRecipe recipe_from_flags(const cxxopts::ParseResult& r, xai::TrainRecipe preset_recipe);

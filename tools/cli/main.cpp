@@ -13,14 +13,17 @@
 using agilenn::cli::command_registry;
 
 static void usage(FILE* out) {
-  std::fprintf(out, "usage: agilenn <command> [flags]   (agilenn <command> --help for its flags)\n\ncommands:\n");
+  std::fprintf(
+      out,
+      "usage: agilenn <command> [flags]   (agilenn <command> --help for its flags)\n\ncommands:\n");
   auto cmds = command_registry();
   std::sort(cmds.begin(), cmds.end(), [](auto& a, auto& b) { return a.name < b.name; });
   for (auto& c : cmds) std::fprintf(out, "  %-18s %s\n", c.name.c_str(), c.summary.c_str());
 }
 
 int main(int argc, char** argv) {
-  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
+      !std::strcmp(argv[1], "help")) {
     usage(argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
   }

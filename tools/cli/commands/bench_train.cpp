@@ -82,7 +82,8 @@ int run_phase(const xai::Preset& p, const std::string& phase, int batch, int ste
       f1 = model->extract(ag::slice(x, 0, 0, 1));
     }
     auto body = [ref](const Tensor& f) { return ref->forward_body(f); };
-    g0 = xai::baseline_gradients(body, ag::Shape{f1.dim(1), f1.dim(2), f1.dim(3)}, p.split.num_classes, ag::DType::F32);
+    g0 = xai::baseline_gradients(body, ag::Shape{f1.dim(1), f1.dim(2), f1.dim(3)},
+                                 p.split.num_classes, ag::DType::F32);
     step = [&, body] {
       auto r = xai::agile_loss(*model, body, g0, x, y, lc);
       opt->zero_grad();
@@ -95,7 +96,8 @@ int run_phase(const xai::Preset& p, const std::string& phase, int batch, int ste
   for (int i = 0; i < steps; ++i) {
     auto t0 = std::chrono::steady_clock::now();
     step();
-    ts.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    ts.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   }
   std::sort(ts.begin(), ts.end());
   Json j;
@@ -127,20 +129,25 @@ Json run_child(const std::vector<std::string>& args) {
 
 int run(int argc, char** argv) {
   cxxopts::Options opts(argv[0], "Time the training steps against PyTorch on the same models.");
-  opts.add_options()
-      ("preset", "fashion-mnist | cifar | tiny", cxxopts::value<std::string>()->default_value("fashion-mnist"))
-      ("steps", "timed steps per phase (after 3 warm-up steps)", cxxopts::value<int>()->default_value("20"))
-      ("batch", "batch size", cxxopts::value<int>()->default_value("64"))
-      ("threads", "threads for both engines", cxxopts::value<int>()->default_value("2"))
-      ("out", "directory for summary.json", cxxopts::value<std::string>()->default_value("runs/bench-train"))
-      ("phases", "comma-separated subset of ref,plain,xai,xai8", cxxopts::value<std::string>()->default_value("ref,plain,xai,xai8"))
-      ("no-torch", "skip the PyTorch side")
-      ("phase", "internal: run one phase in this process", cxxopts::value<std::string>())
-      ("h,help", "show this help");
+  opts.add_options()("preset", "fashion-mnist | cifar | tiny",
+                     cxxopts::value<std::string>()->default_value("fashion-mnist"))(
+      "steps", "timed steps per phase (after 3 warm-up steps)",
+      cxxopts::value<int>()->default_value("20"))("batch", "batch size",
+                                                  cxxopts::value<int>()->default_value("64"))(
+      "threads", "threads for both engines", cxxopts::value<int>()->default_value("2"))(
+      "out", "directory for summary.json",
+      cxxopts::value<std::string>()->default_value("runs/bench-train"))(
+      "phases", "comma-separated subset of ref,plain,xai,xai8",
+      cxxopts::value<std::string>()->default_value("ref,plain,xai,xai8"))(
+      "no-torch", "skip the PyTorch side")("phase", "internal: run one phase in this process",
+                                           cxxopts::value<std::string>())("h,help",
+                                                                          "show this help");
   auto r = opts.parse(argc, argv);
   if (handle_help(opts, r)) return 0;
-  const int steps = r["steps"].as<int>(), batch = r["batch"].as<int>(), threads = r["threads"].as<int>();
-  if (steps < 1 || batch < 2 || threads < 1) throw Error("--steps >= 1, --batch >= 2 and --threads >= 1 required");
+  const int steps = r["steps"].as<int>(), batch = r["batch"].as<int>(),
+            threads = r["threads"].as<int>();
+  if (steps < 1 || batch < 2 || threads < 1)
+    throw Error("--steps >= 1, --batch >= 2 and --threads >= 1 required");
   xai::Preset p = xai::get_preset(r["preset"].as<std::string>());
   if (r.count("phase")) {
     set_threads(threads);
@@ -176,9 +183,12 @@ int run(int argc, char** argv) {
   write_file_atomic(spec_path, spec.dump(1));
   const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
   const std::string script = std::string(AGILENN_SOURCE_DIR) + "/tools/bench/torch_train.py";
-  const bool torch = !r.count("no-torch") && std::system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") == 0;
+  const bool torch = !r.count("no-torch") &&
+                     std::system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") == 0;
   if (!torch && !r.count("no-torch"))
-    std::printf("PyTorch is not installed (/usr/bin/python3 cannot import torch): printing our side only\n");
+    std::printf(
+        "PyTorch is not installed (/usr/bin/python3 cannot import torch): printing our side "
+        "only\n");
 
   Json sum;
   sum["preset"] = p.name;
@@ -186,15 +196,20 @@ int run(int argc, char** argv) {
   sum["batch"] = batch;
   sum["steps"] = steps;
   bool mismatch = false;
-  std::printf("\n%-6s %10s %12s | %9s %9s %9s %8s | %9s %9s %8s | %7s\n", "phase", "params", "MACs/img", "ours med",
-              "ours min", "img/s", "RSS MB", "torch med", "torch min", "RSS MB", "ratio");
+  std::printf("\n%-6s %10s %12s | %9s %9s %9s %8s | %9s %9s %8s | %7s\n", "phase", "params",
+              "MACs/img", "ours med", "ours min", "img/s", "RSS MB", "torch med", "torch min",
+              "RSS MB", "ratio");
   for (auto& ph : phases) {
-    Json ours = run_child({self, "bench-train", "--phase", ph, "--preset", p.name, "--steps", std::to_string(steps),
-                           "--batch", std::to_string(batch), "--threads", std::to_string(threads)});
+    Json ours = run_child({self, "bench-train", "--phase", ph, "--preset", p.name, "--steps",
+                           std::to_string(steps), "--batch", std::to_string(batch), "--threads",
+                           std::to_string(threads)});
     if (ours.is_null()) throw Error("bench-train: our phase '" + ph + "' failed");
     Json theirs;
     if (torch) theirs = run_child({"/usr/bin/python3", script, spec_path, ph});
-    const std::string key = ph == "ref" ? "ref" : ph == "plain" ? "plain" : ph == "xai" ? "xai" : "xai8";
+    const std::string key = ph == "ref"     ? "ref"
+                            : ph == "plain" ? "plain"
+                            : ph == "xai"   ? "xai"
+                                            : "xai8";
     sum[key + "_step_ms"] = ours.at("median_ms");
     sum[key + "_min_ms"] = ours.at("min_ms");
     sum[key + "_peak_rss_mb"] = ours.at("peak_rss_mb");
@@ -212,20 +227,25 @@ int run(int argc, char** argv) {
           theirs.at("macs_per_image").as_int() != ours.at("macs_per_image").as_int()) {
         mismatch = true;
         std::printf("MISMATCH in %s: torch has %lld parameters, %lld MACs/image\n", ph.c_str(),
-                    (long long)theirs.at("parameters").as_int(), (long long)theirs.at("macs_per_image").as_int());
+                    (long long)theirs.at("parameters").as_int(),
+                    (long long)theirs.at("macs_per_image").as_int());
       }
     }
-    std::printf("%-6s %10lld %12lld | %9.1f %9.1f %9.0f %8.0f | %9s %9s %8s | %7s\n", ph.c_str(),
-                (long long)ours.at("parameters").as_int(), (long long)ours.at("macs_per_image").as_int(), om,
-                ours.at("min_ms").as_number(), 1000.0 * batch / om, ours.at("peak_rss_mb").as_number(),
-                theirs.is_null() ? "-" : std::to_string(theirs.at("median_ms").as_number()).substr(0, 7).c_str(),
-                theirs.is_null() ? "-" : std::to_string(theirs.at("min_ms").as_number()).substr(0, 7).c_str(),
-                theirs.is_null() ? "-" : std::to_string(int(theirs.at("peak_rss_mb").as_number())).c_str(),
-                std::isnan(ratio) ? "-" : std::to_string(ratio).substr(0, 5).c_str());
+    std::printf(
+        "%-6s %10lld %12lld | %9.1f %9.1f %9.0f %8.0f | %9s %9s %8s | %7s\n", ph.c_str(),
+        (long long)ours.at("parameters").as_int(), (long long)ours.at("macs_per_image").as_int(),
+        om, ours.at("min_ms").as_number(), 1000.0 * batch / om, ours.at("peak_rss_mb").as_number(),
+        theirs.is_null() ? "-"
+                         : std::to_string(theirs.at("median_ms").as_number()).substr(0, 7).c_str(),
+        theirs.is_null() ? "-"
+                         : std::to_string(theirs.at("min_ms").as_number()).substr(0, 7).c_str(),
+        theirs.is_null() ? "-" : std::to_string(int(theirs.at("peak_rss_mb").as_number())).c_str(),
+        std::isnan(ratio) ? "-" : std::to_string(ratio).substr(0, 5).c_str());
     std::fflush(stdout);
   }
   if (sum.contains("xai_peak_rss_mb")) sum["peak_rss_mb"] = sum.at("xai_peak_rss_mb");
-  if (sum.contains("torch_xai_peak_rss_mb")) sum["torch_peak_rss_mb"] = sum.at("torch_xai_peak_rss_mb");
+  if (sum.contains("torch_xai_peak_rss_mb"))
+    sum["torch_peak_rss_mb"] = sum.at("torch_xai_peak_rss_mb");
   if (sum.contains("xai_step_ms") && sum.contains("xai8_step_ms"))
     sum["xai8_over_xai"] = sum.at("xai8_step_ms").as_number() / sum.at("xai_step_ms").as_number();
   sum["models_match"] = !mismatch;

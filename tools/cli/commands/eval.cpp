@@ -17,14 +17,18 @@ namespace {
 using ag::Tensor;
 
 int run(int argc, char** argv) {
-  cxxopts::Options opts(argv[0], "Evaluate a saved model (DIR/reference.safetensors or DIR/model.safetensors).");
+  cxxopts::Options opts(
+      argv[0], "Evaluate a saved model (DIR/reference.safetensors or DIR/model.safetensors).");
   add_common_flags(opts);
-  opts.add_options()
-      ("model", "model directory or .safetensors file", cxxopts::value<std::string>())
-      ("reference", "reference network directory, for the skewness statistics of an AgileNN model", cxxopts::value<std::string>()->default_value(""))
-      ("alpha", "override the combiner's alpha in [0, 1] (AgileNN models)", cxxopts::value<double>())
-      ("rho", "skewness threshold for the share of samples reaching it", cxxopts::value<double>()->default_value("0.8"))
-      ("out", "JSON output file (default: DIR/eval.json)", cxxopts::value<std::string>()->default_value(""));
+  opts.add_options()("model", "model directory or .safetensors file",
+                     cxxopts::value<std::string>())(
+      "reference", "reference network directory, for the skewness statistics of an AgileNN model",
+      cxxopts::value<std::string>()->default_value(""))(
+      "alpha", "override the combiner's alpha in [0, 1] (AgileNN models)",
+      cxxopts::value<double>())("rho", "skewness threshold for the share of samples reaching it",
+                                cxxopts::value<double>()->default_value("0.8"))(
+      "out", "JSON output file (default: DIR/eval.json)",
+      cxxopts::value<std::string>()->default_value(""));
   auto r = opts.parse(argc, argv);
   if (handle_help(opts, r)) return 0;
   if (!r.count("model")) throw Error("--model is required");
@@ -46,15 +50,19 @@ int run(int argc, char** argv) {
   out["samples"] = uint64_t(d.test.size());
   if (reference) {
     xai::Reference ref = xai::load_reference(path);
-    auto e = nn::evaluate([&](const Tensor& x) { return ref.net->forward(x); }, d.test, aug, 256, "eval");
+    auto e = nn::evaluate([&](const Tensor& x) { return ref.net->forward(x); }, d.test, aug, 256,
+                          "eval");
     out["kind"] = "reference";
     out["test_accuracy"] = e.accuracy;
     out["test_loss"] = e.loss;
-    std::printf("reference: test accuracy %.4f, loss %.4f on %lld images\n", e.accuracy, e.loss, (long long)e.samples);
+    std::printf("reference: test accuracy %.4f, loss %.4f on %lld images\n", e.accuracy, e.loss,
+                (long long)e.samples);
   } else {
     xai::AgileModelFile f = xai::load_agile_model(path);
     if (f.mean != d.augment.mean || f.std != d.augment.std)
-      std::fprintf(stderr, "note: the model's input normalisation differs from the preset's; using the model's\n");
+      std::fprintf(
+          stderr,
+          "note: the model's input normalisation differs from the preset's; using the model's\n");
     d.augment.mean = f.mean;
     d.augment.std = f.std;
     data::Augmenter maug(d.augment, d.test.height, d.test.width, d.test.channels);
@@ -65,11 +73,12 @@ int run(int argc, char** argv) {
       xai::Reference ref = xai::load_reference(ref_dir);
       body = ref.body();
       Tensor f1 = f.model->extract(Tensor::zeros(ag::Shape{1, p.height, p.width, p.channels}));
-      g0 = xai::baseline_gradients(body, ag::Shape{f1.dim(1), f1.dim(2), f1.dim(3)}, f.model->config().num_classes,
-                                   ag::DType::F32);
+      g0 = xai::baseline_gradients(body, ag::Shape{f1.dim(1), f1.dim(2), f1.dim(3)},
+                                   f.model->config().num_classes, ag::DType::F32);
     }
     const double alpha = r.count("alpha") ? r["alpha"].as<double>() : NAN;
-    auto e = xai::evaluate_split_model(*f.model, body, g0, d.test, maug, r["rho"].as<double>(), alpha);
+    auto e =
+        xai::evaluate_split_model(*f.model, body, g0, d.test, maug, r["rho"].as<double>(), alpha);
     out["kind"] = f.model->config().unsplit ? "unsplit" : "agilenn";
     out["test_accuracy"] = e.accuracy;
     out["local_accuracy"] = e.local_accuracy;
@@ -78,8 +87,10 @@ int run(int argc, char** argv) {
     out["skewness_at_rho"] = e.skewness_at_rho;
     out["disorder_violation_rate"] = e.disorder_violation_rate;
     out["alpha"] = e.alpha;
-    std::printf("%s: test accuracy %.4f (local-only %.4f, remote-only %.4f), alpha %.3f, skewness %.4f\n",
-                out.at("kind").as_string().c_str(), e.accuracy, e.local_accuracy, e.remote_accuracy, e.alpha, e.skewness);
+    std::printf(
+        "%s: test accuracy %.4f (local-only %.4f, remote-only %.4f), alpha %.3f, skewness %.4f\n",
+        out.at("kind").as_string().c_str(), e.accuracy, e.local_accuracy, e.remote_accuracy,
+        e.alpha, e.skewness);
   }
   std::string o = r["out"].as<std::string>();
   if (o.empty()) o = dir + "/eval.json";

@@ -30,8 +30,9 @@ std::string num(const Json& j, const char* key, const char* fmt = "%.4f") {
 
 int run(int argc, char** argv) {
   cxxopts::Options opts(argv[0], "Summarise the main job's runs into one table.");
-  opts.add_options()("runs", "the runs directory", cxxopts::value<std::string>()->default_value("runs"))(
-      "h,help", "show this help");
+  opts.add_options()("runs", "the runs directory",
+                     cxxopts::value<std::string>()->default_value("runs"))("h,help",
+                                                                           "show this help");
   auto r = opts.parse(argc, argv);
   if (handle_help(opts, r)) return 0;
   const std::string runs = r["runs"].as<std::string>();
@@ -40,50 +41,60 @@ int run(int argc, char** argv) {
   Json all;
   Json ref = read_json(runs + "/ref/summary.json");
   md << "## Models (Fashion-MNIST test set)\n\n"
-     << "| run | accuracy | local-only | remote-only | skewness | share >= rho | disorder violations | alpha | train s |\n"
+     << "| run | accuracy | local-only | remote-only | skewness | share >= rho | disorder "
+        "violations | alpha | train s |\n"
      << "|---|---|---|---|---|---|---|---|---|\n";
   if (!ref.is_null()) {
-    md << "| reference | " << num(ref, "test_accuracy") << " | - | - | - | - | - | - | " << num(ref, "train_seconds", "%.0f") << " |\n";
+    md << "| reference | " << num(ref, "test_accuracy") << " | - | - | - | - | - | - | "
+       << num(ref, "train_seconds", "%.0f") << " |\n";
     all["reference"] = ref;
   }
   for (const char* name : {"agile", "no-xai", "unsplit"}) {
     Json s = read_json(runs + "/" + name + "/summary.json");
     if (s.is_null()) continue;
     all[name] = s;
-    md << "| " << name << " | " << num(s, "test_accuracy") << " | " << num(s, "local_accuracy") << " | "
-       << num(s, "remote_accuracy") << " | " << num(s, "skewness") << " | " << num(s, "skewness_at_rho") << " | "
-       << num(s, "disorder_violation_rate") << " | " << num(s, "alpha", "%.3f") << " | "
-       << num(s, "train_seconds", "%.0f") << " |\n";
+    md << "| " << name << " | " << num(s, "test_accuracy") << " | " << num(s, "local_accuracy")
+       << " | " << num(s, "remote_accuracy") << " | " << num(s, "skewness") << " | "
+       << num(s, "skewness_at_rho") << " | " << num(s, "disorder_violation_rate") << " | "
+       << num(s, "alpha", "%.3f") << " | " << num(s, "train_seconds", "%.0f") << " |\n";
   }
   Json codec = read_json(runs + "/codec/summary.json");
   if (!codec.is_null()) {
     all["codec"] = codec;
-    md << "\n## Link codec (bytes per image, Fashion-MNIST test set)\n\n| coder | packet | payload |\n|---|---|---|\n";
+    md << "\n## Link codec (bytes per image, Fashion-MNIST test set)\n\n| coder | packet | payload "
+          "|\n|---|---|---|\n";
     if (const Json* coders = codec.find("coders"))
       for (auto& [name, c] : coders->as_object())
-        md << "| " << name << " | " << num(c, "mean_packet_bytes", "%.1f") << " | " << num(c, "mean_payload_bytes", "%.1f") << " |\n";
+        md << "| " << name << " | " << num(c, "mean_packet_bytes", "%.1f") << " | "
+           << num(c, "mean_payload_bytes", "%.1f") << " |\n";
     const Json* e = codec.find("order0_entropy_bits_per_image");
-    if (e && e->is_number()) md << "| order-0 entropy bound | - | " << std::to_string(int(e->as_number() / 8)) << " |\n";
-    md << "\nRaw 8-bit image: " << num(codec, "raw_image_bytes", "%.0f") << " B; remote float32 features: "
-       << num(codec, "float32_feature_bytes_per_image", "%.0f") << " B; default coder: "
+    if (e && e->is_number())
+      md << "| order-0 entropy bound | - | " << std::to_string(int(e->as_number() / 8)) << " |\n";
+    md << "\nRaw 8-bit image: " << num(codec, "raw_image_bytes", "%.0f")
+       << " B; remote float32 features: " << num(codec, "float32_feature_bytes_per_image", "%.0f")
+       << " B; default coder: "
        << (codec.contains("default_coder") ? codec.at("default_coder").as_string() : "-") << ".\n";
   }
   Json mcu = read_json(runs + "/mcu/summary.json");
   if (!mcu.is_null()) {
     all["mcu"] = mcu;
-    md << "\n## Device (int8, Cortex-M7)\n\n| bit-exact host | bit-exact QEMU | instructions/image | MACs/image | flash B | SRAM B | int8 accuracy | float accuracy |\n|---|---|---|---|---|---|---|---|\n";
+    md << "\n## Device (int8, Cortex-M7)\n\n| bit-exact host | bit-exact QEMU | instructions/image "
+          "| MACs/image | flash B | SRAM B | int8 accuracy | float accuracy "
+          "|\n|---|---|---|---|---|---|---|---|\n";
     auto b = [&](const char* k) {
       const Json* v = mcu.find(k);
       return v && v->is_bool() ? std::string(v->as_bool() ? "yes" : "NO") : std::string("-");
     };
-    md << "| " << b("bit_exact_host") << " | " << b("bit_exact_qemu") << " | " << num(mcu, "instructions_per_image", "%.0f")
-       << " | " << num(mcu, "macs_per_image", "%.0f") << " | " << num(mcu, "flash_bytes", "%.0f") << " | "
-       << num(mcu, "sram_bytes", "%.0f") << " | " << num(mcu, "int8_accuracy") << " | " << num(mcu, "float_accuracy") << " |\n";
+    md << "| " << b("bit_exact_host") << " | " << b("bit_exact_qemu") << " | "
+       << num(mcu, "instructions_per_image", "%.0f") << " | " << num(mcu, "macs_per_image", "%.0f")
+       << " | " << num(mcu, "flash_bytes", "%.0f") << " | " << num(mcu, "sram_bytes", "%.0f")
+       << " | " << num(mcu, "int8_accuracy") << " | " << num(mcu, "float_accuracy") << " |\n";
   }
   Json e2e = read_json(runs + "/e2e/summary.json");
   if (!e2e.is_null()) {
     all["e2e"] = e2e;
-    md << "\n## End to end\n\nLatency and accuracy per scheme, MCU clock and link: " << runs << "/e2e/bench-e2e.md\n";
+    md << "\n## End to end\n\nLatency and accuracy per scheme, MCU clock and link: " << runs
+       << "/e2e/bench-e2e.md\n";
   }
   if (std::filesystem::exists(runs + "/stages.csv")) {
     md << "\n## Wall time per stage\n\n| stage | seconds |\n|---|---|\n";

@@ -47,24 +47,30 @@ Json eval_json(const xai::AgileEval& e) {
 int run(int argc, char** argv) {
   cxxopts::Options opts(argv[0], "Train the AgileNN split model (or a control) on a data set.");
   add_common_flags(opts);
-  opts.add_options()
-      ("reference", "reference network directory (agilenn train-reference)", cxxopts::value<std::string>()->default_value("runs/ref"))
-      ("out", "output directory", cxxopts::value<std::string>()->default_value("runs/agile"))
-      ("split-ratio", "share of the feature channels kept on the device", cxxopts::value<double>()->default_value("0.2"))
-      ("rho", "target skewness", cxxopts::value<double>()->default_value("0.8"))
-      ("lambda", "weight of the prediction loss (1 - lambda weighs skewness + disorder)", cxxopts::value<double>()->default_value("0.8"))
-      ("centroids", "quantizer centroids", cxxopts::value<int>()->default_value("8"))
-      ("ig-steps", "integrated-gradients points (2 = the public code's trapezoid)", cxxopts::value<int>()->default_value("2"))
-      ("xai", "importance: ig | saliency", cxxopts::value<std::string>()->default_value("ig"))
-      ("disorder", "disorder loss: paper (channel) | public (element-wise)", cxxopts::value<std::string>()->default_value("paper"))
-      ("correct-only", "importance losses only on samples the reference classifies correctly")
-      ("temperature", "alpha = sigmoid(w / T)", cxxopts::value<double>()->default_value("6"))
-      ("combiner", "learned (alpha) | sum", cxxopts::value<std::string>()->default_value("learned"))
-      ("local-head", "gap | grid:G", cxxopts::value<std::string>()->default_value("grid:2"))
-      ("local-loss-weight", "B: adds B * CE(local logits alone)", cxxopts::value<double>()->default_value("0"))
-      ("channel-remapping", "none | global_importance | topk_appearance", cxxopts::value<std::string>()->default_value("none"))
-      ("no-xai", "control: no importance loss (lambda = 1)")
-      ("unsplit", "control: extractor + remote predictor on all channels, no quantizer");
+  opts.add_options()("reference", "reference network directory (agilenn train-reference)",
+                     cxxopts::value<std::string>()->default_value("runs/ref"))(
+      "out", "output directory", cxxopts::value<std::string>()->default_value("runs/agile"))(
+      "split-ratio", "share of the feature channels kept on the device",
+      cxxopts::value<double>()->default_value("0.2"))(
+      "rho", "target skewness", cxxopts::value<double>()->default_value("0.8"))(
+      "lambda", "weight of the prediction loss (1 - lambda weighs skewness + disorder)",
+      cxxopts::value<double>()->default_value("0.8"))("centroids", "quantizer centroids",
+                                                      cxxopts::value<int>()->default_value("8"))(
+      "ig-steps", "integrated-gradients points (2 = the public code's trapezoid)",
+      cxxopts::value<int>()->default_value("2"))(
+      "xai", "importance: ig | saliency", cxxopts::value<std::string>()->default_value("ig"))(
+      "disorder", "disorder loss: paper (channel) | public (element-wise)",
+      cxxopts::value<std::string>()->default_value("paper"))(
+      "correct-only", "importance losses only on samples the reference classifies correctly")(
+      "temperature", "alpha = sigmoid(w / T)", cxxopts::value<double>()->default_value("6"))(
+      "combiner", "learned (alpha) | sum", cxxopts::value<std::string>()->default_value("learned"))(
+      "local-head", "gap | grid:G", cxxopts::value<std::string>()->default_value("grid:2"))(
+      "local-loss-weight", "B: adds B * CE(local logits alone)",
+      cxxopts::value<double>()->default_value("0"))(
+      "channel-remapping", "none | global_importance | topk_appearance",
+      cxxopts::value<std::string>()->default_value("none"))(
+      "no-xai", "control: no importance loss (lambda = 1)")(
+      "unsplit", "control: extractor + remote predictor on all channels, no quantizer");
   add_recipe_flags(opts);
   auto r = opts.parse(argc, argv);
   if (handle_help(opts, r)) return 0;
@@ -111,7 +117,8 @@ int run(int argc, char** argv) {
     ref = xai::load_reference(ref_dir);
     if (ref.feature_channels() != cfg.features)
       throw error_at(ref_dir, "reference stem outputs " + std::to_string(ref.feature_channels()) +
-                                  " channels; the extractor outputs " + std::to_string(cfg.features));
+                                  " channels; the extractor outputs " +
+                                  std::to_string(cfg.features));
     ref_body = ref.body();
   }
   const uint64_t seed = r["seed"].as<uint64_t>();
@@ -140,10 +147,15 @@ int run(int argc, char** argv) {
     model->train();
   }
   Tensor g0;
-  if (need_ref) g0 = xai::baseline_gradients(ref_body, ag::Shape{fshape[1], fshape[2], fshape[3]}, cfg.num_classes, ag::DType::F32);
+  if (need_ref)
+    g0 = xai::baseline_gradients(ref_body, ag::Shape{fshape[1], fshape[2], fshape[3]},
+                                 cfg.num_classes, ag::DType::F32);
   const char* kind = cfg.unsplit ? "unsplit" : (lc.xai ? "agilenn" : "no-xai");
-  std::printf("train (%s): k = %d of %d channels, feature map %s, device %lld MACs/image, remote %lld MACs/image\n",
-              kind, cfg.k(), cfg.features, fshape.str().c_str(), (long long)device_macs, (long long)remote_macs);
+  std::printf(
+      "train (%s): k = %d of %d channels, feature map %s, device %lld MACs/image, remote %lld "
+      "MACs/image\n",
+      kind, cfg.k(), cfg.features, fshape.str().c_str(), (long long)device_macs,
+      (long long)remote_macs);
 
   const bool resume = r.count("resume") > 0;
   if (remap != xai::Remapping::None && !cfg.unsplit && !resume) {
@@ -164,13 +176,15 @@ int run(int argc, char** argv) {
         ag::NoGradGuard ng;
         f = model->extract(nn::batch_images(b));
       }
-      auto imp = xai::feature_importance(ref_body, f, nn::batch_labels(b), g0, lc.method, lc.ig_steps, false);
+      auto imp = xai::feature_importance(ref_body, f, nn::batch_labels(b), g0, lc.method,
+                                         lc.ig_steps, false);
       imps.push_back(xai::channel_importance(imp.importance).detach());
     }
     model->train();
     auto perm = xai::rank_channels(imps, cfg.k(), remap);
     xai::permute_extractor_outputs(*model, perm);
-    std::printf("channel remapping (%s): first channels now", r["channel-remapping"].as<std::string>().c_str());
+    std::printf("channel remapping (%s): first channels now",
+                r["channel-remapping"].as<std::string>().c_str());
     for (int i = 0; i < cfg.k(); ++i) std::printf(" %d", perm[size_t(i)]);
     std::printf("\n");
   }
@@ -196,13 +210,17 @@ int run(int argc, char** argv) {
     nn::StepResult s;
     s.loss = res.loss.item();
     s.correct = res.correct;
-    if (lc.xai) s.extra = {{"skewness", res.skewness}, {"skew_loss", res.skew_loss}, {"disorder_loss", res.disorder_loss}};
+    if (lc.xai)
+      s.extra = {{"skewness", res.skewness},
+                 {"skew_loss", res.skew_loss},
+                 {"disorder_loss", res.disorder_loss}};
     return s;
   };
   h.eval_columns = {"test_accuracy", "local_accuracy", "remote_accuracy"};
   h.evaluate = [&] {
     auto e = xai::evaluate_split_model(*model, nullptr, Tensor(), d.test, test_aug, lc.rho);
-    return std::map<std::string, double>{{"test_accuracy", e.accuracy}, {"local_accuracy", e.local_accuracy},
+    return std::map<std::string, double>{{"test_accuracy", e.accuracy},
+                                         {"local_accuracy", e.local_accuracy},
                                          {"remote_accuracy", e.remote_accuracy}};
   };
   h.save_state = [&](nn::Checkpoint& c) {
@@ -219,7 +237,8 @@ int run(int argc, char** argv) {
     return 0;
   }
 
-  auto e = xai::evaluate_split_model(*model, ref_body, g0, d.test, test_aug, lc.rho, NAN, lc.method, lc.ig_steps);
+  auto e = xai::evaluate_split_model(*model, ref_body, g0, d.test, test_aug, lc.rho, NAN, lc.method,
+                                     lc.ig_steps);
   Json meta;
   meta["preset"] = p.name;
   meta["dataset"] = d.test.name;
@@ -253,12 +272,15 @@ int run(int argc, char** argv) {
   nn::write_json(out + "/summary.json", sum);
   nn::plot_csv(out + "/log.csv", out + "/curves.png", std::string("AgileNN ") + kind, 1,
                {{3, "train accuracy"}, {int(7 + fc.extra_columns.size()), "test accuracy"}});
-  std::printf("train (%s): test accuracy %.4f (local %.4f, remote %.4f), skewness %.4f, alpha %.3f, %.1f s\n", kind,
-              e.accuracy, e.local_accuracy, e.remote_accuracy, e.skewness, e.alpha, s.train_seconds);
+  std::printf(
+      "train (%s): test accuracy %.4f (local %.4f, remote %.4f), skewness %.4f, alpha %.3f, %.1f "
+      "s\n",
+      kind, e.accuracy, e.local_accuracy, e.remote_accuracy, e.skewness, e.alpha, s.train_seconds);
   return 0;
 }
 
-CommandRegistrar reg("train", "Train the AgileNN split model (--no-xai / --unsplit: the controls)", run);
+CommandRegistrar reg("train", "Train the AgileNN split model (--no-xai / --unsplit: the controls)",
+                     run);
 
 }  // namespace
 }  // namespace agilenn::cli

@@ -19,8 +19,8 @@ using ag::Tensor;
 int run(int argc, char** argv) {
   cxxopts::Options opts(argv[0], "Train the reference network used for feature importance.");
   add_common_flags(opts);
-  opts.add_options()
-      ("out", "output directory", cxxopts::value<std::string>()->default_value("runs/ref"));
+  opts.add_options()("out", "output directory",
+                     cxxopts::value<std::string>()->default_value("runs/ref"));
   add_recipe_flags(opts);
   auto r = opts.parse(argc, argv);
   if (handle_help(opts, r)) return 0;
@@ -72,13 +72,15 @@ int run(int argc, char** argv) {
     nn::StepResult s;
     s.loss = loss.item();
     Tensor pred = ag::argmax_last(logits.detach());
-    for (int64_t i = 0; i < y.numel(); ++i) s.correct += pred.data<int32_t>()[i] == y.data<int32_t>()[i];
+    for (int64_t i = 0; i < y.numel(); ++i)
+      s.correct += pred.data<int32_t>()[i] == y.data<int32_t>()[i];
     return s;
   };
   h.eval_columns = {"test_accuracy"};
   h.evaluate = [&] {
     net->eval();
-    auto e = nn::evaluate([&](const Tensor& x) { return net->forward(x); }, d.test, test_aug, 256, "test");
+    auto e = nn::evaluate([&](const Tensor& x) { return net->forward(x); }, d.test, test_aug, 256,
+                          "test");
     net->train();
     return std::map<std::string, double>{{"test_accuracy", e.accuracy}};
   };
@@ -97,7 +99,8 @@ int run(int argc, char** argv) {
   }
 
   net->eval();
-  auto final_eval = nn::evaluate([&](const Tensor& x) { return net->forward(x); }, d.test, test_aug, 256, "test");
+  auto final_eval =
+      nn::evaluate([&](const Tensor& x) { return net->forward(x); }, d.test, test_aug, 256, "test");
   Json meta;
   meta["preset"] = p.name;
   meta["dataset"] = d.test.name;
@@ -120,9 +123,11 @@ int run(int argc, char** argv) {
   sum["recipe"] = rec.to_json();
   sum["images_per_s"] = s.last.count("images_per_s") ? s.last["images_per_s"] : 0.0;
   nn::write_json(out + "/summary.json", sum);
-  nn::plot_csv(out + "/log.csv", out + "/curves.png", "reference network", 1, {{3, "train accuracy"}, {7, "test accuracy"}});
-  std::printf("reference: test accuracy %.4f after %d epochs, %.1f s; wrote %s/reference.safetensors\n",
-              final_eval.accuracy, rec.epochs, s.train_seconds, out.c_str());
+  nn::plot_csv(out + "/log.csv", out + "/curves.png", "reference network", 1,
+               {{3, "train accuracy"}, {7, "test accuracy"}});
+  std::printf(
+      "reference: test accuracy %.4f after %d epochs, %.1f s; wrote %s/reference.safetensors\n",
+      final_eval.accuracy, rec.epochs, s.train_seconds, out.c_str());
   return 0;
 }
 

@@ -9,7 +9,10 @@ int run_version(int argc, char** argv) {
   cxxopts::Options opts(argv[0], "Print the version of agilenn and its formats.");
   opts.add_options()("h,help", "Show this help");
   auto r = opts.parse(argc, argv);
-  if (r.count("help")) { std::puts(opts.help().c_str()); return 0; }
+  if (r.count("help")) {
+    std::puts(opts.help().c_str());
+    return 0;
+  }
   std::puts("agilenn 0.1.0");
   return 0;
 }
