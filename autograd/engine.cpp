@@ -88,7 +88,7 @@ std::unordered_map<Node*, Tensor> run_backward(const std::vector<Tensor>& output
     }
   }
   for (Node* n : nodes) {
-    if (!state[n].needed || n->is_accumulator()) continue;
+    if (!state[n].needed || n->is_accumulator) continue;
     for (auto& c : n->next)
       if (c && state[c.get()].needed) ++state[c.get()].deps;
   }
@@ -113,7 +113,7 @@ std::unordered_map<Node*, Tensor> run_backward(const std::vector<Tensor>& output
     Tensor g = std::move(s.buffer);
     s.buffer = Tensor();
     if (capture && capture->count(n)) captured[n] = g;
-    if (n->is_accumulator()) {
+    if (n->is_accumulator) {
       if (!capture && g.defined()) {
         if (auto leaf = n->leaf.lock()) {
           Tensor lt(leaf);

@@ -31,9 +31,8 @@ struct Node : std::enable_shared_from_this<Node> {
   Tensor output();
 
   std::weak_ptr<TensorImpl> leaf;  // set on leaf accumulators only
-  bool is_accumulator() const { return !leaf.expired() || is_accumulator_flag; }
-  bool is_accumulator_flag = false;
-  bool released = false;  // saved tensors freed by a backward without retain_graph
+  bool is_accumulator = false;     // a leaf's AccumulateGrad node
+  bool released = false;           // saved tensors freed by a backward without retain_graph
   void release();
 };
 

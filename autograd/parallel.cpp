@@ -231,6 +231,7 @@ void set_num_threads(int n) {
                    "thread count must be in [1, 1024], got " + std::to_string(n));
   if (t_in_region)  // the region holds the pool: resizing it here would deadlock
     throw error_at("set_num_threads", "called inside a parallel_for region");
+  if (n == ThreadPool::instance().threads()) return;  // no restart of the workers for no change
   ThreadPool::instance().set_threads(n);
 }
 

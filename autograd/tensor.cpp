@@ -238,7 +238,7 @@ std::shared_ptr<Node> gradient_edge(const Tensor& t) {
   if (!impl->accumulator) {
     impl->accumulator = std::make_shared<Node>("AccumulateGrad");
     impl->accumulator->leaf = t.impl_ptr();
-    impl->accumulator->is_accumulator_flag = true;
+    impl->accumulator->is_accumulator = true;
   }
   return impl->accumulator;
 }

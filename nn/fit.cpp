@@ -11,6 +11,19 @@
 
 namespace agilenn::nn {
 
+void use_model_checkpoint(FitHooks& hooks, Module& model, Optimizer& opt,
+                          const std::string& out_dir) {
+  const std::string path = out_dir + "/checkpoint.safetensors";
+  hooks.save_state = [&model, &opt](Checkpoint& c) {
+    add_prefixed(c.tensors, model.state_dict(), "model.");
+    add_prefixed(c.tensors, opt.state(), "optimizer.");
+  };
+  hooks.load_state = [&model, &opt, path](const Checkpoint& c) {
+    model.load_state_dict(with_prefix(c.tensors, "model."), path);
+    opt.load_state(with_prefix(c.tensors, "optimizer."), path);
+  };
+}
+
 FitSummary fit(const FitConfig& cfg, const data::Dataset& train, const data::Augmenter& aug,
                const FitHooks& hooks) {
   const std::string ckpt_path = cfg.out_dir + "/checkpoint.safetensors";

@@ -53,6 +53,13 @@ struct FitSummary {
   std::map<std::string, double> last;  // last epoch's logged values
 };
 
+class Module;
+class Optimizer;
+// save_state / load_state for the usual case: a module's state and its optimizer's, under the
+// "model." and "optimizer." prefixes of the resume checkpoint.
+void use_model_checkpoint(FitHooks& hooks, Module& model, Optimizer& opt,
+                          const std::string& out_dir);
+
 FitSummary fit(const FitConfig& cfg, const data::Dataset& train, const data::Augmenter& aug,
                const FitHooks& hooks);
 

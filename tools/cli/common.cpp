@@ -32,7 +32,7 @@ void add_common_flags(cxxopts::Options& opts) {
 void set_threads(int threads) {
   if (threads < 0) throw Error("--threads must be >= 0, got " + std::to_string(threads));
   const int n = threads == 0 ? int(std::max(1u, std::thread::hardware_concurrency())) : threads;
-  if (ag::num_threads() != n) ag::set_num_threads(n);
+  ag::set_num_threads(n);
 }
 
 DataBundle load_data(const xai::Preset& p, const cxxopts::ParseResult& r, bool need_train) {
@@ -71,6 +71,7 @@ xai::TrainRecipe recipe_from_flags(const cxxopts::ParseResult& r, xai::TrainReci
   if (rec.epochs < 1) throw Error("--epochs must be >= 1");
   if (rec.batch_size < 2) throw Error("--batch-size must be >= 2");
   if (!(rec.lr > 0)) throw Error("--lr must be > 0");
+  if (r["stop-after-epoch"].as<int>() < 0) throw Error("--stop-after-epoch must be >= 0");
   return rec;
 }
 

@@ -84,14 +84,7 @@ int run(int argc, char** argv) {
     net->train();
     return std::map<std::string, double>{{"test_accuracy", e.accuracy}};
   };
-  h.save_state = [&](nn::Checkpoint& c) {
-    nn::add_prefixed(c.tensors, net->state_dict(), "model.");
-    nn::add_prefixed(c.tensors, opt.state(), "optimizer.");
-  };
-  h.load_state = [&](const nn::Checkpoint& c) {
-    net->load_state_dict(nn::with_prefix(c.tensors, "model."), out + "/checkpoint.safetensors");
-    opt.load_state(nn::with_prefix(c.tensors, "optimizer."), out + "/checkpoint.safetensors");
-  };
+  nn::use_model_checkpoint(h, *net, opt, out);
   nn::FitSummary s = nn::fit(fc, d.train, train_aug, h);
   if (s.interrupted) {
     std::printf("stopped after epoch %d as asked; continue with --resume\n", fc.stop_after_epoch);
