@@ -59,7 +59,7 @@ void Augmenter::apply(const uint8_t* image, bool train, Rng& rng, float* out) co
   int dy = opt_.pad, dx = opt_.pad;
   bool flip = false;
   if (train) {
-    const uint64_t r1 = rng.next(), r2 = rng.next();
+    const uint64_t r1 = rng.next_u64(), r2 = rng.next_u64();
     if (opt_.pad > 0) {
       const uint64_t span = uint64_t(2 * opt_.pad + 1);
       dy = int((r1 >> 32) % span);

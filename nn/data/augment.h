@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "nn/data/rng.h"
+#include "nn/io/rng.h"
 
 namespace agilenn::data {
 

@@ -7,10 +7,12 @@
 #include <set>
 
 #include "nn/data/augment.h"
-#include "nn/data/rng.h"
+#include "nn/io/rng.h"
 #include "test_util.h"
 
 namespace data = agilenn::data;
+using agilenn::Rng;
+using agilenn::splitmix64;
 using test_util::expect_error;
 
 namespace {
@@ -82,7 +84,7 @@ BOOST_AUTO_TEST_CASE(resize_and_per_channel_normalisation) {
   BOOST_TEST(aug.out_size() == 48u);
   const std::vector<uint8_t> img(12, 255);  // all ones after scaling
   std::vector<float> out(48);
-  data::Rng rng(1);
+  Rng rng(1);
   aug.apply(img.data(), true, rng, out.data());
   for (size_t i = 0; i < 48; i += 2) {
     BOOST_TEST(out[i] == 1.0f, boost::test_tools::tolerance(1e-6f));        // (1-0.5)/0.5
@@ -97,7 +99,7 @@ BOOST_AUTO_TEST_CASE(seeded_randomness_is_reproducible_and_covers_all_choices) {
   std::set<std::vector<float>> seen;
   std::vector<float> a(9), b(9), eval(9);
   for (uint64_t s = 0; s < 400; ++s) {
-    data::Rng r1 = data::Rng::derive(7, {s}), r2 = data::Rng::derive(7, {s});
+    Rng r1 = Rng::derive(7, {s}), r2 = Rng::derive(7, {s});
     aug.apply(kImage.data(), true, r1, a.data());
     aug.apply(kImage.data(), true, r2, b.data());
     BOOST_REQUIRE(a == b);
@@ -105,8 +107,8 @@ BOOST_AUTO_TEST_CASE(seeded_randomness_is_reproducible_and_covers_all_choices) {
   }
   BOOST_TEST(seen.size() == 18u);  // 3 x 3 windows x 2 flips, all reached
   // Evaluation ignores the crop/flip options: centre window, no flip, rng untouched.
-  data::Rng r(3);
-  const data::Rng before = r;
+  Rng r(3);
+  const Rng before = r;
   aug.apply(kImage.data(), false, r, eval.data());
   BOOST_TEST((r == before));
   aug.apply_fixed(kImage.data(), 1, 1, false, a.data());
@@ -116,7 +118,7 @@ BOOST_AUTO_TEST_CASE(seeded_randomness_is_reproducible_and_covers_all_choices) {
   const data::Augmenter no_flip(opt, 3, 3, 1);
   std::set<std::vector<float>> seen2;
   for (uint64_t s = 0; s < 200; ++s) {
-    data::Rng r1(s);
+    Rng r1(s);
     no_flip.apply(kImage.data(), true, r1, a.data());
     seen2.insert(a);
   }
@@ -140,37 +142,36 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(rng)
 
 BOOST_AUTO_TEST_CASE(streams_are_reproducible_and_state_round_trips) {
-  data::Rng a(42), b(42), c(43);
+  Rng a(42), b(42), c(43);
   std::vector<uint64_t> va, vb, vc;
   for (int i = 0; i < 8; ++i)
-    va.push_back(a.next()), vb.push_back(b.next()), vc.push_back(c.next());
+    va.push_back(a.next_u64()), vb.push_back(b.next_u64()), vc.push_back(c.next_u64());
   BOOST_TEST(va == vb);
   BOOST_TEST(va != vc);
   // Saving the state mid-stream and restoring it continues the same sequence.
   const std::string saved = a.state_string();
   BOOST_TEST(saved.size() == 64u);
-  const uint64_t next1 = a.next(), next2 = a.next();
-  data::Rng restored = data::Rng::from_state_string(saved);
-  BOOST_TEST(restored.next() == next1);
-  BOOST_TEST(restored.next() == next2);
-  data::Rng d;
+  const uint64_t next1 = a.next_u64(), next2 = a.next_u64();
+  Rng restored = Rng::from_state_string(saved);
+  BOOST_TEST(restored.next_u64() == next1);
+  BOOST_TEST(restored.next_u64() == next2);
+  Rng d;
   d.set_state(b.state());
   BOOST_TEST((d == b));
   // Known first output of xoshiro256** seeded by splitmix64(0): pins the algorithm.
   uint64_t sm = 0;
-  BOOST_TEST(data::splitmix64(sm) == 0xe220a8397b1dcdafull);
+  BOOST_TEST(splitmix64(sm) == 0xe220a8397b1dcdafull);
 }
 
 BOOST_AUTO_TEST_CASE(bad_state_text) {
-  expect_error([] { data::Rng::from_state_string("12", "ckpt: rng"); }, {"ckpt: rng", "64 hex"});
-  expect_error([] { data::Rng::from_state_string(std::string(63, '0') + "g", "ckpt: rng"); },
+  expect_error([] { Rng::from_state_string("12", "ckpt: rng"); }, {"ckpt: rng", "64 hex"});
+  expect_error([] { Rng::from_state_string(std::string(63, '0') + "g", "ckpt: rng"); },
                {"invalid hex digit 'g'"});
-  expect_error([] { data::Rng::from_state_string(std::string(64, '0'), "ckpt: rng"); },
-               {"all-zero"});
+  expect_error([] { Rng::from_state_string(std::string(64, '0'), "ckpt: rng"); }, {"all-zero"});
 }
 
 BOOST_AUTO_TEST_CASE(below_is_in_range_and_roughly_uniform_and_shuffle_permutes) {
-  data::Rng r(9);
+  Rng r(9);
   std::vector<int> counts(7, 0);
   for (int i = 0; i < 70000; ++i) {
     const uint64_t v = r.below(7);
@@ -180,7 +181,7 @@ BOOST_AUTO_TEST_CASE(below_is_in_range_and_roughly_uniform_and_shuffle_permutes)
   for (int c : counts) BOOST_TEST(std::abs(c - 10000) < 500);
   std::vector<int> v(100);
   for (int i = 0; i < 100; ++i) v[i] = i;
-  data::shuffle(v, r);
+  agilenn::shuffle(v, r);
   std::vector<int> sorted = v;
   std::sort(sorted.begin(), sorted.end());
   for (int i = 0; i < 100; ++i) BOOST_REQUIRE(sorted[i] == i);
@@ -188,9 +189,9 @@ BOOST_AUTO_TEST_CASE(below_is_in_range_and_roughly_uniform_and_shuffle_permutes)
   for (int i = 0; i < 100; ++i) fixed_points += v[i] == i;
   BOOST_TEST(fixed_points < 10);
   // Derived streams depend on their keys only.
-  BOOST_TEST((data::Rng::derive(1, {2, 3}) == data::Rng::derive(1, {2, 3})));
-  BOOST_TEST(!(data::Rng::derive(1, {2, 3}) == data::Rng::derive(1, {3, 2})));
-  BOOST_TEST(!(data::Rng::derive(1, {2}) == data::Rng::derive(2, {2})));
+  BOOST_TEST((Rng::derive(1, {2, 3}) == Rng::derive(1, {2, 3})));
+  BOOST_TEST(!(Rng::derive(1, {2, 3}) == Rng::derive(1, {3, 2})));
+  BOOST_TEST(!(Rng::derive(1, {2}) == Rng::derive(2, {2})));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

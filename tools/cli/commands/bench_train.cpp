@@ -127,6 +127,22 @@ Json run_child(const std::vector<std::string>& args) {
   return Json::parse(last, args[0]);
 }
 
+// Of several runs of one phase: the median run's median, the smallest min, the largest RSS.
+Json median_round(std::vector<Json> runs) {
+  std::sort(runs.begin(), runs.end(), [](const Json& a, const Json& b) {
+    return a.at("median_ms").as_number() < b.at("median_ms").as_number();
+  });
+  Json m = runs[runs.size() / 2];
+  double mn = m.at("min_ms").as_number(), rss = m.at("peak_rss_mb").as_number();
+  for (auto& r : runs) {
+    mn = std::min(mn, r.at("min_ms").as_number());
+    rss = std::max(rss, r.at("peak_rss_mb").as_number());
+  }
+  m["min_ms"] = mn;
+  m["peak_rss_mb"] = rss;
+  return m;
+}
+
 int run(int argc, char** argv) {
   cxxopts::Options opts(argv[0], "Time the training steps against PyTorch on the same models.");
   opts.add_options()("preset", "fashion-mnist | cifar | tiny",
@@ -139,15 +155,16 @@ int run(int argc, char** argv) {
       cxxopts::value<std::string>()->default_value("runs/bench-train"))(
       "phases", "comma-separated subset of ref,plain,xai,xai8",
       cxxopts::value<std::string>()->default_value("ref,plain,xai,xai8"))(
-      "no-torch", "skip the PyTorch side")("phase", "internal: run one phase in this process",
-                                           cxxopts::value<std::string>())("h,help",
-                                                                          "show this help");
+      "rounds", "alternate ours/PyTorch this many times per phase; report the median round",
+      cxxopts::value<int>()->default_value("3"))("no-torch", "skip the PyTorch side")(
+      "phase", "internal: run one phase in this process", cxxopts::value<std::string>())(
+      "h,help", "show this help");
   auto r = opts.parse(argc, argv);
   if (handle_help(opts, r)) return 0;
   const int steps = r["steps"].as<int>(), batch = r["batch"].as<int>(),
-            threads = r["threads"].as<int>();
-  if (steps < 1 || batch < 2 || threads < 1)
-    throw Error("--steps >= 1, --batch >= 2 and --threads >= 1 required");
+            threads = r["threads"].as<int>(), rounds = r["rounds"].as<int>();
+  if (steps < 1 || batch < 2 || threads < 1 || rounds < 1)
+    throw Error("--steps >= 1, --batch >= 2, --threads >= 1 and --rounds >= 1 required");
   xai::Preset p = xai::get_preset(r["preset"].as<std::string>());
   if (r.count("phase")) {
     set_threads(threads);
@@ -195,17 +212,28 @@ int run(int argc, char** argv) {
   sum["threads"] = threads;
   sum["batch"] = batch;
   sum["steps"] = steps;
+  sum["rounds"] = rounds;
   bool mismatch = false;
   std::printf("\n%-6s %10s %12s | %9s %9s %9s %8s | %9s %9s %8s | %7s\n", "phase", "params",
               "MACs/img", "ours med", "ours min", "img/s", "RSS MB", "torch med", "torch min",
               "RSS MB", "ratio");
   for (auto& ph : phases) {
-    Json ours = run_child({self, "bench-train", "--phase", ph, "--preset", p.name, "--steps",
-                           std::to_string(steps), "--batch", std::to_string(batch), "--threads",
-                           std::to_string(threads)});
-    if (ours.is_null()) throw Error("bench-train: our phase '" + ph + "' failed");
-    Json theirs;
-    if (torch) theirs = run_child({"/usr/bin/python3", script, spec_path, ph});
+    // The machine's speed drifts (shared VM): alternate the two sides so both see the same
+    // conditions, and keep the round whose median is the median of the rounds.
+    std::vector<Json> our_rounds, their_rounds;
+    for (int round = 0; round < rounds; ++round) {
+      Json o = run_child({self, "bench-train", "--phase", ph, "--preset", p.name, "--steps",
+                          std::to_string(steps), "--batch", std::to_string(batch), "--threads",
+                          std::to_string(threads)});
+      if (o.is_null()) throw Error("bench-train: our phase '" + ph + "' failed");
+      our_rounds.push_back(o);
+      if (torch) {
+        Json t = run_child({"/usr/bin/python3", script, spec_path, ph});
+        if (!t.is_null()) their_rounds.push_back(t);
+      }
+    }
+    Json ours = median_round(our_rounds);
+    Json theirs = their_rounds.empty() ? Json() : median_round(their_rounds);
     const std::string key = ph == "ref"     ? "ref"
                             : ph == "plain" ? "plain"
                             : ph == "xai"   ? "xai"

@@ -1,10 +1,11 @@
-#include "nn/data/rng.h"
+#include "nn/io/rng.h"
 
+#include <cmath>
 #include <cstdio>
 
 #include "nn/io/error.h"
 
-namespace agilenn::data {
+namespace agilenn {
 
 uint64_t splitmix64(uint64_t& state) {
   uint64_t z = (state += 0x9e3779b97f4a7c15ull);
@@ -32,7 +33,7 @@ static inline uint64_t rotl(uint64_t x, int k) {
   return (x << k) | (x >> (64 - k));
 }
 
-uint64_t Rng::next() {
+uint64_t Rng::next_u64() {
   const uint64_t result = rotl(s_[1] * 5, 7) * 9;
   const uint64_t t = s_[1] << 17;
   s_[2] ^= s_[0];
@@ -46,20 +47,26 @@ uint64_t Rng::next() {
 
 uint64_t Rng::below(uint64_t n) {
   // Lemire's multiply-shift with rejection of the biased low range.
-  unsigned __int128 m = (unsigned __int128)next() * n;
+  unsigned __int128 m = (unsigned __int128)next_u64() * n;
   uint64_t low = uint64_t(m);
   if (low < n) {
     const uint64_t threshold = (0 - n) % n;
     while (low < threshold) {
-      m = (unsigned __int128)next() * n;
+      m = (unsigned __int128)next_u64() * n;
       low = uint64_t(m);
     }
   }
   return uint64_t(m >> 64);
 }
 
+double Rng::normal() {
+  double u1 = uniform(), u2 = uniform();
+  if (u1 < 1e-300) u1 = 1e-300;
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+}
+
 double Rng::uniform() {
-  return double(next() >> 11) * 0x1.0p-53;
+  return double(next_u64() >> 11) * 0x1.0p-53;
 }
 
 void Rng::set_state(const std::array<uint64_t, 4>& s) {
@@ -101,4 +108,4 @@ Rng Rng::from_state_string(const std::string& text, const std::string& what) {
   return r;
 }
 
-}  // namespace agilenn::data
+}  // namespace agilenn

@@ -1,4 +1,5 @@
-// Small seeded RNG for data order and augmentation: xoshiro256** seeded through splitmix64.
+// The project's one seeded generator (weight init, data order, augmentation): xoshiro256**
+// seeded through splitmix64.
 // Same seed -> same stream on every platform; the 256-bit state can be saved and restored
 // (state() / set_state(), or as text for JSON) so an interrupted run can resume exactly.
 #pragma once
@@ -9,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-namespace agilenn::data {
+namespace agilenn {
 
 uint64_t splitmix64(uint64_t& state);
 
@@ -20,10 +21,11 @@ class Rng {
   // every derived stream depends only on its keys, not on how much other streams were used.
   static Rng derive(uint64_t seed, std::initializer_list<uint64_t> keys);
 
-  uint64_t next();
+  uint64_t next_u64();
   uint64_t below(uint64_t n);  // uniform integer in [0, n), n > 0 (unbiased)
   double uniform();            // uniform in [0, 1), 53 bits
-  bool coin() { return next() >> 63; }
+  double normal();             // standard normal (Box-Muller, no cached pair: state is just s_)
+  bool coin() { return next_u64() >> 63; }
 
   std::array<uint64_t, 4> state() const { return s_; }
   void set_state(const std::array<uint64_t, 4>& s);  // throws on the all-zero state
@@ -43,4 +45,4 @@ void shuffle(std::vector<T>& v, Rng& rng) {
   for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng.below(i)]);
 }
 
-}  // namespace agilenn::data
+}  // namespace agilenn
