@@ -259,6 +259,23 @@ BOOST_AUTO_TEST_CASE(soft_to_hard_is_nearest_forward_soft_backward) {
   }
 }
 
+// The float kernel runs in element tiles with its own exp: an odd length exercises the ragged
+// tile, and values across [0, 6] exercise exp over its whole range.
+BOOST_AUTO_TEST_CASE(soft_to_hard_float_kernel_matches_soft_path) {
+  Rng rng(22);
+  Tensor x = rand_uniform(Shape{7, 143}, rng, 0, 6, DType::F32).set_requires_grad(true);
+  Tensor c = Tensor::from_vector({0.2, 0.9, 1.7, 2.4, 3.1, 3.9, 4.8, 5.9}, Shape{8}, DType::F32)
+                 .set_requires_grad(true);
+  Tensor v = randn(Shape{7, 143}, rng, DType::F32);
+  auto fused = agilenn::ag::grad({quantize_soft_to_hard(x, c)}, {x, c}, {v}, false, 1);
+  auto soft = agilenn::ag::grad({soft_assign(x, c)}, {x, c}, {v});
+  BOOST_TEST(fused[0].to_vector() == soft[0].to_vector(), boost::test_tools::tolerance(2e-4)
+                                                              << boost::test_tools::per_element());
+  const auto fc = fused[1].to_vector(), sc = soft[1].to_vector();
+  for (size_t j = 0; j < fc.size(); ++j)
+    BOOST_TEST(std::fabs(fc[j] - sc[j]) < 1e-3 * (1 + std::fabs(sc[j])));
+}
+
 BOOST_AUTO_TEST_CASE(cast_gradient_crosses_dtypes) {
   Tensor x = Tensor::from_vector({1.5, -2.0}, Shape{2}, DType::F64).set_requires_grad();
   Tensor y = cast(mul(cast(x, DType::F32), 3.0), DType::F64);
