@@ -49,7 +49,7 @@ int run(int argc, char** argv) {
        << num(ref, "train_seconds", "%.0f") << " |\n";
     all["reference"] = ref;
   }
-  for (const char* name : {"agile", "no-xai", "unsplit"}) {
+  for (const char* name : {"agile", "no-xai", "agile-ig8", "unsplit"}) {
     Json s = read_json(runs + "/" + name + "/summary.json");
     if (s.is_null()) continue;
     all[name] = s;
@@ -109,6 +109,46 @@ int run(int argc, char** argv) {
       st[line.substr(0, comma)] = std::strtod(line.c_str() + comma + 1, nullptr);
     }
     all["stage_seconds"] = st;
+  }
+  // The mission's targets for the default preset, each with the value it was judged on.
+  {
+    Json checks;
+    md << "\n## Targets\n\n| target | measured | met |\n|---|---|---|\n";
+    auto check = [&](const std::string& what, const std::string& measured, bool known, bool met) {
+      md << "| " << what << " | " << measured << " | " << (known ? (met ? "yes" : "NO") : "-")
+         << " |\n";
+      if (known) checks[what] = met;
+    };
+    auto value = [&](const char* run, const char* key) {
+      const Json* s = all.find(run);
+      const Json* v = s ? s->find(key) : nullptr;
+      return v && v->is_number() ? v->as_number() : NAN;
+    };
+    const double ref_acc = value("reference", "test_accuracy"),
+                 ref_s = value("reference", "train_seconds"), acc = value("agile", "test_accuracy"),
+                 un = value("unsplit", "test_accuracy"), loc = value("agile", "local_accuracy"),
+                 skew = value("agile", "skewness");
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%.2f%% in %.0f s", 100 * ref_acc, ref_s);
+    check("reference >= 92% in <= 600 s", buf, !std::isnan(ref_acc),
+          ref_acc >= 0.92 && ref_s <= 600);
+    std::snprintf(buf, sizeof buf, "%.2f%%", 100 * acc);
+    check("AgileNN combined >= 90%", buf, !std::isnan(acc), acc >= 0.90);
+    std::snprintf(buf, sizeof buf, "%.2f points", 100 * (un - acc));
+    check("AgileNN within 1.0 point of unsplit", buf, !std::isnan(acc) && !std::isnan(un),
+          un - acc <= 0.01);
+    std::snprintf(buf, sizeof buf, "%.3f", skew);
+    check("test skewness >= 0.80", buf, !std::isnan(skew), skew >= 0.80);
+    std::snprintf(buf, sizeof buf, "%.2f%%", 100 * loc);
+    check("local-only >= 80%", buf, !std::isnan(loc), loc >= 0.80);
+    if (const Json* st = all.find("stage_seconds")) {
+      double train = 0;
+      for (const char* k : {"train-reference", "train-agilenn", "train-unsplit", "train-no-xai"})
+        if (const Json* v = st->find(k)) train += v->as_number();
+      std::snprintf(buf, sizeof buf, "%.0f s of training", train);
+      check("main job trainings <= 1800 s", buf, train > 0, train <= 1800);
+    }
+    all["targets_met"] = checks;
   }
   const std::string text = md.str();
   std::fputs(text.c_str(), stdout);
