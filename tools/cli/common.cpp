@@ -12,7 +12,7 @@
 namespace agilenn::cli {
 
 void add_common_flags(cxxopts::Options& opts) {
-  opts.add_options()("preset", "fashion-mnist | cifar | tiny",
+  opts.add_options()("preset", "fashion-mnist | fashion-mnist-long | cifar | tiny",
                      cxxopts::value<std::string>()->default_value("fashion-mnist"))(
       "dataset",
       "fashion-mnist | mnist | cifar10 | cifar100 | image-folder (default: the preset's)",

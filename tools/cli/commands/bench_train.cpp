@@ -145,7 +145,7 @@ Json median_round(std::vector<Json> runs) {
 
 int run(int argc, char** argv) {
   cxxopts::Options opts(argv[0], "Time the training steps against PyTorch on the same models.");
-  opts.add_options()("preset", "fashion-mnist | cifar | tiny",
+  opts.add_options()("preset", "fashion-mnist | fashion-mnist-long | cifar | tiny",
                      cxxopts::value<std::string>()->default_value("fashion-mnist"))(
       "steps", "timed steps per phase (after 3 warm-up steps)",
       cxxopts::value<int>()->default_value("20"))("batch", "batch size",

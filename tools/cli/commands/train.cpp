@@ -64,11 +64,12 @@ int run(int argc, char** argv) {
       "correct-only", "importance losses only on samples the reference classifies correctly")(
       "temperature", "alpha = sigmoid(w / T)", cxxopts::value<double>()->default_value("6"))(
       "combiner", "learned (alpha) | sum", cxxopts::value<std::string>()->default_value("learned"))(
-      "local-head", "gap | grid:G", cxxopts::value<std::string>()->default_value("grid:2"))(
-      "local-loss-weight", "B: adds B * CE(local logits alone)",
-      cxxopts::value<double>()->default_value("0"))(
-      "channel-remapping", "none | global_importance | topk_appearance",
-      cxxopts::value<std::string>()->default_value("none"))(
+      "local-head", "gap | grid:G (default: the preset's; fashion-mnist: grid:4)",
+      cxxopts::value<std::string>())(
+      "local-loss-weight",
+      "B: adds B * CE(local logits alone) (default: the preset's; fashion-mnist: 0.5)",
+      cxxopts::value<double>())("channel-remapping", "none | global_importance | topk_appearance",
+                                cxxopts::value<std::string>()->default_value("none"))(
       "no-xai", "control: no importance loss (lambda = 1)")(
       "unsplit", "control: extractor + remote predictor on all channels, no quantizer");
   add_recipe_flags(opts);
@@ -83,7 +84,7 @@ int run(int argc, char** argv) {
   cfg.centroids = r["centroids"].as<int>();
   cfg.temperature = r["temperature"].as<double>();
   cfg.combiner = r["combiner"].as<std::string>();
-  cfg.local_head = r["local-head"].as<std::string>();
+  if (r.count("local-head")) cfg.local_head = r["local-head"].as<std::string>();
   cfg.unsplit = r.count("unsplit") > 0;
   xai::AgileLossConfig lc = p.loss;
   lc.xai = !r.count("no-xai") && !cfg.unsplit;
@@ -93,7 +94,7 @@ int run(int argc, char** argv) {
   lc.method = parse_xai(r["xai"].as<std::string>());
   lc.disorder = parse_disorder(r["disorder"].as<std::string>());
   lc.correct_only = r.count("correct-only") > 0;
-  lc.local_loss_weight = r["local-loss-weight"].as<double>();
+  if (r.count("local-loss-weight")) lc.local_loss_weight = r["local-loss-weight"].as<double>();
   if (lc.lambda < 0 || lc.lambda > 1) throw Error("--lambda must be in [0, 1]");
   if (lc.rho <= 0 || lc.rho > 1) throw Error("--rho must be in (0, 1]");
   if (lc.ig_steps < 2) throw Error("--ig-steps must be >= 2");
