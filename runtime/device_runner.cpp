@@ -41,7 +41,8 @@ Json DeviceRunResult::to_json() const {
 
 namespace {
 
-int32_t argmax(const std::vector<float>& v) {
+template <typename T>
+int32_t argmax(const std::vector<T>& v) {
   return int32_t(std::max_element(v.begin(), v.end()) - v.begin());
 }
 
@@ -150,9 +151,10 @@ DeviceRunResult run_devices(const DeviceRunOptions& opts, const std::vector<Devi
       }
       r.answered++;
       r.server_rtt_ms.push_back(rtt_ms);
-      std::vector<float> combined(o.local_logits.size());
+      // In double, as mcu-check's pipeline accuracy: the same argmax on near-ties.
+      std::vector<double> combined(o.local_logits.size());
       for (size_t k = 0; k < combined.size(); ++k)
-        combined[k] = float(opts.alpha * o.local_logits[k] + (1 - opts.alpha) * resp->logits[k]);
+        combined[k] = opts.alpha * o.local_logits[k] + (1 - opts.alpha) * double(resp->logits[k]);
       int32_t p = argmax(combined);
       preds.push_back({i, p});
       if (p == labels[i]) r.correct++;
