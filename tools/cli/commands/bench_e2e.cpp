@@ -158,7 +158,7 @@ int64_t mobilenet_peak_pair(const nn::MobileNetV2Config& cfg, int h, int w, int 
 
 struct Scheme {
   std::string name;
-  std::optional<double> device_instructions;  // per image, at 1 instruction per cycle
+  std::optional<double> device_instructions;      // per image, at 1 instruction per cycle
   std::optional<double> compressor_instructions;  // counted apart (edge-only's PNG/LZW)
   std::string device_note;
   double bytes = 0;  // per image over the link (request payload)
@@ -168,7 +168,7 @@ struct Scheme {
   std::optional<double> flash, sram;
   std::string memory_note, note;
   bool fits = true;
-  bool memory_estimated = false;  // memory from parameter/activation counts, not an export
+  bool memory_estimated = false;   // memory from parameter/activation counts, not an export
   bool total_lower_bound = false;  // a device part is not counted
 };
 
@@ -338,9 +338,9 @@ int run(int argc, char** argv) {
       a.memory_estimated = true;
       a.fits = *a.flash <= kFlashBytes && *a.sram <= kSramBytes;
     }
-    a.note = "device path " + s.device->name() + "; server unreachable: " +
-             fmt(down_acc * 100, 2) + "% (" + std::to_string(down.fallbacks()) + "/" +
-             std::to_string(down.requests) + " requests fell back to the local head)";
+    a.note = "device path " + s.device->name() + "; server unreachable: " + fmt(down_acc * 100, 2) +
+             "% (" + std::to_string(down.fallbacks()) + "/" + std::to_string(down.requests) +
+             " requests fell back to the local head)";
     schemes.push_back(a);
   }
 
@@ -391,8 +391,8 @@ int run(int argc, char** argv) {
                         ", C encoder on the Cortex-M7 under QEMU)";
       } else {
         e.device_note = std::string("compressor on the MCU not counted (") +
-                        (count ? "mcu-check's count is for 28x28x1 images" :
-                                 std::string("no MCU instruction count for ") + coder) +
+                        (count ? "mcu-check's count is for 28x28x1 images"
+                               : std::string("no MCU instruction count for ") + coder) +
                         "): total is a lower bound";
         e.total_lower_bound = true;
       }
@@ -496,8 +496,9 @@ int run(int argc, char** argv) {
     d.memory_note = "AgileNN's memory without the local head, plus the larger index map";
     d.memory_estimated = true;
     d.fits = !d.flash || !d.sram || (*d.flash <= kFlashBytes && *d.sram <= kSramBytes);
-    d.note += "; server time = AgileNN's remote predictor (stand-in); features from the float "
-              "extractor";
+    d.note +=
+        "; server time = AgileNN's remote predictor (stand-in); features from the float "
+        "extractor";
     schemes.push_back(d);
   }
 
@@ -521,7 +522,8 @@ int run(int argc, char** argv) {
      << "without the missing input named in the notes; `none` = no answer without the server. "
      << "Fits = within the STM32F746's 320 KB SRAM and 1 MB flash (`est.`: from counts, not an "
      << "export).\n\n"
-     << "| MHz | link | scheme | device ms | compressor ms | transmission ms | server ms | total ms "
+     << "| MHz | link | scheme | device ms | compressor ms | transmission ms | server ms | total "
+        "ms "
         "| accuracy % | accuracy % server down | bytes/image | flash KB | SRAM KB | fits |\n"
      << "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   csv << "mhz,link,scheme,device_ms,compressor_ms,transmission_ms,server_ms,total_ms,"
@@ -561,11 +563,10 @@ int run(int argc, char** argv) {
            << " | " << fits << " |\n";
         csv << mhz << ",\"" << link.name << "\"," << sc.name << "," << fmt(b.device_ms, 4) << ","
             << fmt(b.compressor_ms, 4) << "," << fmt(b.transmission_ms, 4) << ","
-            << fmt(b.server_ms, 4) << "," << fmt(total, 4) << ","
-            << (sc.total_lower_bound ? 1 : 0) << "," << fmt(sc.accuracy, 4) << ","
-            << fmt(sc.accuracy_server_down, 4) << "," << fmt(sc.bytes, 1) << ","
-            << fmt(sc.flash, 0) << "," << fmt(sc.sram, 0) << "," << (sc.fits ? 1 : 0) << ","
-            << (sc.memory_estimated ? 1 : 0) << "\n";
+            << fmt(b.server_ms, 4) << "," << fmt(total, 4) << "," << (sc.total_lower_bound ? 1 : 0)
+            << "," << fmt(sc.accuracy, 4) << "," << fmt(sc.accuracy_server_down, 4) << ","
+            << fmt(sc.bytes, 1) << "," << fmt(sc.flash, 0) << "," << fmt(sc.sram, 0) << ","
+            << (sc.fits ? 1 : 0) << "," << (sc.memory_estimated ? 1 : 0) << "\n";
         Json j = b.to_json();
         j["mhz"] = mhz;
         j["link"] = link.name;
@@ -586,8 +587,7 @@ int run(int argc, char** argv) {
         if (mhz == 216)
           plot_data << "\"" << sc.name << " " << link.name << "\" "
                     << fmt(b.device_ms.value_or(0) + b.compressor_ms.value_or(0), 4) << " "
-                    << b.transmission_ms << " "
-                    << b.server_ms << "\n";
+                    << b.transmission_ms << " " << b.server_ms << "\n";
       }
     }
   {  // The check: AgileNN's modelled total at 216 MHz / 6 Mbps below every baseline's.
@@ -635,14 +635,12 @@ int run(int argc, char** argv) {
              : " (the float model, not what the MCU runs)")
      << "; codec tables " << s.tables_how << ".\n";
   std::optional<bool> matches_mcu_check;
-  if (mcu_int8_acc && s.device->name() == "int8" && so.limit_test == 0 &&
-      so.calib_images == 256) {
-    matches_mcu_check = std::abs(*mcu_int8_acc - agile_acc) < 0.5 / double(n) &&
-                        (!mcu_int8_local_acc || std::abs(*mcu_int8_local_acc - local_acc) <
-                                                    0.5 / double(n));
+  if (mcu_int8_acc && s.device->name() == "int8" && so.limit_test == 0 && so.calib_images == 256) {
+    matches_mcu_check =
+        std::abs(*mcu_int8_acc - agile_acc) < 0.5 / double(n) &&
+        (!mcu_int8_local_acc || std::abs(*mcu_int8_local_acc - local_acc) < 0.5 / double(n));
     md << "mcu-check's int8 pipeline accuracy " << fmt(*mcu_int8_acc * 100) << "% / local "
-       << fmt(mcu_int8_local_acc ? std::optional<double>(*mcu_int8_local_acc * 100)
-                                 : std::nullopt)
+       << fmt(mcu_int8_local_acc ? std::optional<double>(*mcu_int8_local_acc * 100) : std::nullopt)
        << "%: " << (*matches_mcu_check ? "equal" : "DIFFERENT") << ".\n";
   }
 
@@ -658,8 +656,7 @@ int run(int argc, char** argv) {
   sum["server_unreachable_answered"] = double(down.answered);
   sum["local_head_accuracy"] = local_acc;
   sum["mcu_check_int8_accuracy"] = mcu_int8_acc ? Json(*mcu_int8_acc) : Json();
-  sum["matches_mcu_check_int8_accuracy"] =
-      matches_mcu_check ? Json(*matches_mcu_check) : Json();
+  sum["matches_mcu_check_int8_accuracy"] = matches_mcu_check ? Json(*matches_mcu_check) : Json();
   sum["calib_images"] = double(so.calib_images);
   sum["alpha"] = s.learned_alpha;
   sum["device_macs_per_image"] = double(macs.extractor + macs.local_head);
