@@ -57,7 +57,7 @@ int run(int argc, char** argv) {
   d.deadline_ms = r["deadline-ms"].as<double>();
   d.clients = r["clients"].as<int>();
   d.interval_ms = r["interval-ms"].as<double>();
-  if (d.link.loss < 0 || d.link.loss > 1) throw error_at("--loss", "must be in [0, 1]");
+  if (!(d.link.loss >= 0 && d.link.loss <= 1)) throw error_at("--loss", "must be in [0, 1]");
   if (!(d.mcu_mhz > 0)) throw error_at("--mcu-mhz", "must be > 0");
   std::string instr_src;
   d.device_instructions = runtime::read_mcu_instructions(df.mcu_summary, &instr_src);
