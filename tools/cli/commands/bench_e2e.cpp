@@ -401,7 +401,9 @@ int run(int argc, char** argv) {
       e.accuracy_server_down = std::nullopt;  // no answer without the server
       e.flash = std::nullopt;
       e.sram = double(s.test.image_size()) + e.bytes;
-      e.memory_note = "SRAM = image + compressed buffer (LZW adds a 4096-entry dictionary)";
+      e.memory_note =
+          "SRAM = image + compressed buffer only (the compressor's own state, e.g. LZW's "
+          "4096-entry dictionary, is not counted); flash n/a (no compressor build measured)";
       e.note = "classified by the " + whole_name;
       schemes.push_back(e);
     }
