@@ -88,6 +88,10 @@ BOOST_AUTO_TEST_CASE(server_unreachable_falls_back_to_the_int8_head) {
   d.server = refused.endpoint();
   d.clients = 2;
   d.alpha = 0.5;
+  // A slow link: had the unsent packets been charged to it, its backlog would turn later
+  // requests into deadline misses instead of server-down fallbacks.
+  d.link.bandwidth_bps = 20e3;
+  d.deadline_ms = 100;
   auto r = run_devices(d, outs, packets, labels);
   BOOST_TEST(r.requests == n);
   BOOST_TEST(r.fallback_server_down == n);

@@ -303,9 +303,10 @@ int run(int argc, char** argv) {
   }
   const double down_acc = n ? double(down.correct) / double(n) : 0;
   std::printf(
-      "bench-e2e: server unreachable: %zu/%zu requests fell back (server down %zu), %zu answered, "
-      "accuracy %.4f\n",
-      down.fallbacks(), down.requests, down.fallback_server_down, down.answered, down_acc);
+      "bench-e2e: server unreachable: %zu/%zu requests fell back (server down %zu, deadline %zu, "
+      "lost %zu, error %zu), %zu answered, accuracy %.4f\n",
+      down.fallbacks(), down.requests, down.fallback_server_down, down.fallback_deadline,
+      down.fallback_lost, down.fallback_error, down.answered, down_acc);
 
   std::vector<Scheme> schemes;
   {
