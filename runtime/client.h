@@ -48,4 +48,20 @@ class ClientConnection {
   bool fill(size_t want, Clock::time_point deadline);  // false: timeout or closed
 };
 
+// A loopback TCP port that is bound but not listening: a connect to it is refused at once, like
+// a server that is down, and no other process can take the port while this object lives (for
+// measuring what the device delivers with the server unreachable).
+class RefusingPort {
+ public:
+  RefusingPort();  // throws agilenn::Error if no port can be bound
+  ~RefusingPort();
+  RefusingPort(const RefusingPort&) = delete;
+  RefusingPort& operator=(const RefusingPort&) = delete;
+  Endpoint endpoint() const { return Endpoint{"127.0.0.1", port_}; }
+
+ private:
+  int fd_ = -1;
+  uint16_t port_ = 0;
+};
+
 }  // namespace agilenn::runtime

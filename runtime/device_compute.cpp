@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "autograd/graph.h"
+#include "mcu/packet_encoder.h"
+#include "mcu/reference.h"
 #include "nn/data/augment.h"
 #include "nn/io/error.h"
 
@@ -85,8 +87,8 @@ std::vector<DeviceOutput> FloatDevice::run_with_features(std::span<const uint8_t
                  hw = size_t(shape_.height) * shape_.width;
     for (size_t i = 0; i < m; ++i) {
       DeviceOutput o;
-      o.local_logits.assign(local.begin() + i * cfg.num_classes,
-                            local.begin() + (i + 1) * cfg.num_classes);
+      for (int c = 0; c < cfg.num_classes; ++c)
+        o.local_logits.push_back(local[i * cfg.num_classes + c]);
       o.indices.resize(shape_.size());
       std::vector<float> remote(shape_.size());
       for (size_t p = 0; p < hw; ++p)
@@ -94,6 +96,35 @@ std::vector<DeviceOutput> FloatDevice::run_with_features(std::span<const uint8_t
       quantizer_.quantize(remote, o.indices);
       out.push_back(std::move(o));
     }
+  }
+  return out;
+}
+
+Int8Device::Int8Device(std::shared_ptr<const mcu::Int8Model> model) : model_(std::move(model)) {
+  if (!model_) throw Error("Int8Device: no model");
+  if (model_->codec.alphabet == 0)
+    throw Error("Int8Device: the int8 model has no codec tables attached");
+}
+
+codec::StreamShape Int8Device::stream_shape() const {
+  return mcu::remote_stream_shape(*model_);
+}
+
+std::vector<DeviceOutput> Int8Device::run(std::span<const uint8_t> images, size_t n) {
+  const size_t img = size_t(model_->in_h) * model_->in_w * model_->in_c;
+  if (images.size() != n * img)
+    throw Error("Int8Device::run: " + std::to_string(images.size()) + " bytes for " +
+                std::to_string(n) + " images of " + std::to_string(img) +
+                " bytes (the MCU path takes images of the model's input size)");
+  std::vector<DeviceOutput> out(n);
+  for (size_t i = 0; i < n; ++i) {
+    mcu::ReferenceResult r = mcu::reference_run(*model_, images.subspan(i * img, img));
+    DeviceOutput& o = out[i];
+    o.local_logits.resize(r.local_logits.size());
+    for (size_t c = 0; c < r.local_logits.size(); ++c)
+      o.local_logits[c] = model_->dense.logit_scale * double(r.local_logits[c]);
+    o.indices = std::move(r.indices);
+    o.packet = std::move(r.packet);
   }
   return out;
 }

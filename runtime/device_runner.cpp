@@ -41,7 +41,8 @@ Json DeviceRunResult::to_json() const {
 
 namespace {
 
-int32_t argmax(const std::vector<float>& v) {
+template <typename T>
+int32_t argmax(const std::vector<T>& v) {
   return int32_t(std::max_element(v.begin(), v.end()) - v.begin());
 }
 
@@ -92,6 +93,24 @@ DeviceRunResult run_devices(const DeviceRunOptions& opts, const std::vector<Devi
         if (preds.back().second == labels[i]) r.correct++;
         t_sim += latency / 1e3;
       };
+      // The connection first: a device that cannot reach the server sends nothing, so its packet
+      // must not occupy the simulated link (a backlog there would turn later fallbacks into
+      // deadline misses).
+      if (!conn.connected()) {
+        if (Clock::now() < next_connect) {
+          fallback(r.fallback_server_down, device_ms);
+          continue;
+        }
+        const double connect_ms = std::max(opts.deadline_ms - device_ms, 1.0);
+        if (!conn.connect(opts.server,
+                          Clock::now() + std::chrono::microseconds(int64_t(connect_ms * 1000)))) {
+          next_connect =
+              Clock::now() + std::chrono::microseconds(int64_t(opts.reconnect_ms * 1000));
+          fallback(r.fallback_server_down, device_ms);
+          continue;
+        }
+        r.reconnects++;
+      }
       std::vector<uint8_t> frame = encode_request(device_id, seq, packets[i]);
       const double t0 = t_sim + device_ms / 1e3;
       auto arrive = up.transmit(frame.size(), t0);
@@ -110,19 +129,6 @@ DeviceRunResult run_devices(const DeviceRunOptions& opts, const std::vector<Devi
       }
       auto start = Clock::now();
       auto deadline = start + std::chrono::microseconds(int64_t(budget_ms * 1000));
-      if (!conn.connected()) {
-        if (Clock::now() < next_connect) {
-          fallback(r.fallback_server_down, device_ms);
-          continue;
-        }
-        if (!conn.connect(opts.server, deadline)) {
-          next_connect =
-              Clock::now() + std::chrono::microseconds(int64_t(opts.reconnect_ms * 1000));
-          fallback(r.fallback_server_down, device_ms);
-          continue;
-        }
-        r.reconnects++;
-      }
       if (!conn.send_all(frame, deadline)) {
         fallback(r.fallback_server_down, device_ms);
         continue;
@@ -150,9 +156,10 @@ DeviceRunResult run_devices(const DeviceRunOptions& opts, const std::vector<Devi
       }
       r.answered++;
       r.server_rtt_ms.push_back(rtt_ms);
-      std::vector<float> combined(o.local_logits.size());
+      // In double, as mcu-check's pipeline accuracy: the same argmax on near-ties.
+      std::vector<double> combined(o.local_logits.size());
       for (size_t k = 0; k < combined.size(); ++k)
-        combined[k] = float(opts.alpha * o.local_logits[k] + (1 - opts.alpha) * resp->logits[k]);
+        combined[k] = opts.alpha * o.local_logits[k] + (1 - opts.alpha) * double(resp->logits[k]);
       int32_t p = argmax(combined);
       preds.push_back({i, p});
       if (p == labels[i]) r.correct++;

@@ -18,13 +18,17 @@ start_server() {
 }
 : >"$OUT/serve.log"
 start_server
-# Misbehaving clients, in the background for the whole first phase.
+# Misbehaving clients, in the background for the whole first phase (10 s of garbage and
+# mid-packet disconnects while the devices run).
 python3 - "$PORT" >"$OUT/bad_clients.log" 2>&1 <<'PY' &
 import socket, struct, sys, time, os
 port = int(sys.argv[1])
 silent = socket.create_connection(("127.0.0.1", port))          # says nothing
 results = []
-for i in range(50):
+t_end = time.time() + 10
+i = 0
+while time.time() < t_end:
+    i += 1
     g = socket.create_connection(("127.0.0.1", port))         # garbage
     g.sendall(os.urandom(200))
     g.settimeout(3)
@@ -33,22 +37,22 @@ for i in range(50):
     results.append(data[5] if len(data) >= 6 else -1)
     g.close()
     h = socket.create_connection(("127.0.0.1", port))         # disconnects mid-packet
-    hdr = b"AGRQ" + bytes([1, 0, 0, 0]) + struct.pack("<III", 7, i, 500)
+    hdr = b"AGRQ" + bytes([1, 0, 0, 0]) + struct.pack("<III", 7, i % 1000, 500)
     h.sendall(hdr + b"x" * 100)
     h.close()
     time.sleep(0.02)
-print("garbage statuses:", {s: results.count(s) for s in set(results)})
+print("garbage clients:", len(results), "statuses:", {s: results.count(s) for s in set(results)})
 time.sleep(2)
 silent.settimeout(5)
 try: print("silent client closed by server:", silent.recv(1) == b"")
 except Exception as e: print("silent client:", e)
 PY
 BAD=$!
-"$BUILD/agilenn" device --server 127.0.0.1:$PORT --model "$MODEL" --clients 8 --requests 4000 \
-  --deadline-ms 200 --threads 1 --out "$OUT/phase1" | tail -4
+"$BUILD/agilenn" device --server 127.0.0.1:$PORT --model "$MODEL" --clients 8 --requests 12000 \
+  --limit 2000 --deadline-ms 200 --threads 1 --out "$OUT/phase1" | tail -4
 wait $BAD; cat "$OUT/bad_clients.log"
 # Phase 2: kill -9 the server mid-run, restart it 2 s later on the same port.
-"$BUILD/agilenn" device --server 127.0.0.1:$PORT --model "$MODEL" --clients 8 --requests 40000 --interval-ms 5 \
+"$BUILD/agilenn" device --server 127.0.0.1:$PORT --model "$MODEL" --clients 8 --requests 40000 --limit 2000 --interval-ms 5 \
   --deadline-ms 50 --threads 1 --out "$OUT/phase2" >"$OUT/phase2.log" 2>&1 &
 DEV=$!
 sleep 12

@@ -1,8 +1,12 @@
 // agilenn bench-e2e: the paper's end-to-end comparison on our model and data set. For each MCU
 // clock (216/128/64 MHz) and link (6 Mbps, 2 Mbps, 270 kbps), per scheme: device compute,
 // transmission, server, total latency, accuracy, bytes per image, device flash/SRAM.
-//   agilenn    : extractor + local head on the device, remote channels quantized and coded
-//   edge-only  : raw image as PNG (stb_image_write) or LZW (codec/), classified on the server
+//   agilenn    : extractor + local head on the device (the int8 fixed-point code the MCU runs, by
+//                default), remote channels quantized and coded; its accuracy with the server
+//                unreachable is measured by running the device clients against a refused port
+//   edge-only  : raw image as PNG (stb_image_write) or LZW (codec/), classified on the server;
+//                the compressor's MCU time from mcu-check's edge_compressor_instructions_{lzw,png}
+//                when present, else the total is a lower bound
 //   local-only : the whole network on the device
 //   deepcod    : the same extractor, all channels quantized and coded, no local predictor
 // Latency model: runtime/latency_model.h (1 instruction per cycle). Server times are measured
@@ -26,10 +30,13 @@
 #include "nn/io/atomic_file.h"
 #include "nn/io/error.h"
 #include "nn/training.h"
+#include "runtime/client.h"
+#include "runtime/device_runner.h"
 #include "runtime/latency_model.h"
 #include "runtime/model_backend.h"
 #include "runtime/model_session.h"
 #include "runtime/protocol.h"
+#include "runtime/session_flags.h"
 #include "tools/cli/command.h"
 #include "tools/cli/common.h"
 #include "xai/reference.h"
@@ -151,16 +158,25 @@ int64_t mobilenet_peak_pair(const nn::MobileNetV2Config& cfg, int h, int w, int 
 
 struct Scheme {
   std::string name;
-  std::optional<double> device_instructions;  // per image, at 1 instruction per cycle
+  std::optional<double> device_instructions;      // per image, at 1 instruction per cycle
+  std::optional<double> compressor_instructions;  // counted apart (edge-only's PNG/LZW)
   std::string device_note;
   double bytes = 0;  // per image over the link (request payload)
   double server_ms = 0;
   std::optional<double> accuracy;
+  std::optional<double> accuracy_server_down;  // nullopt: no answer at all without the server
   std::optional<double> flash, sram;
   std::string memory_note, note;
   bool fits = true;
+  bool memory_estimated = false;   // memory from parameter/activation counts, not an export
   bool total_lower_bound = false;  // a device part is not counted
 };
+
+// A number field of mcu-check's summary.json, if present and not null.
+std::optional<double> json_number(const Json& j, const std::string& key) {
+  if (!j.contains(key) || j.at(key).is_null()) return std::nullopt;
+  return j.at(key).as_number();
+}
 
 std::string fmt(std::optional<double> v, int prec = 2) {
   if (!v) return "n/a";
@@ -172,18 +188,13 @@ std::string fmt(std::optional<double> v, int prec = 2) {
 int run(int argc, char** argv) {
   cxxopts::Options opts(
       argv[0], "End-to-end comparison of AgileNN with edge-only, local-only and DeepCOD-style.");
+  runtime::add_model_flags(opts);
+  runtime::add_device_flags(opts);
   // clang-format off
   opts.add_options()
-      ("model", "trained AgileNN model directory", cxxopts::value<std::string>()->default_value("runs/agile"))
       ("unsplit-model", "trained `agilenn train --unsplit` model (edge-only/local-only/deepcod accuracy); without it stand-ins are used and labelled", cxxopts::value<std::string>()->default_value(""))
       ("reference", "reference network directory (its accuracy and MACs are reported for context)", cxxopts::value<std::string>()->default_value(""))
-      ("mcu-summary", "summary.json of agilenn mcu-check (instructions_per_image, flash/SRAM)", cxxopts::value<std::string>()->default_value(""))
-      ("dataset", "data set", cxxopts::value<std::string>()->default_value("fashion-mnist"))
-      ("data-dir", "data set directory (default: the installed one)", cxxopts::value<std::string>()->default_value(""))
-      ("limit", "test images (0 = all)", cxxopts::value<size_t>()->default_value("0"))
-      ("fit-images", "training images for fitting the codec tables", cxxopts::value<size_t>()->default_value("512"))
       ("timing-images", "images for the median server time", cxxopts::value<size_t>()->default_value("100"))
-      ("rtt-ms", "round-trip time added to every transmission", cxxopts::value<double>()->default_value("0"))
       ("threads", "tensor engine threads (0 = all cores)", cxxopts::value<int>()->default_value("1"))
       ("out", "output directory", cxxopts::value<std::string>()->default_value("runs/bench-e2e"))
       ("h,help", "show this help");
@@ -194,12 +205,8 @@ int run(int argc, char** argv) {
   const std::string out = r["out"].as<std::string>();
   std::filesystem::create_directories(out);
 
-  runtime::SessionOptions so;
-  so.model_dir = r["model"].as<std::string>();
-  so.dataset = r["dataset"].as<std::string>();
-  so.data_dir = r["data-dir"].as<std::string>();
-  so.fit_images = r["fit-images"].as<size_t>();
-  so.limit_test = r["limit"].as<size_t>();
+  const runtime::DeviceFlags df = runtime::device_flags(r);
+  const runtime::SessionOptions so = runtime::session_options(r, true);
   runtime::ModelSession s = runtime::open_session(so);
   const size_t n = s.test.size();
   const size_t n_time = std::max<size_t>(1, std::min(r["timing-images"].as<size_t>(), n));
@@ -208,27 +215,43 @@ int run(int argc, char** argv) {
   const Macs macs = count_macs(model);
 
   std::string instr_src;
-  auto instr = runtime::read_mcu_instructions(r["mcu-summary"].as<std::string>(), &instr_src);
-  std::optional<double> mcu_flash, mcu_sram, mcu_macs;
+  auto instr = runtime::read_mcu_instructions(df.mcu_summary, &instr_src);
+  std::optional<double> mcu_flash, mcu_sram, mcu_macs, mcu_int8_acc, mcu_int8_local_acc;
+  std::optional<double> lzw_instr, png_instr;
+  // Instructions per MAC of the device's conv/dense stages without the stage that holds the
+  // fused quantizer + entropy coder: the rate for plain int8 layers (local-only's network).
+  std::optional<double> layer_per_mac;
   if (instr) {
-    auto bytes = read_file_bytes(r["mcu-summary"].as<std::string>());
-    Json mj =
-        Json::parse(std::string(bytes.begin(), bytes.end()), r["mcu-summary"].as<std::string>());
-    if (mj.contains("flash_bytes") && !mj.at("flash_bytes").is_null())
-      mcu_flash = mj.at("flash_bytes").as_number();
-    if (mj.contains("sram_bytes") && !mj.at("sram_bytes").is_null())
-      mcu_sram = mj.at("sram_bytes").as_number();
-    if (mj.contains("macs_per_image")) mcu_macs = mj.at("macs_per_image").as_number();
+    auto bytes = read_file_bytes(df.mcu_summary);
+    Json mj = Json::parse(std::string(bytes.begin(), bytes.end()), df.mcu_summary);
+    mcu_flash = json_number(mj, "flash_bytes");
+    mcu_sram = json_number(mj, "sram_bytes");
+    mcu_macs = json_number(mj, "macs_per_image");
+    mcu_int8_acc = json_number(mj, "int8_accuracy");
+    mcu_int8_local_acc = json_number(mj, "int8_local_accuracy");
+    lzw_instr = json_number(mj, "edge_compressor_instructions_lzw");
+    png_instr = json_number(mj, "edge_compressor_instructions_png");
+    if (mj.contains("stages") && mj.at("stages").is_array()) {
+      double si = 0, sm = 0;
+      for (const Json& st : mj.at("stages").as_array()) {
+        auto m = json_number(st, "macs"), in = json_number(st, "instructions");
+        const std::string name = st.contains("stage") ? st.at("stage").as_string("stage") : "";
+        if (!m || !in || *m <= 0 || name.find("encode") != std::string::npos) continue;
+        si += *in, sm += *m;
+      }
+      if (sm > 0) layer_per_mac = si / sm;
+    }
   }
   // Instructions per MAC of the exported device graph: scales other schemes' MACs to instructions.
   std::optional<double> per_mac;
   if (instr && mcu_macs && *mcu_macs > 0) per_mac = *instr / *mcu_macs;
+  if (!layer_per_mac) layer_per_mac = per_mac;
   const std::string no_count = "no MCU instruction count (--mcu-summary of agilenn mcu-check)";
 
   // --- AgileNN: the device half, packets, the served accuracy and the server time.
   std::printf("bench-e2e: %zu test images; device path '%s'; codec tables %s\n", n,
               s.device->name().c_str(), s.tables_how.c_str());
-  auto outputs = s.device->run(s.test.images, n);
+  auto outputs = s.run_device(s.test.images, n);
   runtime::ModelBackend backend(s.model, s.tables);
   double agile_bytes = 0;
   size_t agile_correct = 0, local_correct = 0;
@@ -238,7 +261,7 @@ int run(int argc, char** argv) {
     size_t m = std::min<size_t>(256, n - b);
     std::vector<float> in;
     for (size_t i = b; i < b + m; ++i) {
-      auto pkt = codec::encode_packet_auto(outputs[i].indices, s.device->stream_shape(), s.tables);
+      const auto& pkt = outputs[i].packet;
       agile_bytes += double(pkt.size() + runtime::kFrameHeaderBytes);
       if (i < n_time) {  // server compute per request: decode + remote predictor, batch 1
         auto t0 = Clock::now();
@@ -252,9 +275,9 @@ int run(int argc, char** argv) {
     auto logits = backend.infer(in, m);
     for (size_t i = 0; i < m; ++i) {
       auto& l = outputs[b + i].local_logits;
-      std::vector<float> comb(C);
+      std::vector<double> comb(C);  // in double, as the device and mcu-check combine
       for (int c = 0; c < C; ++c)
-        comb[c] = float(s.learned_alpha * l[c] + (1 - s.learned_alpha) * logits[i * C + c]);
+        comb[c] = s.learned_alpha * l[c] + (1 - s.learned_alpha) * double(logits[i * C + c]);
       agile_correct += int32_t(std::max_element(comb.begin(), comb.end()) - comb.begin()) ==
                        s.test.labels[b + i];
       local_correct +=
@@ -264,6 +287,26 @@ int run(int argc, char** argv) {
   const double agile_acc = n ? double(agile_correct) / double(n) : 0;
   const double local_acc = n ? double(local_correct) / double(n) : 0;
   const auto shape = s.device->stream_shape();
+
+  // The server unreachable: the device clients against a refused port, every request must fall
+  // back to the local predictor (measured through the device runner, not computed).
+  runtime::DeviceRunResult down;
+  {
+    runtime::RefusingPort refused;
+    runtime::DeviceRunOptions d;
+    d.server = refused.endpoint();
+    d.alpha = s.learned_alpha;
+    d.clients = 1;
+    std::vector<std::vector<uint8_t>> packets(n);
+    for (size_t i = 0; i < n; ++i) packets[i] = outputs[i].packet;
+    down = runtime::run_devices(d, outputs, packets, s.test.labels);
+  }
+  const double down_acc = n ? double(down.correct) / double(n) : 0;
+  std::printf(
+      "bench-e2e: server unreachable: %zu/%zu requests fell back (server down %zu, deadline %zu, "
+      "lost %zu, error %zu), %zu answered, accuracy %.4f\n",
+      down.fallbacks(), down.requests, down.fallback_server_down, down.fallback_deadline,
+      down.fallback_lost, down.fallback_error, down.answered, down_acc);
 
   std::vector<Scheme> schemes;
   {
@@ -276,6 +319,7 @@ int run(int argc, char** argv) {
     a.bytes = agile_bytes / double(n);
     a.server_ms = median(server_t);
     a.accuracy = agile_acc;
+    a.accuracy_server_down = down_acc;
     if (mcu_flash && mcu_sram) {
       a.flash = *mcu_flash, a.sram = *mcu_sram;
       a.memory_note = "int8 export (mcu-check memory)";
@@ -291,10 +335,13 @@ int run(int argc, char** argv) {
                     hw * (2 * cfg.extractor_hidden), hw * (cfg.extractor_hidden + cfg.features)});
       a.sram = double(pair + hw * cfg.k() + int64_t(shape.size()) + int64_t(a.bytes));
       a.memory_note =
-          "estimate from parameter count and largest activation pair (no int8 export of this "
-          "model)";
+          "estimate from parameter count and largest activation pair (no mcu-check summary)";
+      a.memory_estimated = true;
+      a.fits = *a.flash <= kFlashBytes && *a.sram <= kSramBytes;
     }
-    a.note = "local-only (server unreachable) accuracy " + fmt(local_acc * 100, 2) + "%";
+    a.note = "device path " + s.device->name() + "; server unreachable: " + fmt(down_acc * 100, 2) +
+             "% (" + std::to_string(down.fallbacks()) + "/" + std::to_string(down.requests) +
+             " requests fell back to the local head)";
     schemes.push_back(a);
   }
 
@@ -329,20 +376,35 @@ int run(int argc, char** argv) {
       png += double(len);
       lzw += double(codec::lzw_encode(s.test.image(i), 256).size());
     }
+    // mcu-check's counts are for a 28x28 greyscale image (Fashion-MNIST's size).
+    const bool count_applies = s.test.height == 28 && s.test.width == 28 && s.test.channels == 1;
     for (int k = 0; k < 2; ++k) {
       Scheme e;
       e.name = k == 0 ? "edge-only (png)" : "edge-only (lzw)";
+      const char* coder = k == 0 ? "PNG" : "LZW";
       e.bytes = (k == 0 ? png : lzw) / double(n) + runtime::kFrameHeaderBytes;
-      e.device_note =
-          "compressor on the MCU not counted (no instruction count for PNG/LZW): total is a lower "
-          "bound";
-      e.device_instructions = 0.0;
-      e.total_lower_bound = true;
+      e.device_instructions = 0.0;  // no network on the device
+      const std::optional<double> count = k == 0 ? png_instr : lzw_instr;
+      if (count && count_applies) {
+        e.compressor_instructions = *count;
+        e.device_note = std::string(coder) + " compressor on the MCU: " + fmt(*count, 0) +
+                        " instructions per 28x28 image (mcu-check " + df.mcu_summary +
+                        ", C encoder on the Cortex-M7 under QEMU)";
+      } else {
+        e.device_note = std::string("compressor on the MCU not counted (") +
+                        (count ? "mcu-check's count is for 28x28x1 images"
+                               : std::string("no MCU instruction count for ") + coder) +
+                        "): total is a lower bound";
+        e.total_lower_bound = true;
+      }
       e.server_ms = whole_server_ms;
       e.accuracy = whole_acc;
+      e.accuracy_server_down = std::nullopt;  // no answer without the server
       e.flash = std::nullopt;
       e.sram = double(s.test.image_size()) + e.bytes;
-      e.memory_note = "SRAM = image + compressed buffer (LZW adds a 4096-entry dictionary)";
+      e.memory_note =
+          "SRAM = image + compressed buffer only (the compressor's own state, e.g. LZW's "
+          "4096-entry dictionary, is not counted); flash n/a (no compressor build measured)";
       e.note = "classified by the " + whole_name;
       schemes.push_back(e);
     }
@@ -350,15 +412,19 @@ int run(int argc, char** argv) {
   {  // local-only: the whole network on the device
     Scheme l;
     l.name = "local-only";
-    if (per_mac) {
-      l.device_instructions = *per_mac * double(whole_macs.whole);
-      l.device_note = "MACs x the AgileNN device's instructions per MAC (" + fmt(*per_mac, 2) + ")";
+    if (layer_per_mac) {
+      l.device_instructions = *layer_per_mac * double(whole_macs.whole);
+      l.device_note = "MACs x " + fmt(*layer_per_mac, 2) +
+                      " instructions per MAC (the AgileNN device's conv/dense stages on the "
+                      "Cortex-M7, without the stage holding the entropy coder; small layers, so "
+                      "likely an overestimate for the wider MobileNetV2 layers)";
     } else {
       l.device_note = no_count;
     }
     l.bytes = 0;
     l.server_ms = 0;
     l.accuracy = whole_acc;
+    l.accuracy_server_down = whole_acc;  // needs no server
     int64_t params = whole.model->num_parameters();
     l.flash = double(params);
     const auto& wc = whole.model->config();
@@ -372,17 +438,20 @@ int run(int argc, char** argv) {
     l.sram = double(
         std::max(ext_pair, mobilenet_peak_pair(rc, int(shape.height), int(shape.width), rin)));
     l.memory_note =
-        "estimate: int8 parameter count (flash) and largest int8 activation pair (SRAM); no int8 "
-        "export of the whole network";
+        "ESTIMATE: int8 parameter count (flash) and largest int8 activation pair (SRAM); the "
+        "int8 export (mcu/) covers only AgileNN's device graph, not the whole network, so this is "
+        "not a measured footprint";
+    l.memory_estimated = true;
     l.fits = *l.flash <= kFlashBytes && *l.sram <= kSramBytes;
     l.note = std::to_string(whole_macs.whole) + " MACs/image; " + whole_name +
-             (l.fits ? "" : "; DOES NOT FIT the STM32F746 (320 KB SRAM / 1 MB flash)");
+             (l.fits ? "; fits the STM32F746 (320 KB SRAM / 1 MB flash) by this estimate"
+                     : "; DOES NOT FIT the STM32F746 (320 KB SRAM / 1 MB flash) by this estimate");
     schemes.push_back(l);
   }
   {  // DeepCOD-style: all F channels quantized with the model's centroids and coded
     std::vector<float> feats;
     const size_t n_train = std::min<size_t>(so.fit_images, s.train.size());
-    s.device->run_with_features(
+    s.float_device->run_with_features(
         std::span<const uint8_t>(s.train.images.data(), n_train * s.train.image_size()), n_train,
         &feats);
     const size_t F = size_t(cfg.features), hw = size_t(shape.height) * shape.width;
@@ -393,7 +462,7 @@ int run(int argc, char** argv) {
     const size_t n_fit = feats.size() / (hw * F);
     auto tables = codec::CodecTables::fit(idx, n_fit, all, q.alphabet(), 0, s.tables.model_id);
     std::vector<float> tf;
-    s.device->run_with_features(s.test.images, n, &tf);
+    s.float_device->run_with_features(s.test.images, n, &tf);
     std::vector<uint8_t> ti(tf.size());
     q.quantize(tf, ti);
     double bytes = 0;
@@ -428,12 +497,16 @@ int run(int argc, char** argv) {
                  ? std::optional<double>(*schemes[0].sram + double(hw * (F - size_t(cfg.k()))))
                  : std::nullopt;
     d.memory_note = "AgileNN's memory without the local head, plus the larger index map";
-    d.note += "; server time = AgileNN's remote predictor (stand-in)";
+    d.memory_estimated = true;
+    d.fits = !d.flash || !d.sram || (*d.flash <= kFlashBytes && *d.sram <= kSramBytes);
+    d.note +=
+        "; server time = AgileNN's remote predictor (stand-in); features from the float "
+        "extractor";
     schemes.push_back(d);
   }
 
   // --- The table: every clock x link x scheme.
-  const double rtt = r["rtt-ms"].as<double>();
+  const double rtt = df.rtt_ms;
   struct Link {
     const char* name;
     double bps;
@@ -442,19 +515,23 @@ int run(int argc, char** argv) {
   const double mhzs[] = {216, 128, 64};
   std::ostringstream md, csv;
   md << "# bench-e2e: " << s.model->path << " on " << s.test.name << " (" << n
-     << " test images)\n\n"
-     << "Our measurements on " << so.dataset
+     << " test images, device path " << s.device->name() << ")\n\n"
+     << "Our measurements on " << s.test.name
      << " (the paper's figures are on CIFAR/SVHN). Device time = "
      << "instructions / MHz at 1 instruction per cycle; transmission = bytes x 8 / bandwidth + RTT "
         "("
      << rtt
      << " ms); server = measured median, batch 1, in-process on this host. `n/a` = not measurable "
-     << "without the missing input named in the notes.\n\n"
-     << "| MHz | link | scheme | device ms | transmission ms | server ms | total ms | accuracy % | "
-        "bytes/image | flash KB | SRAM KB |\n"
-     << "|---|---|---|---|---|---|---|---|---|---|---|\n";
-  csv << "mhz,link,scheme,device_ms,transmission_ms,server_ms,total_ms,accuracy,bytes_per_image,"
-         "flash_bytes,sram_bytes\n";
+     << "without the missing input named in the notes; `none` = no answer without the server. "
+     << "Fits = within the STM32F746's 320 KB SRAM and 1 MB flash (`est.`: from counts, not an "
+     << "export).\n\n"
+     << "| MHz | link | scheme | device ms | compressor ms | transmission ms | server ms | total "
+        "ms "
+        "| accuracy % | accuracy % server down | bytes/image | flash KB | SRAM KB | fits |\n"
+     << "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+  csv << "mhz,link,scheme,device_ms,compressor_ms,transmission_ms,server_ms,total_ms,"
+         "total_is_lower_bound,accuracy,accuracy_server_down,bytes_per_image,flash_bytes,"
+         "sram_bytes,fits_stm32f746,memory_estimated\n";
   Json rows = Json::array();
   std::ostringstream plot_data;
   struct Headline {
@@ -467,23 +544,32 @@ int run(int argc, char** argv) {
     for (const Link& link : links) {
       runtime::LatencyModel lm{mhz, link.bps, rtt};
       for (const Scheme& sc : schemes) {
-        auto b = lm.breakdown(sc.device_instructions, std::nullopt, size_t(std::lround(sc.bytes)),
-                              sc.server_ms);
+        auto b = lm.breakdown(sc.device_instructions, sc.compressor_instructions,
+                              size_t(std::lround(sc.bytes)), sc.server_ms);
         if (sc.bytes == 0) b.transmission_ms = 0;
         auto total = b.total_ms();
         auto kb = [](std::optional<double> v) {
           return v ? std::optional<double>(*v / 1024) : std::nullopt;
         };
+        auto pct = [](std::optional<double> v) {
+          return v ? std::optional<double>(*v * 100) : std::nullopt;
+        };
+        const std::string fits =
+            std::string(sc.fits ? "yes" : "**NO**") + (sc.memory_estimated ? " (est.)" : "");
         md << "| " << mhz << " | " << link.name << " | " << sc.name << " | " << fmt(b.device_ms)
-           << " | " << fmt(b.transmission_ms) << " | " << fmt(b.server_ms) << " | "
+           << " | " << (b.compressor_ms ? fmt(b.compressor_ms) : "-") << " | "
+           << fmt(b.transmission_ms) << " | " << fmt(b.server_ms) << " | "
            << (sc.total_lower_bound && total ? ">= " : "") << fmt(total) << " | "
-           << fmt(sc.accuracy ? std::optional<double>(*sc.accuracy * 100) : std::nullopt) << " | "
+           << fmt(pct(sc.accuracy)) << " | "
+           << (sc.accuracy_server_down ? fmt(pct(sc.accuracy_server_down)) : "none") << " | "
            << fmt(sc.bytes, 0) << " | " << fmt(kb(sc.flash), 1) << " | " << fmt(kb(sc.sram), 1)
-           << " |\n";
+           << " | " << fits << " |\n";
         csv << mhz << ",\"" << link.name << "\"," << sc.name << "," << fmt(b.device_ms, 4) << ","
-            << fmt(b.transmission_ms, 4) << "," << fmt(b.server_ms, 4) << "," << fmt(total, 4)
-            << "," << fmt(sc.accuracy, 4) << "," << fmt(sc.bytes, 1) << "," << fmt(sc.flash, 0)
-            << "," << fmt(sc.sram, 0) << "\n";
+            << fmt(b.compressor_ms, 4) << "," << fmt(b.transmission_ms, 4) << ","
+            << fmt(b.server_ms, 4) << "," << fmt(total, 4) << "," << (sc.total_lower_bound ? 1 : 0)
+            << "," << fmt(sc.accuracy, 4) << "," << fmt(sc.accuracy_server_down, 4) << ","
+            << fmt(sc.bytes, 1) << "," << fmt(sc.flash, 0) << "," << fmt(sc.sram, 0) << ","
+            << (sc.fits ? 1 : 0) << "," << (sc.memory_estimated ? 1 : 0) << "\n";
         Json j = b.to_json();
         j["mhz"] = mhz;
         j["link"] = link.name;
@@ -491,6 +577,10 @@ int run(int argc, char** argv) {
         j["scheme"] = sc.name;
         j["total_is_lower_bound"] = sc.total_lower_bound;
         j["accuracy"] = sc.accuracy ? Json(*sc.accuracy) : Json();
+        j["accuracy_server_down"] =
+            sc.accuracy_server_down ? Json(*sc.accuracy_server_down) : Json();
+        j["fits_stm32f746"] = sc.fits;
+        j["memory_estimated"] = sc.memory_estimated;
         j["bytes_per_image"] = sc.bytes;
         j["flash_bytes"] = sc.flash ? Json(*sc.flash) : Json();
         j["sram_bytes"] = sc.sram ? Json(*sc.sram) : Json();
@@ -499,8 +589,8 @@ int run(int argc, char** argv) {
           headline.push_back({sc.name, total, sc.total_lower_bound});
         if (mhz == 216)
           plot_data << "\"" << sc.name << " " << link.name << "\" "
-                    << fmt(b.device_ms.value_or(0), 4) << " " << b.transmission_ms << " "
-                    << b.server_ms << "\n";
+                    << fmt(b.device_ms.value_or(0) + b.compressor_ms.value_or(0), 4) << " "
+                    << b.transmission_ms << " " << b.server_ms << "\n";
       }
     }
   {  // The check: AgileNN's modelled total at 216 MHz / 6 Mbps below every baseline's.
@@ -534,12 +624,28 @@ int run(int argc, char** argv) {
     nj["memory"] = sc.memory_note;
     nj["note"] = sc.note;
     nj["fits_stm32f746"] = sc.fits;
+    nj["memory_estimated"] = sc.memory_estimated;
+    nj["total_is_lower_bound"] = sc.total_lower_bound;
     notes[sc.name] = nj;
   }
-  md << "\nAccuracy with the server unreachable (every AgileNN request falls back to the local "
-     << "predictor): " << fmt(local_acc * 100) << "% (normal: " << fmt(agile_acc * 100) << "%).\n";
+  md << "\nAgileNN accuracy " << fmt(agile_acc * 100) << "%; with the server unreachable "
+     << fmt(down_acc * 100) << "% (measured: " << down.fallbacks() << "/" << down.requests
+     << " requests fell back to the local head, " << down.answered << " answered; the local "
+     << "head alone on every image: " << fmt(local_acc * 100) << "%).\n";
   md << "Device path: " << s.device->name()
-     << " (the float model; the int8 fixed-point reference of a trained model is not wired yet).\n";
+     << (s.device->name() == "int8"
+             ? " (the int8 fixed-point reference of mcu/, byte-identical to the generated C)"
+             : " (the float model, not what the MCU runs)")
+     << "; codec tables " << s.tables_how << ".\n";
+  std::optional<bool> matches_mcu_check;
+  if (mcu_int8_acc && s.device->name() == "int8" && so.limit_test == 0 && so.calib_images == 256) {
+    matches_mcu_check =
+        std::abs(*mcu_int8_acc - agile_acc) < 0.5 / double(n) &&
+        (!mcu_int8_local_acc || std::abs(*mcu_int8_local_acc - local_acc) < 0.5 / double(n));
+    md << "mcu-check's int8 pipeline accuracy " << fmt(*mcu_int8_acc * 100) << "% / local "
+       << fmt(mcu_int8_local_acc ? std::optional<double>(*mcu_int8_local_acc * 100) : std::nullopt)
+       << "%: " << (*matches_mcu_check ? "equal" : "DIFFERENT") << ".\n";
+  }
 
   Json sum;
   sum["model"] = s.model->path;
@@ -548,7 +654,13 @@ int run(int argc, char** argv) {
   sum["device_path"] = s.device->name();
   sum["codec_tables"] = s.tables_how;
   sum["agilenn_accuracy"] = agile_acc;
-  sum["accuracy_server_unreachable"] = local_acc;
+  sum["accuracy_server_unreachable"] = down_acc;
+  sum["server_unreachable_fallbacks"] = double(down.fallbacks());
+  sum["server_unreachable_answered"] = double(down.answered);
+  sum["local_head_accuracy"] = local_acc;
+  sum["mcu_check_int8_accuracy"] = mcu_int8_acc ? Json(*mcu_int8_acc) : Json();
+  sum["matches_mcu_check_int8_accuracy"] = matches_mcu_check ? Json(*matches_mcu_check) : Json();
+  sum["calib_images"] = double(so.calib_images);
   sum["alpha"] = s.learned_alpha;
   sum["device_macs_per_image"] = double(macs.extractor + macs.local_head);
   sum["remote_macs_per_image"] = double(macs.remote);

@@ -1,4 +1,6 @@
-// agilenn device: device clients that run the device half, send packets through the simulated
+// agilenn device: device clients that run the device half (by default the int8 fixed-point code
+// the MCU runs, mcu/reference.h; `--device-path float` for the float model), send packets through
+// the simulated
 // link to `agilenn serve`, combine the answers with the local logits, and fall back to the local
 // predictor alone when an answer misses the deadline or the server is down.
 #include <chrono>
@@ -7,12 +9,12 @@
 #include <cxxopts.hpp>
 #include <filesystem>
 
-#include "codec/packet.h"
 #include "nn/io/error.h"
 #include "nn/training.h"
 #include "runtime/device_runner.h"
 #include "runtime/model_backend.h"
 #include "runtime/model_session.h"
+#include "runtime/session_flags.h"
 #include "tools/cli/command.h"
 #include "tools/cli/common.h"
 
@@ -21,24 +23,19 @@ namespace {
 
 int run(int argc, char** argv) {
   cxxopts::Options opts(argv[0], "Run AgileNN device clients against `agilenn serve`.");
+  runtime::add_model_flags(opts);
+  runtime::add_device_flags(opts);
   // clang-format off
   opts.add_options()
       ("server", "edge server HOST:PORT", cxxopts::value<std::string>()->default_value("127.0.0.1:7000"))
-      ("model", "trained model directory (agilenn train)", cxxopts::value<std::string>()->default_value("runs/agile"))
-      ("dataset", "data set (test split classified, training split fits the codec tables)", cxxopts::value<std::string>()->default_value("fashion-mnist"))
-      ("data-dir", "data set directory (default: the installed one)", cxxopts::value<std::string>()->default_value(""))
       ("bandwidth", "simulated link bandwidth (e.g. 6mbps, 2mbps, 270kbps)", cxxopts::value<std::string>()->default_value("6mbps"))
-      ("rtt-ms", "simulated round-trip time added to every request", cxxopts::value<double>()->default_value("0"))
       ("loss", "probability that a request packet is lost", cxxopts::value<double>()->default_value("0"))
       ("mcu-mhz", "device clock for the modelled compute time (1 instruction per cycle)", cxxopts::value<double>()->default_value("216"))
-      ("mcu-summary", "summary.json of agilenn mcu-check (instructions_per_image); without it device compute counts as 0 ms", cxxopts::value<std::string>()->default_value(""))
       ("deadline-ms", "answer deadline; later answers fall back to the local predictor", cxxopts::value<double>()->default_value("100"))
       ("alpha", "combined = alpha local + (1 - alpha) remote (default: the model's learned alpha)", cxxopts::value<double>())
-      ("limit", "classify only the first N test images (0 = all)", cxxopts::value<size_t>()->default_value("0"))
       ("clients", "concurrent device clients (one connection each)", cxxopts::value<int>()->default_value("1"))
       ("interval-ms", "each client starts a request at most every this many ms (the camera's frame period; 0 = back to back)", cxxopts::value<double>()->default_value("0"))
       ("requests", "total requests, cycling over the images (0 = one per image; load tests)", cxxopts::value<size_t>()->default_value("0"))
-      ("fit-images", "training images for fitting the codec tables (must match serve)", cxxopts::value<size_t>()->default_value("512"))
       ("verify", "also compute the remote logits in-process and count answers that differ")
       ("seed", "link loss seed", cxxopts::value<uint64_t>()->default_value("1"))
       ("threads", "tensor engine threads (0 = all cores)", cxxopts::value<int>()->default_value("0"))
@@ -49,44 +46,36 @@ int run(int argc, char** argv) {
   if (handle_help(opts, r)) return 0;
   set_threads(r["threads"].as<int>());
 
+  const runtime::DeviceFlags df = runtime::device_flags(r);
   runtime::DeviceRunOptions d;
   d.server = runtime::parse_endpoint(r["server"].as<std::string>(), "--server");
   d.link.bandwidth_bps = runtime::parse_bandwidth(r["bandwidth"].as<std::string>(), "--bandwidth");
-  d.link.rtt_ms = r["rtt-ms"].as<double>();
+  d.link.rtt_ms = df.rtt_ms;
   d.link.loss = r["loss"].as<double>();
   d.link.seed = r["seed"].as<uint64_t>();
   d.mcu_mhz = r["mcu-mhz"].as<double>();
   d.deadline_ms = r["deadline-ms"].as<double>();
   d.clients = r["clients"].as<int>();
   d.interval_ms = r["interval-ms"].as<double>();
-  if (d.link.rtt_ms < 0) throw Error("--rtt-ms must be >= 0");
-  if (d.link.loss < 0 || d.link.loss > 1) throw Error("--loss must be in [0, 1]");
-  if (!(d.mcu_mhz > 0)) throw Error("--mcu-mhz must be > 0");
+  if (!(d.link.loss >= 0 && d.link.loss <= 1)) throw error_at("--loss", "must be in [0, 1]");
+  if (!(d.mcu_mhz > 0)) throw error_at("--mcu-mhz", "must be > 0");
   std::string instr_src;
-  d.device_instructions =
-      runtime::read_mcu_instructions(r["mcu-summary"].as<std::string>(), &instr_src);
+  d.device_instructions = runtime::read_mcu_instructions(df.mcu_summary, &instr_src);
 
-  runtime::SessionOptions so;
-  so.model_dir = r["model"].as<std::string>();
-  so.dataset = r["dataset"].as<std::string>();
-  so.data_dir = r["data-dir"].as<std::string>();
-  so.fit_images = r["fit-images"].as<size_t>();
-  so.limit_test = r["limit"].as<size_t>();
+  const runtime::SessionOptions so = runtime::session_options(r, true);
   runtime::ModelSession s = runtime::open_session(so);
   d.alpha = r.count("alpha") ? r["alpha"].as<double>() : s.learned_alpha;
-  if (!(d.alpha >= 0 && d.alpha <= 1)) throw Error("--alpha must be in [0, 1]");
+  if (!(d.alpha >= 0 && d.alpha <= 1)) throw error_at("--alpha", "must be in [0, 1]");
 
   const size_t n = s.test.size();
-  std::printf(
-      "device: %zu test images, %d client(s), device path '%s' (float model; the int8 "
-      "reference is not wired for trained models yet), codec tables %s\n",
-      n, d.clients, s.device->name().c_str(), s.tables_how.c_str());
-  auto outputs = s.device->run(s.test.images, n);
+  std::printf("device: %zu test images, %d client(s), device path '%s', codec tables %s\n", n,
+              d.clients, s.device->name().c_str(), s.tables_how.c_str());
+  auto outputs = s.run_device(s.test.images, n);
   std::vector<std::vector<uint8_t>> packets(n);
   size_t bytes = 0;
   size_t local_correct = 0;
   for (size_t i = 0; i < n; ++i) {
-    packets[i] = codec::encode_packet_auto(outputs[i].indices, s.device->stream_shape(), s.tables);
+    packets[i] = outputs[i].packet;
     bytes += packets[i].size();
     auto& l = outputs[i].local_logits;
     if (int32_t(std::max_element(l.begin(), l.end()) - l.begin()) == s.test.labels[i])
@@ -96,7 +85,8 @@ int run(int argc, char** argv) {
   std::vector<int32_t> labels = s.test.labels;
   const size_t total = r["requests"].as<size_t>();
   if (total > 0 && n > 0) {
-    if (r.count("verify")) throw Error("--verify needs one request per image (no --requests)");
+    if (r.count("verify"))
+      throw error_at("--verify", "needs one request per image (no --requests)");
     std::vector<runtime::DeviceOutput> o2(total);
     std::vector<std::vector<uint8_t>> p2(total);
     labels.resize(total);
@@ -136,6 +126,7 @@ int run(int argc, char** argv) {
   j["time_note"] =
       "link simulated (token bucket + RTT/2 each way + loss), server round trip measured on "
       "loopback, device compute = instructions / MHz at 1 instruction per cycle (0 if unknown)";
+  j["calib_images"] = double(so.calib_images);
   if (r.count("verify")) {
     // The same decode + remote predictor in-process: a served answer must give the same
     // combined prediction.
@@ -153,9 +144,9 @@ int run(int argc, char** argv) {
       const int C = backend.num_classes();
       for (size_t i = 0; i < m; ++i) {
         auto& l = outputs[b + i].local_logits;
-        std::vector<float> comb(C);
+        std::vector<double> comb(C);
         for (int c = 0; c < C; ++c)
-          comb[c] = float(d.alpha * l[c] + (1 - d.alpha) * logits[i * C + c]);
+          comb[c] = d.alpha * l[c] + (1 - d.alpha) * double(logits[i * C + c]);
         int32_t p = int32_t(std::max_element(comb.begin(), comb.end()) - comb.begin());
         ++checked;
         if (p != res.predictions[b + i]) ++differ;

@@ -10,6 +10,7 @@
 #include "runtime/model_backend.h"
 #include "runtime/model_session.h"
 #include "runtime/server.h"
+#include "runtime/session_flags.h"
 #include "tools/cli/command.h"
 #include "tools/cli/common.h"
 
@@ -18,9 +19,9 @@ namespace {
 
 int run(int argc, char** argv) {
   cxxopts::Options opts(argv[0], "Serve the remote predictor of an AgileNN model over TCP.");
+  runtime::add_model_flags(opts);
   // clang-format off
   opts.add_options()
-      ("model", "trained model directory (agilenn train)", cxxopts::value<std::string>()->default_value("runs/agile"))
       ("host", "address to listen on", cxxopts::value<std::string>()->default_value("127.0.0.1"))
       ("port", "TCP port (0 = ephemeral, printed)", cxxopts::value<int>()->default_value("7000"))
       ("max-batch", "largest inference batch (1 = no batching)", cxxopts::value<size_t>()->default_value("32"))
@@ -30,9 +31,6 @@ int run(int argc, char** argv) {
       ("read-timeout-ms", "a started frame (or a response write) must complete within this", cxxopts::value<double>()->default_value("5000"))
       ("max-packet-bytes", "largest accepted codec packet", cxxopts::value<uint32_t>()->default_value("65536"))
       ("max-inflight", "requests queued per connection before it stops being read", cxxopts::value<size_t>()->default_value("64"))
-      ("dataset", "training set the codec tables are fitted on (until fit-codec stores them)", cxxopts::value<std::string>()->default_value("fashion-mnist"))
-      ("data-dir", "data set directory (default: the installed one)", cxxopts::value<std::string>()->default_value(""))
-      ("fit-images", "training images for fitting the codec tables", cxxopts::value<size_t>()->default_value("512"))
       ("threads", "inference threads of the tensor engine (0 = all cores)", cxxopts::value<int>()->default_value("0"))
       ("h,help", "show this help");
   // clang-format on
@@ -40,7 +38,7 @@ int run(int argc, char** argv) {
   if (handle_help(opts, r)) return 0;
   set_threads(r["threads"].as<int>());
   int port = r["port"].as<int>();
-  if (port < 0 || port > 65535) throw Error("--port must be in [0, 65535]");
+  if (port < 0 || port > 65535) throw error_at("--port", "must be in [0, 65535]");
 
   // Block the stop signals in every thread; the main thread takes them with sigwait.
   sigset_t sigs;
@@ -49,13 +47,7 @@ int run(int argc, char** argv) {
   sigaddset(&sigs, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
 
-  runtime::SessionOptions so;
-  so.model_dir = r["model"].as<std::string>();
-  so.dataset = r["dataset"].as<std::string>();
-  so.data_dir = r["data-dir"].as<std::string>();
-  so.fit_images = r["fit-images"].as<size_t>();
-  so.need_test = false;
-  runtime::ModelSession s = runtime::open_session(so);
+  runtime::ModelSession s = runtime::open_session(runtime::session_options(r, false));
   auto backend = std::make_shared<runtime::ModelBackend>(s.model, s.tables);
 
   runtime::ServerOptions o;
