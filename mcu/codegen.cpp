@@ -38,6 +38,23 @@ std::string c_array(const std::string& type, const std::string& name, const std:
   return os.str();
 }
 
+// A small parameter array as `static const` in agilenn_model.c itself, next to agilenn_run: where
+// a kernel's channel loop is unrolled the compiler folds the values into the code (a
+// requantization with a constant shift needs no branch and no loads).
+template <typename T>
+std::string c_static_array(const std::string& type, const std::string& name,
+                           const std::vector<T>& v) {
+  std::ostringstream os;
+  os << "static const " << type << " " << name << "[" << std::max<size_t>(v.size(), 1) << "] = {";
+  if (v.empty()) os << "0";
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i % 16 == 0) os << "\n  ";
+    os << int64_t(v[i]) << (i + 1 < v.size() ? ", " : "");
+  }
+  os << "\n};\n";
+  return os.str();
+}
+
 std::string shape3(int h, int w, int c) {
   return std::to_string(h) + "x" + std::to_string(w) + "x" + std::to_string(c);
 }
@@ -103,13 +120,18 @@ Bundle generate_bundle(const Int8Model& m) {
     StageInfo st;
     st.macs = op.macs();
     st.out_shape = shape3(op.out_h, op.out_w, op.out_c);
-    W << c_array("int32_t", p + "_multiplier", op.multiplier)
-      << c_array("int32_t", p + "_shift", op.shift);
-    wbytes += 8 * op.out_c;
+    // A 1->C pointwise conv (not the last) is a 256-row table: no parameters of its own.
+    const bool lut = op.kind == ConvKind::Pointwise && i + 1 < n_ext && op.in_c == 1;
+    if (!lut) {
+      decl << c_static_array("int32_t", p + "_multiplier", op.multiplier)
+           << c_static_array("int32_t", p + "_shift", op.shift);
+      wbytes += 8 * op.out_c;
+    }
     if (op.kind == ConvKind::Depthwise) {
       auto offs = c_depthwise_offsets(op);
-      W << c_array("int8_t", p + "_weight", op.weight) << c_array("int32_t", p + "_bias", op.bias)
-        << c_array("int16_t", p + "_input_offset", offs);
+      W << c_array("int8_t", p + "_weight", op.weight);
+      decl << c_static_array("int32_t", p + "_bias", op.bias)
+           << c_static_array("int16_t", p + "_input_offset", offs);
       decl << "static const agilenn_dw_params " << p << " = {" << op.in_h << ", " << op.in_w << ", "
            << op.in_c << ", " << op.mult << ", " << op.out_h << ", " << op.out_w << ", " << op.kh
            << ", " << op.kw << ", " << op.stride << ", " << op.pad_top << ", " << op.pad_left
@@ -126,19 +148,31 @@ Bundle generate_bundle(const Int8Model& m) {
     } else {
       if (i == 0) throw Error("generate_bundle: the first op must be depthwise");
       auto l = c_pointwise_layout(op);
-      W << c_array("int8_t", p + "_weight", l.weight) << c_array("int32_t", p + "_bias", l.bias);
-      // The fused last conv runs one row of pixels at a time (the encoder codes each row at once).
-      decl << "static const agilenn_pw_params " << p << " = {"
-           << (i + 1 < n_ext ? op.in_h * op.in_w : op.in_w) << ", " << op.in_c << ", " << op.out_c
-           << ", " << p << "_weight, " << p << "_bias, " << p << "_multiplier, " << p << "_shift, "
-           << op.output_offset << ", " << op.act_min << ", " << op.act_max << "};\n\n";
-      wbytes += l.weight.size() + 4 * l.bias.size() + 48;
+      if (lut) {
+        const auto table = c_pointwise_lut(op);
+        W << c_array("int8_t", p + "_table", table);
+        wbytes += table.size();
+      } else {
+        W << c_array("int8_t", p + "_weight", l.weight);
+        decl << c_static_array("int32_t", p + "_bias", l.bias);
+        // The fused last conv runs one row of pixels at a time (the coder codes each row at once).
+        decl << "static const agilenn_pw_params " << p << " = {"
+             << (i + 1 < n_ext ? op.in_h * op.in_w : op.in_w) << ", " << op.in_c << ", "
+             << op.out_c << ", " << p << "_weight, " << p << "_bias, " << p << "_multiplier, "
+             << p << "_shift, " << op.output_offset << ", " << op.act_min << ", " << op.act_max
+             << "};\n\n";
+        wbytes += l.weight.size() + 4 * l.bias.size() + 48;
+      }
       st.name = "extractor." + std::to_string(i) + " pointwise " + std::to_string(op.in_c) + "->" +
                 std::to_string(op.out_c);
       R << "  AGILENN_MARK(" << i << ");\n";
       if (i + 1 < n_ext) {
         st.kind = "pointwise";
-        R << "  agilenn_pwconv_impl(&" << p << ", " << buf(i - 1) << ", " << buf(i) << ");\n";
+        if (lut)
+          R << "  agilenn_pw1_lut_impl(" << op.in_h * op.in_w << ", " << op.out_c << ", " << p
+            << "_table, " << buf(i - 1) << ", " << buf(i) << ");\n";
+        else
+          R << "  agilenn_pwconv_impl(&" << p << ", " << buf(i - 1) << ", " << buf(i) << ");\n";
       } else {
         st.kind = "pointwise+split+quantize+encode";
         st.name += " +split/quantize/encode";
@@ -148,19 +182,35 @@ Bundle generate_bundle(const Int8Model& m) {
         const size_t packed = packed_payload_bytes(m);
         const std::string rows = "(uint8_t *)(agilenn_arena.bytes + " +
                                  std::to_string(b.buffers[index_buf].offset) + ")";
-        const std::string conv_row =
-            "    agilenn_pwconv_split_impl(&" + p + ", " + std::to_string(m.split_k) + ", " +
-            buf(i - 1) + " + y * " + std::to_string(op.in_w * op.in_c) + ", " + buf(n_ext - 1) +
-            " + y * " + std::to_string(op.in_w * m.split_k) + ", &agilenn_quant, row);\n";
+        const std::string in_row = buf(i - 1) + " + y * " + std::to_string(op.in_w * op.in_c);
+        const std::string local_row =
+            buf(n_ext - 1) + " + y * " + std::to_string(op.in_w * m.split_k);
+        const std::string conv_row = "    agilenn_pwconv_split_impl(&" + p + ", " +
+                                     std::to_string(m.split_k) + ", " + in_row + ", " +
+                                     local_row + ", &agilenn_quant, row);\n";
+        // Sorted centroids: the quantizer runs on the accumulator and feeds the coder directly.
+        const bool fused = quantizer_is_sorted(m.quantizer);
+        std::string code_row;
+        if (fused) {
+          const auto thr = c_accumulator_thresholds(op, l, m.split_k, m.quantizer);
+          W << c_array("int32_t", p + "_acc_threshold", thr);
+          wbytes += 4 * thr.size();
+          code_row = "    agilenn_pw_quant_ce_row_impl(&" + p + ", " + std::to_string(m.split_k) +
+                     ", " + in_row + ", " + local_row + ", " + p +
+                     "_acc_threshold, &ce, &agilenn_ce, row, y > 0 ? rows + ((y - 1) & 1) * " +
+                     std::to_string(row_bytes) + " : NULL);\n";
+        } else {
+          code_row = "  " + conv_row +
+                     "      agilenn_ce_row(&ce, &agilenn_ce, row, y > 0 ? rows + ((y - 1) & 1) * " +
+                     std::to_string(row_bytes) + " : NULL);\n";
+        }
         R << "  {\n    uint8_t *const rows = " << rows << ";\n    uint8_t coder = 3u;\n"
           << "    size_t n;\n    int32_t y;\n    agilenn_ce_state ce;\n"
           << "    agilenn_ce_begin(&ce, &agilenn_ce, (uint16_t *)(agilenn_arena.bytes + "
           << b.buffers[probs_buf].offset << "), packet + 24, " << packed << "u);\n"
           << "    for (y = 0; y < " << op.out_h
           << "; ++y) {\n      uint8_t *const row = rows + (y & 1) * " << row_bytes << ";\n  "
-          << conv_row
-          << "      agilenn_ce_row(&ce, &agilenn_ce, row, y > 0 ? rows + ((y - 1) & 1) * "
-          << row_bytes << " : NULL);\n    }\n"
+          << code_row << "    }\n"
           << "    n = agilenn_ce_end(&ce);\n"
           << "    if (n == 0 || n >= " << packed << "u) {\n"
           << "      agilenn_packed_state pk;\n      coder = 0u;\n"

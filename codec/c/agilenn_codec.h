@@ -32,7 +32,7 @@ size_t agl_context_encode(const agl_context_model* m, const uint8_t* map, uint32
 /* Packed bits (coder 0): ceil(log2 C) bits per index, MSB first. Returns the size. */
 size_t agl_packed_encode(const uint8_t* map, size_t n, uint32_t alphabet, uint8_t* out);
 
-/* CRC-32 (zlib's polynomial), bitwise: no table. */
+/* CRC-32 (zlib's polynomial), a nibble at a time (16-entry table). */
 uint32_t agl_crc32(uint32_t crc, const uint8_t* data, size_t n);
 
 /* Writes the 24-byte version-1 header in front of a payload already at packet + 24, and the CRC.

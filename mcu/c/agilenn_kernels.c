@@ -107,6 +107,32 @@ static void agilenn_ce_shift_low(agilenn_ce_state *s) {
   s->carry = 0;
 }
 
+/* One binary decision of the range coder on the probability *P_ (bit BIT_), the coder's state in
+ * the locals low/carry/range (the byte output goes through s, out of line). As in agilenn_ce_row. */
+#define AGILENN_CE_ENCODE_BIT(P_, BIT_)                                  \
+  do {                                                                   \
+    uint16_t *const pp_ = (P_);                                          \
+    const uint32_t pv_ = *pp_, bound_ = (range >> 12) * pv_;             \
+    if (BIT_) {                                                          \
+      const uint32_t sum_ = low + bound_;                                \
+      carry |= sum_ < low;                                               \
+      low = sum_;                                                        \
+      range -= bound_;                                                   \
+      *pp_ = (uint16_t)(pv_ - (pv_ >> shift));                           \
+    } else {                                                             \
+      range = bound_;                                                    \
+      *pp_ = (uint16_t)(pv_ + ((4096u - pv_) >> shift));                 \
+    }                                                                    \
+    while (range < (1u << 24)) {                                         \
+      range <<= 8;                                                       \
+      s->low = low;                                                      \
+      s->carry = carry;                                                  \
+      agilenn_ce_shift_low(s);                                           \
+      low = s->low;                                                      \
+      carry = 0;                                                         \
+    }                                                                    \
+  } while (0)
+
 AGILENN_KERNEL void agilenn_ce_begin(agilenn_ce_state *s, const agilenn_ce_model *m,
                                      uint16_t *probs, uint8_t *out, size_t capacity) {
   uint32_t i;
@@ -286,6 +312,42 @@ AGILENN_ALWAYS_INLINE void agilenn_dwconv_u8_impl(const agilenn_dw_params *p, co
  * 4 channels into (c0,c2) and (c1,c3) halfwords, SADD16 adds their input offsets (|x + off| <=
  * 383 fits int16) and SMLABB/SMLATT accumulate each channel separately: the same exact sums as
  * the portable loop. */
+/* The taps ky0..ky1 x kx0..kx1 of one window for 4 channels: x at the window's (ky0, kx0) tap,
+ * w at the weights' (ky0, kx0) tap; row strides in bytes. Called with constant bounds for
+ * interior windows, so the compiler unrolls all nine taps. */
+AGILENN_ALWAYS_INLINE void agilenn_dw4_taps(const int8_t *x, const int8_t *w, int32_t x_row,
+                                            int32_t w_row, int32_t step, int32_t ky0, int32_t ky1,
+                                            int32_t kx0, int32_t kx1, int32_t off02, int32_t off13,
+                                            int32_t *a) {
+  int32_t ky, kx;
+  int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+  for (ky = ky0; ky < ky1; ++ky) {
+    const int8_t *xr = x, *wr = w;
+    for (kx = kx0; kx < kx1; ++kx) {
+      uint32_t wx, ww;
+      int32_t x02, x13, w02, w13;
+      memcpy(&wx, xr, 4);
+      memcpy(&ww, wr, 4);
+      x02 = __sadd16(__sxtb16((int32_t)wx), off02);
+      x13 = __sadd16(__sxtb16((int32_t)((wx >> 8) | (wx << 24))), off13);
+      w02 = __sxtb16((int32_t)ww);
+      w13 = __sxtb16((int32_t)((ww >> 8) | (ww << 24)));
+      a0 = __smlabb(x02, w02, a0);
+      a2 = __smlatt(x02, w02, a2);
+      a1 = __smlabb(x13, w13, a1);
+      a3 = __smlatt(x13, w13, a3);
+      xr += step;
+      wr += step;
+    }
+    x += x_row;
+    w += w_row;
+  }
+  a[0] = a0;
+  a[1] = a1;
+  a[2] = a2;
+  a[3] = a3;
+}
+
 AGILENN_ALWAYS_INLINE void agilenn_dwconv_s8_dsp4(const agilenn_dw_params *p, const int8_t *in, int8_t *out) {
   const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c;
   const int32_t out_h = p->out_h, out_w = p->out_w, kh = p->kh, kw = p->kw;
@@ -294,7 +356,7 @@ AGILENN_ALWAYS_INLINE void agilenn_dwconv_s8_dsp4(const agilenn_dw_params *p, co
   const int16_t *const input_offset = p->input_offset;
   const int8_t *const weight = p->weight;
   const int32_t *const bias = p->bias, *const qmult = p->multiplier, *const qshift = p->shift;
-  int32_t oy, ox, c, ky, kx, j;
+  int32_t oy, ox, c, j;
   for (oy = 0; oy < out_h; ++oy) {
     const int32_t iy0 = oy * stride - pad_top;
     const int32_t ky0 = iy0 < 0 ? -iy0 : 0;
@@ -310,31 +372,17 @@ AGILENN_ALWAYS_INLINE void agilenn_dwconv_s8_dsp4(const agilenn_dw_params *p, co
                                         (uint32_t)(uint16_t)input_offset[c]);
         const int32_t off13 = (int32_t)(((uint32_t)(uint16_t)input_offset[c + 3] << 16) |
                                         (uint32_t)(uint16_t)input_offset[c + 1]);
-        int32_t a0 = bias[c], a1 = bias[c + 1], a2 = bias[c + 2], a3 = bias[c + 3];
-        for (ky = ky0; ky < ky1; ++ky) {
-          const int8_t *x = in + ((size_t)(iy0 + ky) * in_w + ix0 + kx0) * in_c + c;
-          const int8_t *w = weight + ((size_t)ky * kw + kx0) * in_c + c;
-          for (kx = kx0; kx < kx1; ++kx) {
-            uint32_t wx, ww;
-            int32_t x02, x13, w02, w13;
-            memcpy(&wx, x, 4);
-            memcpy(&ww, w, 4);
-            x02 = __sadd16(__sxtb16((int32_t)wx), off02);
-            x13 = __sadd16(__sxtb16((int32_t)((wx >> 8) | (wx << 24))), off13);
-            w02 = __sxtb16((int32_t)ww);
-            w13 = __sxtb16((int32_t)((ww >> 8) | (ww << 24)));
-            a0 = __smlabb(x02, w02, a0);
-            a2 = __smlatt(x02, w02, a2);
-            a1 = __smlabb(x13, w13, a1);
-            a3 = __smlatt(x13, w13, a3);
-            x += in_c;
-            w += in_c;
-          }
-        }
-        acc[0] = a0;
-        acc[1] = a1;
-        acc[2] = a2;
-        acc[3] = a3;
+        const int8_t *x = in + ((size_t)(iy0 + ky0) * in_w + ix0 + kx0) * in_c + c;
+        const int8_t *w = weight + ((size_t)ky0 * kw + kx0) * in_c + c;
+        acc[0] = bias[c];
+        acc[1] = bias[c + 1];
+        acc[2] = bias[c + 2];
+        acc[3] = bias[c + 3];
+        if (kh == 3 && kw == 3 && ky0 == 0 && ky1 == 3 && kx0 == 0 && kx1 == 3)
+          agilenn_dw4_taps(x, w, in_w * in_c, 3 * in_c, in_c, 0, 3, 0, 3, off02, off13, acc);
+        else
+          agilenn_dw4_taps(x, w, in_w * in_c, kw * in_c, in_c, ky0, ky1, kx0, kx1, off02, off13,
+                           acc);
         for (j = 0; j < 4; ++j) {
           int32_t v = agilenn_requantize_inline(acc[j], qmult[c + j], qshift[c + j]) + out_offset;
           y[c + j] = (int8_t)agilenn_clamp(v, act_min, act_max);
@@ -427,6 +475,94 @@ AGILENN_ALWAYS_INLINE void agilenn_pwconv_split_impl(const agilenn_pw_params *p,
   }
 }
 
+/* 1x1 conv with one input channel: the output is a function of the input value alone, so the
+ * generator tabulates it (requantized and clamped, table (256, out_c), input v at row v + 128).
+ * in (pixels) -> out (pixels, out_c): one copy of out_c bytes per pixel. */
+AGILENN_ALWAYS_INLINE void agilenn_pw1_lut_impl(int32_t pixels, int32_t out_c, const int8_t *table,
+                                                const int8_t *in, int8_t *out) {
+  int32_t px;
+  for (px = 0; px < pixels; ++px)
+    memcpy(out + (size_t)px * out_c, table + ((size_t)((int32_t)in[px] + 128)) * out_c,
+           (size_t)out_c);
+}
+
+/* The extractor's last 1x1 conv fused with the split, the quantizer and the context coder, one
+ * row of p->pixels pixels: in (pixels, in_c) -> local (pixels, k) int8; the remote channels'
+ * centroid indices go to row (pixels, R = out_c - k) and straight into the coder (up: the row
+ * above, NULL for the first row; same bytes as agilenn_pwconv_split + agilenn_ce_row).
+ * The quantizer runs on the accumulator, without the bias: requantization, clamp and the int8
+ * thresholds are monotone in it, so the index's bit at tree node n (MSB first, the coder's
+ * binarisation) is acc >= acc_threshold[r * 2^bits + n]; the generator tabulates the smallest
+ * such acc per channel and node (agilenn::mcu::c_accumulator_thresholds). Needs index_of_pos to
+ * be the identity (centroids sorted), which the generator checks. */
+AGILENN_ALWAYS_INLINE void agilenn_pw_quant_ce_row_impl(const agilenn_pw_params *p, int32_t k,
+                                                        const int8_t *in, int8_t *local,
+                                                        const int32_t *acc_threshold,
+                                                        agilenn_ce_state *s,
+                                                        const agilenn_ce_model *m, uint8_t *row,
+                                                        const uint8_t *up) {
+  const int32_t pixels = p->pixels, in_c = p->in_c, out_c = p->out_c, out_offset = p->output_offset;
+  const int32_t act_min = p->act_min, act_max = p->act_max;
+  const int8_t *const weight = p->weight;
+  const int32_t *const bias = p->bias, *const qmult = p->multiplier, *const qshift = p->shift;
+  const uint32_t R = m->channels, shift = m->shift, leaf = 1u << m->bits;
+  const uint16_t *const group_offset = m->group_offset, *const left_offset = m->left_offset;
+  const uint16_t *const up_offset = m->up_offset, *const prev_offset = m->prev_offset;
+  uint16_t *const probs = s->probs;
+  uint32_t low = s->low, carry = s->carry, range = s->range;
+  uint8_t *idx = row;
+  int32_t px, o;
+  for (px = 0; px < pixels; ++px) {
+    const int8_t *x = in + (size_t)px * in_c;
+    int8_t *y = local + (size_t)px * k;
+    uint32_t prev_off = 0; /* r = 0: prev counts as index 0, offset 0 */
+#if AGILENN_USE_DSP
+    int32_t x02 = 0, x13 = 0;
+    if (in_c == 4) { /* the default extractor: sign-extend the 4 inputs once per pixel */
+      uint32_t wx;
+      memcpy(&wx, x, 4);
+      x02 = __sxtb16((int32_t)wx);
+      x13 = __sxtb16((int32_t)((wx >> 8) | (wx << 24)));
+    }
+#endif
+    for (o = 0; o < out_c; ++o) {
+      int32_t acc;
+#if AGILENN_USE_DSP
+      if (in_c == 4) {
+        uint32_t ww;
+        memcpy(&ww, weight + (size_t)o * 4, 4);
+        acc = __smlad(x13, __sxtb16((int32_t)((ww >> 8) | (ww << 24))),
+                      __smuad(x02, __sxtb16((int32_t)ww)));
+      } else
+#endif
+        acc = agilenn_dot_s8(x, weight + (size_t)o * in_c, in_c, 0);
+      if (o < k) {
+        acc = agilenn_requantize_inline(acc + bias[o], qmult[o], qshift[o]) + out_offset;
+        y[o] = (int8_t)agilenn_clamp(acc, act_min, act_max);
+      } else {
+        const uint32_t r = (uint32_t)(o - k);
+        const int32_t *const t = acc_threshold + r * leaf;
+        uint32_t ctx = group_offset[r] + prev_off, node = 1, v;
+        uint16_t *pr;
+        if (px > 0) ctx += left_offset[idx[-(int32_t)R]];
+        if (up) ctx += up_offset[up[idx - row]];
+        pr = probs + ctx; /* node n at pr[n - 1] */
+        while (node < leaf) {
+          const uint32_t bit = acc >= t[node] ? 1u : 0u;
+          AGILENN_CE_ENCODE_BIT(pr + (node - 1), bit);
+          node = 2 * node + bit;
+        }
+        v = node - leaf;
+        *idx++ = (uint8_t)v;
+        prev_off = prev_offset[v];
+      }
+    }
+  }
+  s->low = low;
+  s->carry = carry;
+  s->range = range;
+}
+
 /* in (h, w, c) -> out (g, g, c) */
 AGILENN_ALWAYS_INLINE void agilenn_grid_avg_pool_impl(const int8_t *in, int32_t h, int32_t w, int32_t c,
                                           int32_t g, int8_t *out) {
@@ -475,6 +611,18 @@ AGILENN_KERNEL void agilenn_pwconv_split(const agilenn_pw_params *p, int32_t k, 
                                          int8_t *local, const agilenn_quantizer *q,
                                          uint8_t *indices) {
   agilenn_pwconv_split_impl(p, k, in, local, q, indices);
+}
+
+AGILENN_KERNEL void agilenn_pw1_lut(int32_t pixels, int32_t out_c, const int8_t *table,
+                                    const int8_t *in, int8_t *out) {
+  agilenn_pw1_lut_impl(pixels, out_c, table, in, out);
+}
+
+AGILENN_KERNEL void agilenn_pw_quant_ce_row(const agilenn_pw_params *p, int32_t k, const int8_t *in,
+                                            int8_t *local, const int32_t *acc_threshold,
+                                            agilenn_ce_state *s, const agilenn_ce_model *m,
+                                            uint8_t *row, const uint8_t *up) {
+  agilenn_pw_quant_ce_row_impl(p, k, in, local, acc_threshold, s, m, row, up);
 }
 
 AGILENN_KERNEL void agilenn_grid_avg_pool(const int8_t *in, int32_t h, int32_t w, int32_t c,

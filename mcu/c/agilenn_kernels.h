@@ -105,6 +105,16 @@ AGILENN_KERNEL size_t agilenn_ce_end(agilenn_ce_state *s);
 AGILENN_KERNEL void agilenn_packed_begin(agilenn_packed_state *s, uint32_t bits, uint8_t *out);
 AGILENN_KERNEL void agilenn_packed_put(agilenn_packed_state *s, const uint8_t *indices, size_t n);
 AGILENN_KERNEL size_t agilenn_packed_end(agilenn_packed_state *s);
+/* 1x1 conv with one input channel by table lookup: in (pixels) -> out (pixels, out_c) =
+ * table[(in + 128) * out_c + c], the requantized outputs for all 256 inputs (c_pointwise_lut). */
+AGILENN_KERNEL void agilenn_pw1_lut(int32_t pixels, int32_t out_c, const int8_t *table,
+                                    const int8_t *in, int8_t *out);
+/* agilenn_pwconv_split + agilenn_ce_row fused for one row of p->pixels pixels, the quantizer on
+ * the accumulator: acc_threshold (R, 2^bits), bias folded in (c_accumulator_thresholds). */
+AGILENN_KERNEL void agilenn_pw_quant_ce_row(const agilenn_pw_params *p, int32_t k, const int8_t *in,
+                                            int8_t *local, const int32_t *acc_threshold,
+                                            agilenn_ce_state *s, const agilenn_ce_model *m,
+                                            uint8_t *row, const uint8_t *up);
 /* in (h, w, c) -> out (g, g, c), cells as adaptive_avg_pool2d, TFLite Micro rounding. */
 AGILENN_KERNEL void agilenn_grid_avg_pool(const int8_t *in, int32_t h, int32_t w, int32_t c,
                                           int32_t g, int8_t *out);
