@@ -102,6 +102,8 @@ bool quantizer_is_sorted(const Int8Quantizer& q) {
   return true;
 }
 
+constexpr int32_t kAccThresholdLimit = int32_t(1) << 30;
+
 std::vector<int32_t> c_accumulator_thresholds(const Int8Conv& op, const CPointwiseLayout& layout,
                                               int k, const Int8Quantizer& q) {
   if (!quantizer_is_sorted(q))
@@ -117,6 +119,9 @@ std::vector<int32_t> c_accumulator_thresholds(const Int8Conv& op, const CPointwi
     int64_t abs_w = 0;
     for (int c = 0; c < op.in_c; ++c) abs_w += std::abs(int(layout.weight[size_t(o) * op.in_c + c]));
     const int64_t lo = -128 * abs_w, hi = 127 * abs_w;  // reachable sum x w, x int8
+    if (-lo >= kAccThresholdLimit)
+      throw Error("c layout: pointwise channel " + std::to_string(o) +
+                  " has accumulators beyond 2^30 (the quantizer's threshold compare)");
     const int64_t bias = layout.bias[o];
     for (int n = 0; n < leaf; ++n) {
       if (n == 0) {
@@ -127,15 +132,15 @@ std::vector<int32_t> c_accumulator_thresholds(const Int8Conv& op, const CPointwi
       while ((2 << depth) <= n) ++depth;
       const int mid = ((2 * n + 1) << (bits - depth - 1)) - leaf;  // index >= mid <=> bit 1
       if (mid >= alphabet) {
-        out.push_back(std::numeric_limits<int32_t>::max());
+        out.push_back(kAccThresholdLimit);
         continue;
       }
       const int32_t t = q.thresholds[mid - 1];
       auto reaches = [&](int64_t acc) { return requantized_output(op, o, acc + bias) >= t; };
       if (!reaches(hi)) {
-        out.push_back(std::numeric_limits<int32_t>::max());
+        out.push_back(kAccThresholdLimit);
       } else if (reaches(lo)) {
-        out.push_back(std::numeric_limits<int32_t>::min());
+        out.push_back(-kAccThresholdLimit);
       } else {  // smallest acc in (lo, hi] that reaches t
         int64_t a = lo, b = hi;  // !reaches(a), reaches(b)
         while (b - a > 1) {

@@ -96,7 +96,8 @@ Bundle generate_bundle(const Int8Model& m) {
       {"pooled", size_t(m.grid) * m.grid * m.split_k, int(n_ext), int(n_ext) + 1, 0});
   const size_t row_bytes = size_t(m.feat_w) * remote_c;
   const size_t index_buf = b.buffers.size();
-  b.buffers.push_back({"remote_index_rows", 2 * row_bytes, int(n_ext) - 1, int(n_ext) - 1, 0});
+  b.buffers.push_back(
+      {"remote_index_rows", 2 * (row_bytes + remote_c), int(n_ext) - 1, int(n_ext) - 1, 0});
   const size_t probs_buf = b.buffers.size();
   b.buffers.push_back({"codec_probs", cm.table_bytes(), int(n_ext) - 1, int(n_ext) - 1, 0});
   b.arena_bytes = plan_arena(b.buffers);
@@ -197,20 +198,22 @@ Bundle generate_bundle(const Int8Model& m) {
           wbytes += 4 * thr.size();
           code_row = "    agilenn_pw_quant_ce_row_impl(&" + p + ", " + std::to_string(m.split_k) +
                      ", " + in_row + ", " + local_row + ", " + p +
-                     "_acc_threshold, &ce, &agilenn_ce, row, y > 0 ? rows + ((y - 1) & 1) * " +
-                     std::to_string(row_bytes) + " : NULL);\n";
+                     "_acc_threshold, &ce, &agilenn_ce, row, up);\n";
         } else {
-          code_row = "  " + conv_row +
-                     "      agilenn_ce_row(&ce, &agilenn_ce, row, y > 0 ? rows + ((y - 1) & 1) * " +
-                     std::to_string(row_bytes) + " : NULL);\n";
+          code_row = "  " + conv_row + "      agilenn_ce_row(&ce, &agilenn_ce, row, up);\n";
         }
+        // The ring: two slots of R zero bytes (the first pixel's left neighbours) + one row; the
+        // slot the first row reads as "up" starts all zeros (missing neighbours are index 0).
+        const size_t slot = row_bytes + remote_c;
         R << "  {\n    uint8_t *const rows = " << rows << ";\n    uint8_t coder = 3u;\n"
           << "    size_t n;\n    int32_t y;\n    agilenn_ce_state ce;\n"
+          << "    memset(rows, 0, " << 2 * slot << "u);\n"
           << "    agilenn_ce_begin(&ce, &agilenn_ce, (uint16_t *)(agilenn_arena.bytes + "
           << b.buffers[probs_buf].offset << "), packet + 24, " << packed << "u);\n"
-          << "    for (y = 0; y < " << op.out_h
-          << "; ++y) {\n      uint8_t *const row = rows + (y & 1) * " << row_bytes << ";\n  "
-          << code_row << "    }\n"
+          << "    for (y = 0; y < " << op.out_h << "; ++y) {\n      uint8_t *const row = rows + "
+          << remote_c << " + (y & 1) * " << slot
+          << ";\n      const uint8_t *const up = rows + " << remote_c << " + ((y + 1) & 1) * "
+          << slot << ";\n  " << code_row << "    }\n"
           << "    n = agilenn_ce_end(&ce);\n"
           << "    if (n == 0 || n >= " << packed << "u) {\n"
           << "      agilenn_packed_state pk;\n      coder = 0u;\n"

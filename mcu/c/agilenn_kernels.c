@@ -19,6 +19,12 @@
 #else
 #define AGILENN_ALWAYS_INLINE static inline
 #endif
+/* Complete unrolling of short constant-count loops (GCC does not at -O2 otherwise). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define AGILENN_UNROLL _Pragma("GCC unroll 8")
+#else
+#define AGILENN_UNROLL
+#endif
 
 /* SaturatingRoundingDoublingHighMul for a multiplier b >= 0 (what quantize_multiplier produces, so
  * the saturating case a = b = INT32_MIN cannot occur): gemmlowp's nudge-and-truncate equals
@@ -81,6 +87,16 @@ static inline int32_t agilenn_dot_s8(const int8_t *a, const int8_t *b, int32_t n
   return acc;
 }
 
+#if AGILENN_USE_DSP
+/* x02, x13: SXTB16 of a word of 4 int8 inputs and of it rotated by 8; w: 4 int8 weights. */
+static inline int32_t agilenn_dot4_dsp(int32_t x02, int32_t x13, const int8_t *w) {
+  uint32_t ww;
+  memcpy(&ww, w, 4);
+  return __smlad(x13, __sxtb16((int32_t)((ww >> 8) | (ww << 24))),
+                 __smuad(x02, __sxtb16((int32_t)ww)));
+}
+#endif
+
 /* ---- the context coder, row by row (see agilenn_kernels.h) ---- */
 /* The LZMA range coder's byte output (rc_shift_low), with the state's low/carry up to date. Rare
  * (about once per output byte), so it stays out of line and the bit loop keeps its registers. */
@@ -135,8 +151,7 @@ static void agilenn_ce_shift_low(agilenn_ce_state *s) {
 
 AGILENN_KERNEL void agilenn_ce_begin(agilenn_ce_state *s, const agilenn_ce_model *m,
                                      uint16_t *probs, uint8_t *out, size_t capacity) {
-  uint32_t i;
-  for (i = 0; i < m->table; ++i) probs[i] = m->init_probs[i];
+  memcpy(probs, m->init_probs, (size_t)m->table * sizeof(uint16_t));
   s->low = 0;
   s->carry = 0;
   s->range = 0xFFFFFFFFu;
@@ -150,53 +165,47 @@ AGILENN_KERNEL void agilenn_ce_begin(agilenn_ce_state *s, const agilenn_ce_model
   s->probs = probs;
 }
 
-/* row (width, R) indices; up: the previous row or NULL. Neighbours as agl_context_encode:
- * left (x-1, r), up (y-1, x, r), prev (x, r-1); a missing one counts as index 0 (offset 0). */
-AGILENN_KERNEL void agilenn_ce_row(agilenn_ce_state *s, const agilenn_ce_model *m,
-                                   const uint8_t *row, const uint8_t *up) {
-  const uint32_t R = m->channels, shift = m->shift, top = 32u - m->bits, leaf = 1u << m->bits;
+/* row (width, R) indices, with R zero bytes before it (the first pixel's left neighbours); up:
+ * the previous row, all zeros for the first. Neighbours as agl_context_encode: left (x-1, r), up
+ * (y-1, x, r), prev (x, r-1); a missing one counts as index 0, whose offsets are 0, so the zero
+ * pad and zero row give the missing neighbours without a branch. Each index's bits MSB first,
+ * unrolled (bits is a constant in the generated code). */
+AGILENN_ALWAYS_INLINE void agilenn_ce_row_impl(agilenn_ce_state *s, const agilenn_ce_model *m,
+                                               const uint8_t *row, const uint8_t *up) {
+  const uint32_t R = m->channels, shift = m->shift, bits = m->bits;
   const uint32_t n = m->width * R;
   const uint16_t *const group_offset = m->group_offset, *const left_offset = m->left_offset;
   const uint16_t *const up_offset = m->up_offset, *const prev_offset = m->prev_offset;
   uint16_t *const probs = s->probs;
+  const uint8_t *const left = row - R; /* left[i] = row[i - R], the pad for the first pixel */
   uint32_t low = s->low, carry = s->carry, range = s->range;
-  uint32_t pos, r = 0;
-  for (pos = 0; pos < n; ++pos) {
-    uint32_t ctx = group_offset[r], v, node = 1;
-    uint16_t *p;
-    if (pos >= R) ctx += left_offset[row[pos - R]];
-    if (up) ctx += up_offset[up[pos]];
-    if (r > 0) ctx += prev_offset[row[pos - 1]];
-    p = probs + ctx; /* node n (1 .. nodes, MSB first down the tree) at p[n - 1] */
-    for (v = (uint32_t)row[pos] << top; node < leaf; v <<= 1) {
-      const uint32_t bit = v >> 31;
-      const uint32_t pv = p[node - 1];
-      const uint32_t bound = (range >> 12) * pv;
-      if (bit == 0) {
-        range = bound;
-        p[node - 1] = (uint16_t)(pv + ((4096u - pv) >> shift));
-      } else {
-        const uint32_t sum = low + bound;
-        carry |= sum < low;
-        low = sum;
-        range -= bound;
-        p[node - 1] = (uint16_t)(pv - (pv >> shift));
-      }
-      while (range < (1u << 24)) {
-        range <<= 8;
-        s->low = low;
-        s->carry = carry;
-        agilenn_ce_shift_low(s);
-        low = s->low;
-        carry = 0;
-      }
+  uint32_t i, r = 0, prev_off = 0, d;
+  for (i = 0; i < n; ++i) {
+    const uint32_t v = row[i];
+    const uint32_t ctx =
+        group_offset[r] + prev_off + left_offset[left[i]] + up_offset[up[i]];
+    uint16_t *const p = probs + ctx; /* node n (1 .. nodes, MSB first down the tree) at p[n - 1] */
+    uint32_t node = 1;
+    AGILENN_UNROLL
+    for (d = bits; d-- > 0;) {
+      const uint32_t bit = (v >> d) & 1u;
+      AGILENN_CE_ENCODE_BIT(p + (node - 1), bit);
       node = 2 * node + bit;
     }
-    if (++r == R) r = 0;
+    prev_off = prev_offset[v];
+    if (++r == R) { /* next pixel: prev counts as index 0 again */
+      r = 0;
+      prev_off = 0;
+    }
   }
   s->low = low;
   s->carry = carry;
   s->range = range;
+}
+
+AGILENN_KERNEL void agilenn_ce_row(agilenn_ce_state *s, const agilenn_ce_model *m,
+                                   const uint8_t *row, const uint8_t *up) {
+  agilenn_ce_row_impl(s, m, row, up);
 }
 
 AGILENN_KERNEL size_t agilenn_ce_end(agilenn_ce_state *s) {
@@ -321,8 +330,10 @@ AGILENN_ALWAYS_INLINE void agilenn_dw4_taps(const int8_t *x, const int8_t *w, in
                                             int32_t *a) {
   int32_t ky, kx;
   int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+  AGILENN_UNROLL
   for (ky = ky0; ky < ky1; ++ky) {
     const int8_t *xr = x, *wr = w;
+    AGILENN_UNROLL
     for (kx = kx0; kx < kx1; ++kx) {
       uint32_t wx, ww;
       int32_t x02, x13, w02, w13;
@@ -383,6 +394,7 @@ AGILENN_ALWAYS_INLINE void agilenn_dwconv_s8_dsp4(const agilenn_dw_params *p, co
         else
           agilenn_dw4_taps(x, w, in_w * in_c, kw * in_c, in_c, ky0, ky1, kx0, kx1, off02, off13,
                            acc);
+        AGILENN_UNROLL
         for (j = 0; j < 4; ++j) {
           int32_t v = agilenn_requantize_inline(acc[j], qmult[c + j], qshift[c + j]) + out_offset;
           y[c + j] = (int8_t)agilenn_clamp(v, act_min, act_max);
@@ -486,36 +498,30 @@ AGILENN_ALWAYS_INLINE void agilenn_pw1_lut_impl(int32_t pixels, int32_t out_c, c
            (size_t)out_c);
 }
 
-/* The extractor's last 1x1 conv fused with the split, the quantizer and the context coder, one
- * row of p->pixels pixels: in (pixels, in_c) -> local (pixels, k) int8; the remote channels'
- * centroid indices go to row (pixels, R = out_c - k) and straight into the coder (up: the row
- * above, NULL for the first row; same bytes as agilenn_pwconv_split + agilenn_ce_row).
- * The quantizer runs on the accumulator, without the bias: requantization, clamp and the int8
- * thresholds are monotone in it, so the index's bit at tree node n (MSB first, the coder's
- * binarisation) is acc >= acc_threshold[r * 2^bits + n]; the generator tabulates the smallest
- * such acc per channel and node (agilenn::mcu::c_accumulator_thresholds). Needs index_of_pos to
- * be the identity (centroids sorted), which the generator checks. */
-AGILENN_ALWAYS_INLINE void agilenn_pw_quant_ce_row_impl(const agilenn_pw_params *p, int32_t k,
-                                                        const int8_t *in, int8_t *local,
-                                                        const int32_t *acc_threshold,
-                                                        agilenn_ce_state *s,
-                                                        const agilenn_ce_model *m, uint8_t *row,
-                                                        const uint8_t *up) {
+/* The extractor's last 1x1 conv with the split and the quantizer on the accumulator, one row of
+ * p->pixels pixels: in (pixels, in_c) -> local (pixels, k) int8 and the remote channels' centroid
+ * indices in row (pixels, R = out_c - k); same values as agilenn_pwconv_split.
+ * The quantizer works on the accumulator without the bias: requantization, clamp and the int8
+ * thresholds are monotone in it, so the index's bit at tree node n (MSB first) is
+ * acc >= acc_threshold[r * 2^bits + n] (|values| <= 2^30); the generator tabulates the smallest such acc per channel
+ * and node (agilenn::mcu::c_accumulator_thresholds), which needs index_of_pos to be the identity
+ * (centroids sorted; the generator checks). */
+AGILENN_ALWAYS_INLINE void agilenn_pw_quant_row_impl(const agilenn_pw_params *p, int32_t k,
+                                                     const int8_t *in, int8_t *local,
+                                                     const int32_t *acc_threshold, uint32_t bits,
+                                                     uint8_t *row) {
   const int32_t pixels = p->pixels, in_c = p->in_c, out_c = p->out_c, out_offset = p->output_offset;
   const int32_t act_min = p->act_min, act_max = p->act_max;
   const int8_t *const weight = p->weight;
   const int32_t *const bias = p->bias, *const qmult = p->multiplier, *const qshift = p->shift;
-  const uint32_t R = m->channels, shift = m->shift, leaf = 1u << m->bits;
-  const uint16_t *const group_offset = m->group_offset, *const left_offset = m->left_offset;
-  const uint16_t *const up_offset = m->up_offset, *const prev_offset = m->prev_offset;
-  uint16_t *const probs = s->probs;
-  uint32_t low = s->low, carry = s->carry, range = s->range;
+  const uint32_t leaf = 1u << bits;
   uint8_t *idx = row;
   int32_t px, o;
+  uint32_t d;
   for (px = 0; px < pixels; ++px) {
     const int8_t *x = in + (size_t)px * in_c;
     int8_t *y = local + (size_t)px * k;
-    uint32_t prev_off = 0; /* r = 0: prev counts as index 0, offset 0 */
+    const int32_t *t = acc_threshold;
 #if AGILENN_USE_DSP
     int32_t x02 = 0, x13 = 0;
     if (in_c == 4) { /* the default extractor: sign-extend the 4 inputs once per pixel */
@@ -524,43 +530,38 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_ce_row_impl(const agilenn_pw_params 
       x02 = __sxtb16((int32_t)wx);
       x13 = __sxtb16((int32_t)((wx >> 8) | (wx << 24)));
     }
+#define AGILENN_PW_ACC(O)                                                       \
+  (in_c == 4 ? agilenn_dot4_dsp(x02, x13, weight + (size_t)(O) * 4)            \
+             : agilenn_dot_s8(x, weight + (size_t)(O) * in_c, in_c, 0))
+#else
+#define AGILENN_PW_ACC(O) agilenn_dot_s8(x, weight + (size_t)(O) * in_c, in_c, 0)
 #endif
-    for (o = 0; o < out_c; ++o) {
-      int32_t acc;
-#if AGILENN_USE_DSP
-      if (in_c == 4) {
-        uint32_t ww;
-        memcpy(&ww, weight + (size_t)o * 4, 4);
-        acc = __smlad(x13, __sxtb16((int32_t)((ww >> 8) | (ww << 24))),
-                      __smuad(x02, __sxtb16((int32_t)ww)));
-      } else
-#endif
-        acc = agilenn_dot_s8(x, weight + (size_t)o * in_c, in_c, 0);
-      if (o < k) {
-        acc = agilenn_requantize_inline(acc + bias[o], qmult[o], qshift[o]) + out_offset;
-        y[o] = (int8_t)agilenn_clamp(acc, act_min, act_max);
-      } else {
-        const uint32_t r = (uint32_t)(o - k);
-        const int32_t *const t = acc_threshold + r * leaf;
-        uint32_t ctx = group_offset[r] + prev_off, node = 1, v;
-        uint16_t *pr;
-        if (px > 0) ctx += left_offset[idx[-(int32_t)R]];
-        if (up) ctx += up_offset[up[idx - row]];
-        pr = probs + ctx; /* node n at pr[n - 1] */
-        while (node < leaf) {
-          const uint32_t bit = acc >= t[node] ? 1u : 0u;
-          AGILENN_CE_ENCODE_BIT(pr + (node - 1), bit);
-          node = 2 * node + bit;
-        }
-        v = node - leaf;
-        *idx++ = (uint8_t)v;
-        prev_off = prev_offset[v];
-      }
+    AGILENN_UNROLL /* k is small and constant: each channel's shift folds into its code */
+    for (o = 0; o < k; ++o) {
+      int32_t acc = agilenn_requantize_inline(AGILENN_PW_ACC(o) + bias[o], qmult[o], qshift[o]);
+      y[o] = (int8_t)agilenn_clamp(acc + out_offset, act_min, act_max);
     }
+    for (; o < out_c; ++o, t += leaf) {
+      const int32_t acc = AGILENN_PW_ACC(o);
+      uint32_t node = 1;
+      AGILENN_UNROLL /* bit = acc >= t (|acc|, |t| <= 2^30: the difference cannot overflow) */
+      for (d = 0; d < bits; ++d) node = 2 * node + 1u - ((uint32_t)(acc - t[node]) >> 31);
+      *idx++ = (uint8_t)(node - leaf);
+    }
+#undef AGILENN_PW_ACC
   }
-  s->low = low;
-  s->carry = carry;
-  s->range = range;
+}
+
+/* agilenn_pw_quant_row_impl, then the row into the context coder (agilenn_ce_row_impl): the
+ * extractor's last conv, split, quantizer and coder for one row (up: the row above or NULL). */
+AGILENN_ALWAYS_INLINE void agilenn_pw_quant_ce_row_impl(const agilenn_pw_params *p, int32_t k,
+                                                        const int8_t *in, int8_t *local,
+                                                        const int32_t *acc_threshold,
+                                                        agilenn_ce_state *s,
+                                                        const agilenn_ce_model *m, uint8_t *row,
+                                                        const uint8_t *up) {
+  agilenn_pw_quant_row_impl(p, k, in, local, acc_threshold, m->bits, row);
+  agilenn_ce_row_impl(s, m, row, up);
 }
 
 /* in (h, w, c) -> out (g, g, c) */

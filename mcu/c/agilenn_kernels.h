@@ -95,8 +95,9 @@ AGILENN_KERNEL void agilenn_pwconv_split(const agilenn_pw_params *p, int32_t k, 
                                          int8_t *local, const agilenn_quantizer *q,
                                          uint8_t *indices);
 /* Context coder: begin (resets `probs` from the model's table; output to out[0, capacity)), one
- * call per row of `width` pixels (up = the previous row, NULL for the first), end returns the
- * payload size or 0 if it would exceed `capacity` (send packed bits then). */
+ * call per row of `width` pixels, end returns the payload size or 0 if it would exceed `capacity`
+ * (send packed bits then). row[-R .. -1] must be zeros and up the previous row (all zeros for the
+ * first row): missing neighbours count as index 0. */
 AGILENN_KERNEL void agilenn_ce_begin(agilenn_ce_state *s, const agilenn_ce_model *m,
                                      uint16_t *probs, uint8_t *out, size_t capacity);
 AGILENN_KERNEL void agilenn_ce_row(agilenn_ce_state *s, const agilenn_ce_model *m,
@@ -110,7 +111,8 @@ AGILENN_KERNEL size_t agilenn_packed_end(agilenn_packed_state *s);
 AGILENN_KERNEL void agilenn_pw1_lut(int32_t pixels, int32_t out_c, const int8_t *table,
                                     const int8_t *in, int8_t *out);
 /* agilenn_pwconv_split + agilenn_ce_row fused for one row of p->pixels pixels, the quantizer on
- * the accumulator: acc_threshold (R, 2^bits), bias folded in (c_accumulator_thresholds). */
+ * the accumulator: acc_threshold (R, 2^bits), bias folded in (c_accumulator_thresholds); row and
+ * up as for agilenn_ce_row. */
 AGILENN_KERNEL void agilenn_pw_quant_ce_row(const agilenn_pw_params *p, int32_t k, const int8_t *in,
                                             int8_t *local, const int32_t *acc_threshold,
                                             agilenn_ce_state *s, const agilenn_ce_model *m,

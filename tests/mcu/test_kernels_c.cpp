@@ -268,17 +268,17 @@ BOOST_AUTO_TEST_CASE(fused_conv_quantizer_coder_matches_reference_and_codec) {
                         op.shift.data(),   op.output_offset,
                         op.act_min,        op.act_max};
     std::vector<uint16_t> probs(cm.init_probs().size());
-    std::vector<uint8_t> out(payload.size() + 8, 0xEE), rows(2 * size_t(op.in_w) * R);
+    const size_t row_bytes = size_t(op.in_w) * R, slot = row_bytes + R;
+    std::vector<uint8_t> out(payload.size() + 8, 0xEE), rows(2 * slot, 0);  // zero pads and row
     std::vector<int8_t> local(pixels * k);
     std::vector<uint8_t> got_idx;
     agilenn_ce_state st;
     agilenn_ce_begin(&st, &m, probs.data(), out.data(), payload.size() + 8);
-    const size_t row_bytes = size_t(op.in_w) * R;
     for (int y = 0; y < op.in_h; ++y) {
-      uint8_t* row = rows.data() + (y & 1) * row_bytes;
+      uint8_t* row = rows.data() + R + (y & 1) * slot;
       agilenn_pw_quant_ce_row(&p, k, in.data() + size_t(y) * op.in_w * op.in_c,
                               local.data() + size_t(y) * op.in_w * k, thr.data(), &st, &m, row,
-                              y > 0 ? rows.data() + ((y - 1) & 1) * row_bytes : nullptr);
+                              rows.data() + R + ((y + 1) & 1) * slot);
       got_idx.insert(got_idx.end(), row, row + row_bytes);
     }
     const size_t n = agilenn_ce_end(&st);
@@ -349,8 +349,16 @@ BOOST_AUTO_TEST_CASE(row_context_coder_matches_codec) {
       std::vector<uint8_t> out(expect.size() + 4, 0xEE);
       agilenn_ce_state st;
       agilenn_ce_begin(&st, &m, probs.data(), out.data(), capacity);
+      // Each row behind R zero bytes (the first pixel's left neighbours), a zero row above the
+      // first (the generated code's ring layout).
+      const size_t slot = shape.channels + row;
+      std::vector<uint8_t> padded((shape.height + 1) * slot, 0);
       for (uint32_t y = 0; y < shape.height; ++y)
-        agilenn_ce_row(&st, &m, map.data() + y * row, y > 0 ? map.data() + (y - 1) * row : nullptr);
+        std::copy(map.begin() + y * row, map.begin() + (y + 1) * row,
+                  padded.begin() + (y + 1) * slot + shape.channels);
+      for (uint32_t y = 0; y < shape.height; ++y)
+        agilenn_ce_row(&st, &m, padded.data() + (y + 1) * slot + shape.channels,
+                       padded.data() + y * slot + shape.channels);
       size_t n = agilenn_ce_end(&st);
       if (capacity < expect.size()) {
         BOOST_REQUIRE_EQUAL(n, 0u);
