@@ -154,12 +154,14 @@ std::vector<int32_t> c_accumulator_thresholds(const Int8Conv& op, const CPointwi
   return out;
 }
 
-CContextOffsets c_context_offsets(const codec::ContextModel& m) {
-  if (m.init_probs().size() > 65535)
-    throw Error("context coder: table of " + std::to_string(m.init_probs().size()) +
+namespace {
+CContextOffsets context_offsets(const codec::ContextModel& m, uint32_t nodes) {
+  const size_t entries = m.contexts() * nodes;
+  if (entries > 65535)
+    throw Error("context coder: table of " + std::to_string(entries) +
                 " entries does not fit 16-bit offsets");
   const uint32_t L = m.config().levels, G = m.config().groups, R = m.channels();
-  const uint32_t nodes = uint32_t(m.nodes()), C = m.alphabet();
+  const uint32_t C = m.alphabet();
   CContextOffsets o;
   for (uint32_t r = 0; r < R; ++r) o.group.push_back(uint16_t(r * G / R * L * L * L * nodes));
   for (uint32_t v = 0; v < C; ++v) {
@@ -169,6 +171,15 @@ CContextOffsets c_context_offsets(const codec::ContextModel& m) {
     o.prev.push_back(uint16_t(q * nodes));
   }
   return o;
+}
+}  // namespace
+
+CContextOffsets c_context_offsets(const codec::ContextModel& m) {
+  return context_offsets(m, uint32_t(m.nodes()));
+}
+
+CContextOffsets c_static_context_offsets(const codec::ContextModel& m) {
+  return context_offsets(m, m.alphabet() + 1);
 }
 
 }  // namespace agilenn::mcu

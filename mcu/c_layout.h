@@ -48,6 +48,9 @@ struct CContextOffsets {
 };
 // Throws agilenn::Error if the table is too large for 16-bit offsets.
 CContextOffsets c_context_offsets(const codec::ContextModel& model);
+// The same offsets into the static coder's table (ContextModel::static_cdf): C + 1 entries per
+// context instead of nodes.
+CContextOffsets c_static_context_offsets(const codec::ContextModel& model);
 
 // Depthwise input offsets as int16 (the kernels' type); throws if one does not fit.
 std::vector<int16_t> c_depthwise_offsets(const Int8Conv& op);

@@ -83,7 +83,7 @@ Bundle generate_bundle(const Int8Model& m) {
 
   // Buffers: extractor outputs 0..n-2, the local map (written by the fused last conv), the pooled
   // map, and for the fused last conv two rows of remote indices (the row being coded and the one
-  // above it) and the context coder's working copy of its probabilities. Op i is extractor op i;
+  // above it; the static coder's table stays in flash). Op i is extractor op i;
   // op n_ext is the pooling, op n_ext+1 the dense layer.
   for (size_t i = 0; i + 1 < n_ext; ++i) {
     const Int8Conv& op = m.extractor[i];
@@ -98,8 +98,6 @@ Bundle generate_bundle(const Int8Model& m) {
   const size_t index_buf = b.buffers.size();
   b.buffers.push_back(
       {"remote_index_rows", 2 * (row_bytes + remote_c), int(n_ext) - 1, int(n_ext) - 1, 0});
-  const size_t probs_buf = b.buffers.size();
-  b.buffers.push_back({"codec_probs", cm.table_bytes(), int(n_ext) - 1, int(n_ext) - 1, 0});
   b.arena_bytes = plan_arena(b.buffers);
   if (live_buffers_overlap(b.buffers))
     throw Error("generate_bundle: planner produced overlapping buffers");
@@ -196,20 +194,21 @@ Bundle generate_bundle(const Int8Model& m) {
           const auto thr = c_accumulator_thresholds(op, l, m.split_k, m.quantizer);
           W << c_array("int32_t", p + "_acc_threshold", thr);
           wbytes += 4 * thr.size();
-          code_row = "    agilenn_pw_quant_ce_row_impl(&" + p + ", " + std::to_string(m.split_k) +
-                     ", " + in_row + ", " + local_row + ", " + p +
-                     "_acc_threshold, &ce, &agilenn_ce, row, up);\n";
+          code_row = "    agilenn_pw_quant_sce_row_impl(&" + p + ", " +
+                     std::to_string(m.split_k) + ", " + in_row + ", " + local_row + ", " + p +
+                     "_acc_threshold, " + std::to_string(m.quantizer.bits) +
+                     "u, &ce, &agilenn_sce, row, up);\n";
         } else {
-          code_row = "  " + conv_row + "      agilenn_ce_row(&ce, &agilenn_ce, row, up);\n";
+          code_row = "  " + conv_row + "      agilenn_sce_row_impl(&ce, &agilenn_sce, row, up);\n";
         }
         // The ring: two slots of R zero bytes (the first pixel's left neighbours) + one row; the
         // slot the first row reads as "up" starts all zeros (missing neighbours are index 0).
         const size_t slot = row_bytes + remote_c;
-        R << "  {\n    uint8_t *const rows = " << rows << ";\n    uint8_t coder = 3u;\n"
+        R << "  {\n    uint8_t *const rows = " << rows << ";\n    uint8_t coder = "
+          << unsigned(kDeviceCoder) << "u;\n"
           << "    size_t n;\n    int32_t y;\n    agilenn_ce_state ce;\n"
           << "    memset(rows, 0, " << 2 * slot << "u);\n"
-          << "    agilenn_ce_begin(&ce, &agilenn_ce, (uint16_t *)(agilenn_arena.bytes + "
-          << b.buffers[probs_buf].offset << "), packet + 24, " << packed << "u);\n"
+          << "    agilenn_sce_begin(&ce, packet + 24, " << packed << "u);\n"
           << "    for (y = 0; y < " << op.out_h << "; ++y) {\n      uint8_t *const row = rows + "
           << remote_c << " + (y & 1) * " << slot
           << ";\n      const uint8_t *const up = rows + " << remote_c << " + ((y + 1) & 1) * "
@@ -267,20 +266,20 @@ Bundle generate_bundle(const Int8Model& m) {
   b.stages.push_back(dense);
   R << "  AGILENN_MARK(" << n_ext + 1 << ");\n  agilenn_dense_impl(&agilenn_head, " << buf(n_ext)
     << ", local_logits);\n  AGILENN_MARK(" << n_ext + 2 << ");\n";
-  // The context coder's model: codec/c's agl_context_model fields, fed row by row.
-  const CContextOffsets co = c_context_offsets(cm);
-  W << c_array("uint16_t", "agilenn_codec_init_probs", cm.init_probs())
-    << c_array("uint16_t", "agilenn_ce_group_offset", co.group)
-    << c_array("uint16_t", "agilenn_ce_left_offset", co.left)
-    << c_array("uint16_t", "agilenn_ce_up_offset", co.up)
-    << c_array("uint16_t", "agilenn_ce_prev_offset", co.prev);
-  decl << "static const agilenn_ce_model agilenn_ce = {" << codec::index_bits(m.codec.alphabet)
-       << "u, " << cm.config().shift << "u, " << remote_c << "u, " << m.feat_w
-       << "u, agilenn_codec_init_probs, " << cm.init_probs().size()
-       << "u,\n  agilenn_ce_group_offset, agilenn_ce_left_offset, agilenn_ce_up_offset, "
-          "agilenn_ce_prev_offset};\n";
+  // The static context coder's model (codec coder 4): the cumulative frequency table and the
+  // context offsets, fed row by row.
+  const CContextOffsets co = c_static_context_offsets(cm);
+  const std::vector<uint16_t> cdf = cm.static_cdf();
+  W << c_array("uint16_t", "agilenn_codec_cdf", cdf)
+    << c_array("uint16_t", "agilenn_sce_group_offset", co.group)
+    << c_array("uint16_t", "agilenn_sce_left_offset", co.left)
+    << c_array("uint16_t", "agilenn_sce_up_offset", co.up)
+    << c_array("uint16_t", "agilenn_sce_prev_offset", co.prev);
+  decl << "static const agilenn_sce_model agilenn_sce = {" << remote_c << "u, " << m.feat_w
+       << "u, agilenn_codec_cdf,\n  agilenn_sce_group_offset, agilenn_sce_left_offset, "
+          "agilenn_sce_up_offset, agilenn_sce_prev_offset};\n";
   b.stages[n_ext - 1].weight_bytes +=
-      cm.table_bytes() + 2 * (co.group.size() + 3 * co.left.size()) + 40;
+      2 * cdf.size() + 2 * (co.group.size() + 3 * co.left.size()) + 32;
   for (const auto& st : b.stages) b.weight_bytes += st.weight_bytes;
 
   g_array_decls = nullptr;
@@ -405,12 +404,13 @@ Bundle generate_bundle(const Int8Model& m) {
        "carry\n"
        "  1/(255*std) per channel and its input offset is -round(255*mean)).\n"
        "- Local logits are int32; the real logit is `AGILENN_LOCAL_LOGIT_SCALE * logit`.\n"
-       "- The packet is the codec's version-1 packet (24-byte header with the tables' "
+       "- The packet is the codec's packet (24-byte header with the tables' "
        "fingerprint "
     << m.codec.fingerprint() << ", CRC-32) of the " << m.remote_values()
-    << " remote centroid indices (pixel-major, channel-minor), coded with the context coder "
-       "under the\n  model's fitted tables (coder 3) or as packed bits (coder 0) when that is not "
-       "larger; the\n  server decodes it with `codec::decode_packet` and the same tables.\n"
+    << " remote centroid indices (pixel-major, channel-minor), coded with the static context "
+       "coder\n  under the model's fitted tables (coder 4, packet version 2) or as packed bits "
+       "(coder 0,\n  version 1) when that is not larger; the server decodes it with "
+       "`codec::decode_packet` and the\n  same tables.\n"
        "- Requantization is TFLite Micro / CMSIS-NN's, double-rounding variant (gemmlowp).\n"
        "- `agilenn_run` uses a static arena and is not reentrant: call it from one thread.\n";
   b.files["README.md"] = D.str();

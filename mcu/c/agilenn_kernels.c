@@ -123,35 +123,13 @@ static void agilenn_ce_shift_low(agilenn_ce_state *s) {
   s->carry = 0;
 }
 
-/* One binary decision of the range coder on the probability *P_ (bit BIT_), the coder's state in
- * the locals low/carry/range (the byte output goes through s, out of line). As in agilenn_ce_row. */
-#define AGILENN_CE_ENCODE_BIT(P_, BIT_)                                  \
-  do {                                                                   \
-    uint16_t *const pp_ = (P_);                                          \
-    const uint32_t pv_ = *pp_, bound_ = (range >> 12) * pv_;             \
-    if (BIT_) {                                                          \
-      const uint32_t sum_ = low + bound_;                                \
-      carry |= sum_ < low;                                               \
-      low = sum_;                                                        \
-      range -= bound_;                                                   \
-      *pp_ = (uint16_t)(pv_ - (pv_ >> shift));                           \
-    } else {                                                             \
-      range = bound_;                                                    \
-      *pp_ = (uint16_t)(pv_ + ((4096u - pv_) >> shift));                 \
-    }                                                                    \
-    while (range < (1u << 24)) {                                         \
-      range <<= 8;                                                       \
-      s->low = low;                                                      \
-      s->carry = carry;                                                  \
-      agilenn_ce_shift_low(s);                                           \
-      low = s->low;                                                      \
-      carry = 0;                                                         \
-    }                                                                    \
-  } while (0)
+AGILENN_KERNEL size_t agilenn_ce_end(agilenn_ce_state *s) {
+  int i;
+  for (i = 0; i < 5; ++i) agilenn_ce_shift_low(s);
+  return s->overflow ? 0 : s->pos;
+}
 
-AGILENN_KERNEL void agilenn_ce_begin(agilenn_ce_state *s, const agilenn_ce_model *m,
-                                     uint16_t *probs, uint8_t *out, size_t capacity) {
-  memcpy(probs, m->init_probs, (size_t)m->table * sizeof(uint16_t));
+AGILENN_KERNEL void agilenn_sce_begin(agilenn_ce_state *s, uint8_t *out, size_t capacity) {
   s->low = 0;
   s->carry = 0;
   s->range = 0xFFFFFFFFu;
@@ -162,35 +140,44 @@ AGILENN_KERNEL void agilenn_ce_begin(agilenn_ce_state *s, const agilenn_ce_model
   s->out = out;
   s->pos = 0;
   s->capacity = capacity;
-  s->probs = probs;
 }
 
-/* row (width, R) indices, with R zero bytes before it (the first pixel's left neighbours); up:
- * the previous row, all zeros for the first. Neighbours as agl_context_encode: left (x-1, r), up
- * (y-1, x, r), prev (x, r-1); a missing one counts as index 0, whose offsets are 0, so the zero
- * pad and zero row give the missing neighbours without a branch. Each index's bits MSB first,
- * unrolled (bits is a constant in the generated code). */
-AGILENN_ALWAYS_INLINE void agilenn_ce_row_impl(agilenn_ce_state *s, const agilenn_ce_model *m,
-                                               const uint8_t *row, const uint8_t *up) {
-  const uint32_t R = m->channels, shift = m->shift, bits = m->bits;
-  const uint32_t n = m->width * R;
+/* One index per step: its interval [cum[v], cum[v + 1]) of 2^12 in its context's table, read as
+ * one 32-bit word (two adjacent halfwords, little endian); low += (range >> 12) * cum[v],
+ * range = (range >> 12) * freq. row (width, R) indices with R zero bytes before it (the first
+ * pixel's left neighbours); up: the previous row, all zeros for the first. Neighbours as
+ * agl_context_encode: left (x-1, r), up (y-1, x, r), prev (x, r-1); a missing one counts as
+ * index 0, whose offsets are 0, so the zero pad and row give it without a branch. */
+AGILENN_ALWAYS_INLINE void agilenn_sce_row_impl(agilenn_ce_state *s, const agilenn_sce_model *m,
+                                                const uint8_t *row, const uint8_t *up) {
+  const uint32_t R = m->channels, n = m->width * m->channels;
+  const uint16_t *const cdf = m->cdf;
   const uint16_t *const group_offset = m->group_offset, *const left_offset = m->left_offset;
   const uint16_t *const up_offset = m->up_offset, *const prev_offset = m->prev_offset;
-  uint16_t *const probs = s->probs;
   const uint8_t *const left = row - R; /* left[i] = row[i - R], the pad for the first pixel */
   uint32_t low = s->low, carry = s->carry, range = s->range;
-  uint32_t i, r = 0, prev_off = 0, d;
+  uint32_t i, r = 0, prev_off = 0;
   for (i = 0; i < n; ++i) {
     const uint32_t v = row[i];
-    const uint32_t ctx =
-        group_offset[r] + prev_off + left_offset[left[i]] + up_offset[up[i]];
-    uint16_t *const p = probs + ctx; /* node n (1 .. nodes, MSB first down the tree) at p[n - 1] */
-    uint32_t node = 1;
-    AGILENN_UNROLL
-    for (d = bits; d-- > 0;) {
-      const uint32_t bit = (v >> d) & 1u;
-      AGILENN_CE_ENCODE_BIT(p + (node - 1), bit);
-      node = 2 * node + bit;
+    const uint16_t *const cum =
+        cdf + group_offset[r] + prev_off + left_offset[left[i]] + up_offset[up[i]] + v;
+    uint32_t lo_hi, sum, step;
+    memcpy(&lo_hi, cum, 4); /* cum[v] | cum[v + 1] << 16 on a little-endian core */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    lo_hi = (lo_hi >> 16) | (lo_hi << 16);
+#endif
+    step = range >> 12;
+    sum = low + step * (lo_hi & 0xFFFFu);
+    carry |= sum < low;
+    low = sum;
+    range = step * ((lo_hi >> 16) - (lo_hi & 0xFFFFu));
+    while (range < (1u << 24)) {
+      range <<= 8;
+      s->low = low;
+      s->carry = carry;
+      agilenn_ce_shift_low(s);
+      low = s->low;
+      carry = 0;
     }
     prev_off = prev_offset[v];
     if (++r == R) { /* next pixel: prev counts as index 0 again */
@@ -203,15 +190,9 @@ AGILENN_ALWAYS_INLINE void agilenn_ce_row_impl(agilenn_ce_state *s, const agilen
   s->range = range;
 }
 
-AGILENN_KERNEL void agilenn_ce_row(agilenn_ce_state *s, const agilenn_ce_model *m,
-                                   const uint8_t *row, const uint8_t *up) {
-  agilenn_ce_row_impl(s, m, row, up);
-}
-
-AGILENN_KERNEL size_t agilenn_ce_end(agilenn_ce_state *s) {
-  int i;
-  for (i = 0; i < 5; ++i) agilenn_ce_shift_low(s);
-  return s->overflow ? 0 : s->pos;
+AGILENN_KERNEL void agilenn_sce_row(agilenn_ce_state *s, const agilenn_sce_model *m,
+                                    const uint8_t *row, const uint8_t *up) {
+  agilenn_sce_row_impl(s, m, row, up);
 }
 
 AGILENN_KERNEL void agilenn_packed_begin(agilenn_packed_state *s, uint32_t bits, uint8_t *out) {
@@ -552,16 +533,15 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_row_impl(const agilenn_pw_params *p,
   }
 }
 
-/* agilenn_pw_quant_row_impl, then the row into the context coder (agilenn_ce_row_impl): the
- * extractor's last conv, split, quantizer and coder for one row (up: the row above or NULL). */
-AGILENN_ALWAYS_INLINE void agilenn_pw_quant_ce_row_impl(const agilenn_pw_params *p, int32_t k,
-                                                        const int8_t *in, int8_t *local,
-                                                        const int32_t *acc_threshold,
-                                                        agilenn_ce_state *s,
-                                                        const agilenn_ce_model *m, uint8_t *row,
-                                                        const uint8_t *up) {
-  agilenn_pw_quant_row_impl(p, k, in, local, acc_threshold, m->bits, row);
-  agilenn_ce_row_impl(s, m, row, up);
+/* agilenn_pw_quant_row_impl, then the row into the static context coder. */
+AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(const agilenn_pw_params *p, int32_t k,
+                                                         const int8_t *in, int8_t *local,
+                                                         const int32_t *acc_threshold,
+                                                         uint32_t bits, agilenn_ce_state *s,
+                                                         const agilenn_sce_model *m,
+                                                         uint8_t *row, const uint8_t *up) {
+  agilenn_pw_quant_row_impl(p, k, in, local, acc_threshold, bits, row);
+  agilenn_sce_row_impl(s, m, row, up);
 }
 
 /* in (h, w, c) -> out (g, g, c) */
@@ -619,11 +599,12 @@ AGILENN_KERNEL void agilenn_pw1_lut(int32_t pixels, int32_t out_c, const int8_t 
   agilenn_pw1_lut_impl(pixels, out_c, table, in, out);
 }
 
-AGILENN_KERNEL void agilenn_pw_quant_ce_row(const agilenn_pw_params *p, int32_t k, const int8_t *in,
-                                            int8_t *local, const int32_t *acc_threshold,
-                                            agilenn_ce_state *s, const agilenn_ce_model *m,
-                                            uint8_t *row, const uint8_t *up) {
-  agilenn_pw_quant_ce_row_impl(p, k, in, local, acc_threshold, s, m, row, up);
+AGILENN_KERNEL void agilenn_pw_quant_sce_row(const agilenn_pw_params *p, int32_t k,
+                                             const int8_t *in, int8_t *local,
+                                             const int32_t *acc_threshold, uint32_t bits,
+                                             agilenn_ce_state *s, const agilenn_sce_model *m,
+                                             uint8_t *row, const uint8_t *up) {
+  agilenn_pw_quant_sce_row_impl(p, k, in, local, acc_threshold, bits, s, m, row, up);
 }
 
 AGILENN_KERNEL void agilenn_grid_avg_pool(const int8_t *in, int32_t h, int32_t w, int32_t c,

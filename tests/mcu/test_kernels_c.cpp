@@ -255,30 +255,28 @@ BOOST_AUTO_TEST_CASE(fused_conv_quantizer_coder_matches_reference_and_codec) {
     const unsigned C = unsigned(cent.size());
     codec::StreamShape shape{uint32_t(op.in_h), uint32_t(op.in_w), uint32_t(R)};
     codec::ContextModel cm = codec::ContextModel::fit(idx, 1, shape, C);
-    std::vector<uint8_t> payload = cm.encode(idx, shape);
-    CContextOffsets co = c_context_offsets(cm);
-    agilenn_ce_model m{codec::index_bits(C),   cm.config().shift,
-                       uint32_t(R),            uint32_t(op.in_w),
-                       cm.init_probs().data(), uint32_t(cm.init_probs().size()),
-                       co.group.data(),        co.left.data(),
-                       co.up.data(),           co.prev.data()};
+    std::vector<uint8_t> payload = cm.encode_static(idx, shape);
+    CContextOffsets co = c_static_context_offsets(cm);
+    const std::vector<uint16_t> cdf = cm.static_cdf();
+    agilenn_sce_model m{uint32_t(R),     uint32_t(op.in_w), cdf.data(),     co.group.data(),
+                        co.left.data(), co.up.data(),      co.prev.data()};
     agilenn_pw_params p{op.in_w,           op.in_c,
                         op.out_c,          layout.weight.data(),
                         layout.bias.data(), op.multiplier.data(),
                         op.shift.data(),   op.output_offset,
                         op.act_min,        op.act_max};
-    std::vector<uint16_t> probs(cm.init_probs().size());
     const size_t row_bytes = size_t(op.in_w) * R, slot = row_bytes + R;
     std::vector<uint8_t> out(payload.size() + 8, 0xEE), rows(2 * slot, 0);  // zero pads and row
     std::vector<int8_t> local(pixels * k);
     std::vector<uint8_t> got_idx;
     agilenn_ce_state st;
-    agilenn_ce_begin(&st, &m, probs.data(), out.data(), payload.size() + 8);
+    agilenn_sce_begin(&st, out.data(), payload.size() + 8);
     for (int y = 0; y < op.in_h; ++y) {
       uint8_t* row = rows.data() + R + (y & 1) * slot;
-      agilenn_pw_quant_ce_row(&p, k, in.data() + size_t(y) * op.in_w * op.in_c,
-                              local.data() + size_t(y) * op.in_w * k, thr.data(), &st, &m, row,
-                              rows.data() + R + ((y + 1) & 1) * slot);
+      agilenn_pw_quant_sce_row(&p, k, in.data() + size_t(y) * op.in_w * op.in_c,
+                               local.data() + size_t(y) * op.in_w * k, thr.data(),
+                               uint32_t(q.bits), &st, &m, row,
+                               rows.data() + R + ((y + 1) & 1) * slot);
       got_idx.insert(got_idx.end(), row, row + row_bytes);
     }
     const size_t n = agilenn_ce_end(&st);
@@ -316,10 +314,10 @@ BOOST_AUTO_TEST_CASE(grid_pool_and_dense_match_reference) {
   }
 }
 
-// The row-by-row context coder of the bundle gives the C++ codec's payload bytes (fitted tables,
-// every alphabet size up to 2^5, groups and levels > 1, odd shapes), and 0 when the capacity is
-// one byte short; packed bits fed row by row give the codec's packed payload.
-BOOST_AUTO_TEST_CASE(row_context_coder_matches_codec) {
+// The row-by-row static context coder of the bundle gives the C++ codec's coder-4 payload
+// (fitted tables, every alphabet size up to 2^5, groups and levels > 1, odd shapes), and 0 when
+// the capacity is one byte short; packed bits fed row by row give the codec's packed payload.
+BOOST_AUTO_TEST_CASE(row_static_context_coder_matches_codec) {
   Rng r(31);
   for (int trial = 0; trial < 60; ++trial) {
     const unsigned C = unsigned(r.uni(2, 32));
@@ -336,29 +334,26 @@ BOOST_AUTO_TEST_CASE(row_context_coder_matches_codec) {
     };
     std::vector<uint8_t> fit = make(20), map = make(1);
     codec::ContextModel cm = codec::ContextModel::fit(fit, 20, shape, C);
-    std::vector<uint8_t> expect = cm.encode(map, shape);
-    CContextOffsets co = c_context_offsets(cm);
-    agilenn_ce_model m{codec::index_bits(C),   cm.config().shift,
-                       shape.channels,         shape.width,
-                       cm.init_probs().data(), uint32_t(cm.init_probs().size()),
-                       co.group.data(),        co.left.data(),
-                       co.up.data(),           co.prev.data()};
+    std::vector<uint8_t> expect = cm.encode_static(map, shape);
+    CContextOffsets co = c_static_context_offsets(cm);
+    const std::vector<uint16_t> cdf = cm.static_cdf();
+    agilenn_sce_model m{shape.channels, shape.width,  cdf.data(),     co.group.data(),
+                        co.left.data(), co.up.data(), co.prev.data()};
     const size_t row = size_t(shape.width) * shape.channels;
+    // Each row behind R zero bytes (the first pixel's left neighbours), a zero row above the
+    // first (the generated code's ring layout).
+    const size_t slot = shape.channels + row;
+    std::vector<uint8_t> padded((shape.height + 1) * slot, 0);
+    for (uint32_t y = 0; y < shape.height; ++y)
+      std::copy(map.begin() + y * row, map.begin() + (y + 1) * row,
+                padded.begin() + (y + 1) * slot + shape.channels);
     for (size_t capacity : {expect.size() + 3, expect.size(), expect.size() - 1}) {
-      std::vector<uint16_t> probs(cm.init_probs().size());
       std::vector<uint8_t> out(expect.size() + 4, 0xEE);
       agilenn_ce_state st;
-      agilenn_ce_begin(&st, &m, probs.data(), out.data(), capacity);
-      // Each row behind R zero bytes (the first pixel's left neighbours), a zero row above the
-      // first (the generated code's ring layout).
-      const size_t slot = shape.channels + row;
-      std::vector<uint8_t> padded((shape.height + 1) * slot, 0);
+      agilenn_sce_begin(&st, out.data(), capacity);
       for (uint32_t y = 0; y < shape.height; ++y)
-        std::copy(map.begin() + y * row, map.begin() + (y + 1) * row,
-                  padded.begin() + (y + 1) * slot + shape.channels);
-      for (uint32_t y = 0; y < shape.height; ++y)
-        agilenn_ce_row(&st, &m, padded.data() + (y + 1) * slot + shape.channels,
-                       padded.data() + y * slot + shape.channels);
+        agilenn_sce_row(&st, &m, padded.data() + (y + 1) * slot + shape.channels,
+                        padded.data() + y * slot + shape.channels);
       size_t n = agilenn_ce_end(&st);
       if (capacity < expect.size()) {
         BOOST_REQUIRE_EQUAL(n, 0u);

@@ -12,6 +12,7 @@
 #include "codec/packet.h"
 #include "mcu/export.h"
 #include "mcu/images.h"
+#include "mcu/packet_encoder.h"
 #include "mcu/pipeline_accuracy.h"
 #include "mcu/reference.h"
 #include "nn/io/atomic_file.h"
@@ -96,7 +97,7 @@ int run_mcu_check(int argc, char** argv) {
       try {
         codec::DecodedPacket d = codec::decode_packet(host.images[i].packet, e.int8.codec);
         decode_mismatch += d.indices != refs[i].indices;
-        context_packets += d.header.coder == codec::CoderId::kContext;
+        context_packets += d.header.coder == kDeviceCoder;
       } catch (const agilenn::Error&) {
         ++decode_mismatch;
       }
