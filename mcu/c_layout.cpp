@@ -106,8 +106,6 @@ constexpr int32_t kAccThresholdLimit = int32_t(1) << 30;
 
 std::vector<int32_t> c_accumulator_thresholds(const Int8Conv& op, const CPointwiseLayout& layout,
                                               int k, const Int8Quantizer& q) {
-  if (!quantizer_is_sorted(q))
-    throw Error("c layout: accumulator thresholds need sorted centroids (index_of_pos identity)");
   const int bits = q.bits;
   const int alphabet = int(q.index_of_pos.size());
   if (bits < 1 || bits > 8 || alphabet > (1 << bits))
@@ -130,7 +128,7 @@ std::vector<int32_t> c_accumulator_thresholds(const Int8Conv& op, const CPointwi
       }
       int depth = 0;
       while ((2 << depth) <= n) ++depth;
-      const int mid = ((2 * n + 1) << (bits - depth - 1)) - leaf;  // index >= mid <=> bit 1
+      const int mid = ((2 * n + 1) << (bits - depth - 1)) - leaf;  // pos >= mid <=> bit 1
       if (mid >= alphabet) {
         out.push_back(kAccThresholdLimit);
         continue;

@@ -27,13 +27,12 @@ CDenseLayout c_dense_layout(const Int8Dense& d);
 std::vector<int8_t> c_pointwise_lut(const Int8Conv& op);
 
 // The fused last conv's quantizer on the accumulator acc = sum_i x_i w[o][i] (bias excluded):
-// for remote channel r = o - k and tree node n (1 .. 2^bits - 1, node 2n + bit below n, as the
-// context coder binarises an index MSB first), the smallest acc whose quantized index has bit 1
-// at n, given the bits above it: index >= mid(n) <=> clamp(requant(acc + bias') + zp) >=
-// thresholds[mid(n) - 1], monotone in acc. -2^30: always 1, 2^30: never (reachable accumulators,
+// for remote channel r = o - k and tree node n (1 .. 2^bits - 1, node 2n + bit below n), the
+// smallest acc whose centroid position (index_of_pos's argument) has bit 1 at n, given the bits
+// above it: pos >= mid(n) <=> clamp(requant(acc + bias') + zp) >= thresholds[mid(n) - 1],
+// monotone in acc. -2^30: always 1, 2^30: never (reachable accumulators,
 // |acc| <= 128 sum |w|, stay below 2^30, so the C's acc - t cannot overflow). Layout
-// (R, 2^bits), entry 0 of each row unused. Throws if index_of_pos is not the identity (see
-// quantizer_is_sorted) or an accumulator could reach 2^30.
+// (R, 2^bits), entry 0 of each row unused. Throws if an accumulator could reach 2^30.
 std::vector<int32_t> c_accumulator_thresholds(const Int8Conv& op, const CPointwiseLayout& layout,
                                               int k, const Int8Quantizer& q);
 // True if the quantizer's positions are its indices (centroids sorted ascending).

@@ -184,23 +184,25 @@ Bundle generate_bundle(const Int8Model& m) {
         const std::string in_row = buf(i - 1) + " + y * " + std::to_string(op.in_w * op.in_c);
         const std::string local_row =
             buf(n_ext - 1) + " + y * " + std::to_string(op.in_w * m.split_k);
-        const std::string conv_row = "    agilenn_pwconv_split_impl(&" + p + ", " +
-                                     std::to_string(m.split_k) + ", " + in_row + ", " +
-                                     local_row + ", &agilenn_quant, row);\n";
-        // Sorted centroids: the quantizer runs on the accumulator and feeds the coder directly.
-        const bool fused = quantizer_is_sorted(m.quantizer);
-        std::string code_row;
-        if (fused) {
-          const auto thr = c_accumulator_thresholds(op, l, m.split_k, m.quantizer);
-          W << c_array("int32_t", p + "_acc_threshold", thr);
-          wbytes += 4 * thr.size();
-          code_row = "    agilenn_pw_quant_sce_row_impl(&" + p + ", " +
-                     std::to_string(m.split_k) + ", " + in_row + ", " + local_row + ", " + p +
-                     "_acc_threshold, " + std::to_string(m.quantizer.bits) +
-                     "u, &ce, &agilenn_sce, row, up);\n";
-        } else {
-          code_row = "  " + conv_row + "      agilenn_sce_row_impl(&ce, &agilenn_sce, row, up);\n";
+        // The quantizer runs on the accumulator (thresholds per channel and tree node); positions
+        // map to indices through index_of_pos unless the centroids are sorted (identity).
+        const auto thr = c_accumulator_thresholds(op, l, m.split_k, m.quantizer);
+        W << c_array("int32_t", p + "_acc_threshold", thr);
+        wbytes += 4 * thr.size();
+        std::string index_of_pos = "NULL";
+        if (!quantizer_is_sorted(m.quantizer)) {
+          decl << c_static_array("uint8_t", "agilenn_quant_index_of_pos",
+                                 m.quantizer.index_of_pos);
+          index_of_pos = "agilenn_quant_index_of_pos";
+          wbytes += m.quantizer.index_of_pos.size();
         }
+        const std::string quant_args = ", " + std::to_string(m.split_k) + ", " + in_row + ", " +
+                                       local_row + ", " + p + "_acc_threshold, " + index_of_pos +
+                                       ", " + std::to_string(m.quantizer.bits) + "u, ";
+        const std::string conv_row =
+            "    agilenn_pw_quant_row_impl(&" + p + quant_args + "row);\n";
+        const std::string code_row = "    agilenn_pw_quant_sce_row_impl(&" + p + quant_args +
+                                     "&ce, &agilenn_sce, row, up);\n";
         // The ring: two slots of R zero bytes (the first pixel's left neighbours) + one row; the
         // slot the first row reads as "up" starts all zeros (missing neighbours are index 0).
         const size_t slot = row_bytes + remote_c;
@@ -232,15 +234,6 @@ Bundle generate_bundle(const Int8Model& m) {
     b.stages.push_back(st);
     wbytes = 0;
   }
-  // Quantizer.
-  W << c_array("int16_t", "agilenn_quant_thresholds", m.quantizer.thresholds)
-    << c_array("uint8_t", "agilenn_quant_index_of_pos", m.quantizer.index_of_pos)
-    << c_array("uint8_t", "agilenn_quant_index_of_value", m.quantizer.value_table());
-  decl << "static const agilenn_quantizer agilenn_quant = {" << m.quantizer.thresholds.size()
-       << ", agilenn_quant_thresholds, agilenn_quant_index_of_pos, "
-          "agilenn_quant_index_of_value};\n\n";
-  b.stages[n_ext - 1].weight_bytes +=
-      2 * m.quantizer.thresholds.size() + m.quantizer.index_of_pos.size() + 256 + 16;
   // Local head.
   StageInfo pool;
   pool.name = "local_head grid_avg_pool " + std::to_string(m.grid) + "x" + std::to_string(m.grid);

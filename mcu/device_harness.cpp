@@ -196,9 +196,13 @@ EdgeCompressorRun run_lzw_on_qemu(std::span<const std::vector<uint8_t>> images,
       throw Error("LZW QEMU run: images must be non-empty and of one size");
   fs::create_directories(work_dir);
   std::ostringstream os;
-  os << "/* Images for the LZW driver (generated). */\n#include <stdint.h>\n"
+  const size_t out_bytes = images[0].size() * 3 / 2 + 16;  // LZW: <= 12 bits per input byte
+  os << "/* Images for the LZW driver (generated). */\n#include <stddef.h>\n#include <stdint.h>\n"
      << "const int agilenn_lzw_count = " << images.size() << ";\n"
      << "const int agilenn_lzw_image_bytes = " << images[0].size() << ";\n"
+     << "const size_t agilenn_lzw_work_slots = 8192;\nuint32_t agilenn_lzw_work[8192];\n"
+     << "const size_t agilenn_lzw_out_bytes = " << out_bytes << ";\n"
+     << "uint8_t agilenn_lzw_out[" << out_bytes << "];\n"
      << "const uint8_t agilenn_lzw_images[] = {\n";
   for (const auto& im : images) {
     for (uint8_t v : im) os << int(v) << ",";

@@ -483,13 +483,15 @@ AGILENN_ALWAYS_INLINE void agilenn_pw1_lut_impl(int32_t pixels, int32_t out_c, c
  * p->pixels pixels: in (pixels, in_c) -> local (pixels, k) int8 and the remote channels' centroid
  * indices in row (pixels, R = out_c - k); same values as agilenn_pwconv_split.
  * The quantizer works on the accumulator without the bias: requantization, clamp and the int8
- * thresholds are monotone in it, so the index's bit at tree node n (MSB first) is
- * acc >= acc_threshold[r * 2^bits + n] (|values| <= 2^30); the generator tabulates the smallest such acc per channel
- * and node (agilenn::mcu::c_accumulator_thresholds), which needs index_of_pos to be the identity
- * (centroids sorted; the generator checks). */
+ * thresholds are monotone in it, so the position of the nearest centroid (in sorted order) is
+ * found by a binary tree of compares, bit 1 at node n iff acc >= acc_threshold[r * 2^bits + n]
+ * (|values| <= 2^30; agilenn::mcu::c_accumulator_thresholds tabulates the smallest such acc per
+ * channel and node); index_of_pos maps the position to the index (NULL: the identity, sorted
+ * centroids). */
 AGILENN_ALWAYS_INLINE void agilenn_pw_quant_row_impl(const agilenn_pw_params *p, int32_t k,
                                                      const int8_t *in, int8_t *local,
-                                                     const int32_t *acc_threshold, uint32_t bits,
+                                                     const int32_t *acc_threshold,
+                                                     const uint8_t *index_of_pos, uint32_t bits,
                                                      uint8_t *row) {
   const int32_t pixels = p->pixels, in_c = p->in_c, out_c = p->out_c, out_offset = p->output_offset;
   const int32_t act_min = p->act_min, act_max = p->act_max;
@@ -527,7 +529,7 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_row_impl(const agilenn_pw_params *p,
       uint32_t node = 1;
       AGILENN_UNROLL /* bit = acc >= t (|acc|, |t| <= 2^30: the difference cannot overflow) */
       for (d = 0; d < bits; ++d) node = 2 * node + 1u - ((uint32_t)(acc - t[node]) >> 31);
-      *idx++ = (uint8_t)(node - leaf);
+      *idx++ = index_of_pos ? index_of_pos[node - leaf] : (uint8_t)(node - leaf);
     }
 #undef AGILENN_PW_ACC
   }
@@ -537,10 +539,11 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_row_impl(const agilenn_pw_params *p,
 AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(const agilenn_pw_params *p, int32_t k,
                                                          const int8_t *in, int8_t *local,
                                                          const int32_t *acc_threshold,
+                                                         const uint8_t *index_of_pos,
                                                          uint32_t bits, agilenn_ce_state *s,
                                                          const agilenn_sce_model *m,
                                                          uint8_t *row, const uint8_t *up) {
-  agilenn_pw_quant_row_impl(p, k, in, local, acc_threshold, bits, row);
+  agilenn_pw_quant_row_impl(p, k, in, local, acc_threshold, index_of_pos, bits, row);
   agilenn_sce_row_impl(s, m, row, up);
 }
 
@@ -601,10 +604,12 @@ AGILENN_KERNEL void agilenn_pw1_lut(int32_t pixels, int32_t out_c, const int8_t 
 
 AGILENN_KERNEL void agilenn_pw_quant_sce_row(const agilenn_pw_params *p, int32_t k,
                                              const int8_t *in, int8_t *local,
-                                             const int32_t *acc_threshold, uint32_t bits,
+                                             const int32_t *acc_threshold,
+                                             const uint8_t *index_of_pos, uint32_t bits,
                                              agilenn_ce_state *s, const agilenn_sce_model *m,
                                              uint8_t *row, const uint8_t *up) {
-  agilenn_pw_quant_sce_row_impl(p, k, in, local, acc_threshold, bits, s, m, row, up);
+  agilenn_pw_quant_sce_row_impl(p, k, in, local, acc_threshold, index_of_pos, bits, s, m, row,
+                                up);
 }
 
 AGILENN_KERNEL void agilenn_grid_avg_pool(const int8_t *in, int32_t h, int32_t w, int32_t c,

@@ -106,11 +106,13 @@ AGILENN_KERNEL size_t agilenn_packed_end(agilenn_packed_state *s);
 AGILENN_KERNEL void agilenn_pw1_lut(int32_t pixels, int32_t out_c, const int8_t *table,
                                     const int8_t *in, int8_t *out);
 /* agilenn_pwconv_split + agilenn_sce_row fused for one row of p->pixels pixels, the quantizer on
- * the accumulator: acc_threshold (R, 2^bits), bias folded in (c_accumulator_thresholds); bits:
- * the quantizer's tree depth; row and up as for agilenn_sce_row. */
+ * the accumulator: acc_threshold (R, 2^bits), bias folded in (c_accumulator_thresholds), positions
+ * mapped to indices by index_of_pos (NULL: identity); bits: the quantizer's tree depth; row and
+ * up as for agilenn_sce_row. */
 AGILENN_KERNEL void agilenn_pw_quant_sce_row(const agilenn_pw_params *p, int32_t k,
                                              const int8_t *in, int8_t *local,
-                                             const int32_t *acc_threshold, uint32_t bits,
+                                             const int32_t *acc_threshold,
+                                             const uint8_t *index_of_pos, uint32_t bits,
                                              agilenn_ce_state *s, const agilenn_sce_model *m,
                                              uint8_t *row, const uint8_t *up);
 /* in (h, w, c) -> out (g, g, c), cells as adaptive_avg_pool2d, TFLite Micro rounding. */

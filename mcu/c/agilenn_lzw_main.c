@@ -8,17 +8,18 @@
 
 extern const uint8_t agilenn_lzw_images[];
 extern const int agilenn_lzw_count, agilenn_lzw_image_bytes;
+/* Sized by the generated images file: the output holds any payload of one image (LZW never
+ * exceeds 12 bits per input byte), the work area the hash table (at most 8192 slots). */
+extern uint32_t agilenn_lzw_work[];
+extern uint8_t agilenn_lzw_out[];
+extern const size_t agilenn_lzw_work_slots, agilenn_lzw_out_bytes;
 
 #define TIMER0_CTRL (*(volatile uint32_t *)0x40000000u)
 #define TIMER0_VALUE (*(volatile uint32_t *)0x40000004u)
 #define TIMER0_RELOAD (*(volatile uint32_t *)0x40000008u)
 
-#define AGILENN_LZW_MAX_BYTES 16384
-static uint32_t work[8192];
-static uint8_t out[2 * AGILENN_LZW_MAX_BYTES];
-
 __attribute__((noipa)) static size_t encode_one(const uint8_t *image, size_t n) {
-  return agl_lzw_encode(image, n, 256u, work, out, sizeof out);
+  return agl_lzw_encode(image, n, 256u, agilenn_lzw_work, agilenn_lzw_out, agilenn_lzw_out_bytes);
 }
 __attribute__((noipa)) static size_t encode_empty(const uint8_t *image, size_t n) {
   (void)image;
@@ -30,8 +31,9 @@ int main(void) {
   uint32_t t0, t1;
   size_t len, j;
   int i;
-  if (n > AGILENN_LZW_MAX_BYTES || agl_lzw_work_slots(n, 256u) > sizeof work / sizeof work[0]) {
-    printf("ERROR image of %u bytes is too large for the driver\n", (unsigned)n);
+  if (agl_lzw_work_slots(n, 256u) > agilenn_lzw_work_slots) {
+    printf("ERROR work area of %u slots, the encoder needs %u\n", (unsigned)agilenn_lzw_work_slots,
+           (unsigned)agl_lzw_work_slots(n, 256u));
     return 1;
   }
   TIMER0_CTRL = 0u;
@@ -44,7 +46,7 @@ int main(void) {
     len = encode_one(image, n);
     t1 = TIMER0_VALUE;
     printf("L %d %lu ", i, (unsigned long)(t0 - t1));
-    for (j = 0; j < len; ++j) printf("%02x", (unsigned)out[j]);
+    for (j = 0; j < len; ++j) printf("%02x", (unsigned)agilenn_lzw_out[j]);
     printf("\n");
   }
   t0 = TIMER0_VALUE;

@@ -154,8 +154,8 @@ int run_mcu_check(int argc, char** argv) {
       summary["edge_compressor_lzw_bit_exact"] = lzw.mismatches == 0;
       summary["edge_compressor_note"] =
           "codec/c/agilenn_lzw.c (the bytes of codec::lzw_encode, alphabet 256, hash-table "
-          "dictionary) on the raw test images, same QEMU timing as instructions_per_image; PNG: "
-          "no device C implementation, not measured";
+          "dictionary, 32 KB work area) on the raw bytes of the same test images, same QEMU "
+          "timing as instructions_per_image; PNG: no device C implementation, not measured";
       edge_lzw_ok = lzw.mismatches == 0;
       std::printf("edge-only compressor (LZW, cortex-m7): %.0f instructions/image, %.0f B, %s\n",
                   lzw.instructions_per_image, lzw.mean_payload_bytes,
