@@ -103,6 +103,42 @@ size_t agl_context_encode(const agl_context_model* m, const uint8_t* map, uint32
   return rc.overflow ? 0 : rc.pos;
 }
 
+size_t agl_context_encode_static(const agl_static_context_model* m, const uint8_t* map,
+                                 uint32_t height, uint32_t width, uint8_t* out, size_t capacity) {
+  const uint32_t L = m->levels, R = m->channels, G = m->groups, stride = m->alphabet + 1;
+  const size_t row = (size_t)width * R;
+  agl_rc rc = {0, 0xFFFFFFFFu, 0, 1, 0, out, 0, capacity, 0};
+  size_t pos = 0;
+  uint32_t y, x, r;
+  for (y = 0; y < height; ++y) {
+    for (x = 0; x < width; ++x) {
+      uint32_t group = 0, acc = 0; /* group = r * G / R without dividing */
+      for (r = 0; r < R; ++r, ++pos) {
+        const uint32_t left = x > 0 ? map[pos - R] : 0;
+        const uint32_t up = y > 0 ? map[pos - row] : 0;
+        const uint32_t prev = r > 0 ? map[pos - 1] : 0;
+        const uint32_t ql = left < L ? left : L - 1;
+        const uint32_t qu = up < L ? up : L - 1;
+        const uint32_t qp = prev < L ? prev : L - 1;
+        const uint16_t* cum;
+        uint32_t step;
+        while (acc >= (group + 1) * R) ++group;
+        cum = m->cdf + (((group * L + ql) * L + qu) * L + qp) * stride + map[pos];
+        step = rc.range >> 12;
+        rc.low += (uint64_t)step * cum[0];
+        rc.range = step * (uint32_t)(cum[1] - cum[0]);
+        while (rc.range < (1u << 24)) {
+          rc.range <<= 8;
+          rc_shift_low(&rc);
+        }
+        acc += G;
+      }
+    }
+  }
+  for (int i = 0; i < 5; ++i) rc_shift_low(&rc);
+  return rc.overflow ? 0 : rc.pos;
+}
+
 size_t agl_packed_encode(const uint8_t* map, size_t n, uint32_t alphabet, uint8_t* out) {
   const uint32_t bits = index_bits(alphabet);
   uint32_t acc = 0, fill = 0;

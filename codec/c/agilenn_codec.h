@@ -1,5 +1,5 @@
 /* C99 reference of the device side of the link codec: threshold quantization, the context
- * coder's encoder and the version-1 packet. Integer-only (except the float compares of the
+ * coder's encoders (adaptive, coder 3; static, coder 4) and the packet header. Integer-only (except the float compares of the
  * quantizer), no allocation, no division in the per-index loop; bit-identical to the C++ codec
  * (checked by test_codec against golden packets). Meant as the source the MCU generator uses. */
 #ifndef AGILENN_CODEC_C_H
@@ -28,6 +28,18 @@ typedef struct {
  * `capacity` (then send packed bits instead). */
 size_t agl_context_encode(const agl_context_model* m, const uint8_t* map, uint32_t height,
                           uint32_t width, uint16_t* probs, uint8_t* out, size_t capacity);
+
+/* Coder 4, the static context coder (ContextModel::encode_static): the same contexts as
+ * agl_context_encode, one multi-symbol step per index with the context's cumulative frequencies
+ * (C + 1 entries summing to 4096, ContextModel::static_cdf), no adaptation and no work array.
+ * Returns the payload size, or 0 if it would exceed `capacity`. */
+typedef struct {
+  uint32_t alphabet, channels, levels, groups;
+  const uint16_t* cdf; /* groups * levels^3 * (alphabet + 1) entries */
+} agl_static_context_model;
+
+size_t agl_context_encode_static(const agl_static_context_model* m, const uint8_t* map,
+                                 uint32_t height, uint32_t width, uint8_t* out, size_t capacity);
 
 /* Packed bits (coder 0): ceil(log2 C) bits per index, MSB first. Returns the size. */
 size_t agl_packed_encode(const uint8_t* map, size_t n, uint32_t alphabet, uint8_t* out);

@@ -32,16 +32,21 @@ BOOST_AUTO_TEST_CASE(c_encoder_packets_equal_the_golden_packets) {
                             t.context.config().shift,
                             t.context.init_probs().data()};
   std::vector<uint16_t> work(t.context.init_probs().size());
+  const std::vector<uint16_t> cdf = t.context.static_cdf();
+  const agl_static_context_model sm{t.alphabet, t.remote_channels, t.context.config().levels,
+                                    t.context.config().groups, cdf.data()};
   for (size_t image = 12; image < 16; ++image) {
     const uint8_t* map = idx.data() + image * kShape.size();
-    for (const char* coder : {"context", "packed"}) {
+    for (const std::string coder : {"context", "context-static", "packed"}) {
       std::vector<uint8_t> pkt(kPacketHeaderBytes + 4096);
       const size_t payload =
-          std::string(coder) == "context"
+          coder == "context"
               ? agl_context_encode(&m, map, 14, 14, work.data(), pkt.data() + 24, 4096)
+          : coder == "context-static"
+              ? agl_context_encode_static(&sm, map, 14, 14, pkt.data() + 24, 4096)
               : agl_packed_encode(map, kShape.size(), 8, pkt.data() + 24);
       BOOST_REQUIRE(payload > 0);
-      pkt.resize(agl_finish_packet(pkt.data(), std::string(coder) == "context" ? 3 : 0,
+      pkt.resize(agl_finish_packet(pkt.data(), uint8_t(parse_coder(coder, "coder")),
                                    t.fingerprint(), 14, 14, 19, t.local_channels, t.alphabet,
                                    payload));
       const std::string path = kDir + "image" + std::to_string(image) + "_" + coder + ".pkt";
@@ -91,6 +96,13 @@ BOOST_AUTO_TEST_CASE(c_encoder_matches_on_other_shapes_and_alphabets) {
       std::vector<uint8_t> c(cpp.size() + 16);
       c.resize(agl_context_encode(&m, im.data(), 5, 7, work.data(), c.data(), c.size()));
       BOOST_TEST(c == cpp, "C=" << alphabet << " image " << i);
+      const auto cdf = t.context.static_cdf();
+      const agl_static_context_model sm{t.alphabet, t.remote_channels, t.context.config().levels,
+                                        t.context.config().groups, cdf.data()};
+      const auto cpp_static = encode_payload(CoderId::kContextStatic, im, s, t);
+      std::vector<uint8_t> cs(cpp_static.size() + 16);
+      cs.resize(agl_context_encode_static(&sm, im.data(), 5, 7, cs.data(), cs.size()));
+      BOOST_TEST(cs == cpp_static, "static, C=" << alphabet << " image " << i);
     }
   }
 }
