@@ -55,9 +55,11 @@ static inline int32_t agilenn_requantize_inline(int32_t acc, int32_t multiplier,
   return agilenn_rdbpot(agilenn_srdhm(acc, multiplier), -shift);
 }
 
+#ifdef AGILENN_KERNEL_ENTRY_POINTS
 AGILENN_KERNEL int32_t agilenn_requantize(int32_t acc, int32_t multiplier, int32_t shift) {
   return agilenn_requantize_inline(acc, multiplier, shift);
 }
+#endif
 
 static inline int32_t agilenn_clamp(int32_t v, int32_t lo, int32_t hi) {
   return v < lo ? lo : (v > hi ? hi : v);
@@ -190,10 +192,12 @@ AGILENN_ALWAYS_INLINE void agilenn_sce_row_impl(agilenn_ce_state *s, const agile
   s->range = range;
 }
 
+#ifdef AGILENN_KERNEL_ENTRY_POINTS
 AGILENN_KERNEL void agilenn_sce_row(agilenn_ce_state *s, const agilenn_sce_model *m,
                                     const uint8_t *row, const uint8_t *up) {
   agilenn_sce_row_impl(s, m, row, up);
 }
+#endif
 
 AGILENN_KERNEL void agilenn_packed_begin(agilenn_packed_state *s, uint32_t bits, uint8_t *out) {
   s->acc = 0;
@@ -222,11 +226,13 @@ AGILENN_KERNEL size_t agilenn_packed_end(agilenn_packed_state *s) {
   return s->pos;
 }
 
+#ifdef AGILENN_KERNEL_ENTRY_POINTS
 AGILENN_KERNEL uint32_t agilenn_quantize_index(const agilenn_quantizer *q, int32_t v) {
   int32_t j, pos = 0;
   for (j = 0; j < q->num_thresholds; ++j) pos += v >= q->thresholds[j] ? 1 : 0;
   return q->index_of_pos[pos];
 }
+#endif
 
 /* in (in_h, in_w, in_c) -> out (out_h, out_w, in_c*mult); weight (kh, kw, in_c*mult).
  * The parameters are copied to locals first: stores through int8_t* may alias anything. */
@@ -254,6 +260,7 @@ AGILENN_KERNEL uint32_t agilenn_quantize_index(const agilenn_quantizer *q, int32
         const IN_T *r0 = in + ((size_t)iy0 * in_w + ix0) * in_c;                              \
         const IN_T *r1 = r0 + (size_t)in_w * in_c, *r2 = r1 + (size_t)in_w * in_c;            \
         const int32_t s1 = in_c, s2 = 2 * in_c;                                               \
+        AGILENN_UNROLL                                                                        \
         for (c = 0; c < in_c; ++c) {                                                          \
           const int32_t off = input_offset[c];                                                \
           const int8_t *w = weight + c;                                                       \
@@ -408,6 +415,7 @@ AGILENN_ALWAYS_INLINE void agilenn_pwconv_impl(const agilenn_pw_params *p, const
   for (px = 0; px < pixels; ++px) {
     const int8_t *x = in + (size_t)px * in_c;
     int8_t *y = out + (size_t)px * out_c;
+    AGILENN_UNROLL /* few output channels (4 in the extractor): their parameters fold */
     for (o = 0; o < out_c; ++o) {
       int32_t acc = agilenn_dot_s8(x, weight + (size_t)o * in_c, in_c, bias[o]);
       acc = agilenn_requantize_inline(acc, qmult[o], qshift[o]) + out_offset;
@@ -578,7 +586,10 @@ AGILENN_ALWAYS_INLINE void agilenn_dense_impl(const agilenn_dense_params *p, con
   for (o = 0; o < n_out; ++o) out[o] = agilenn_dot_s8(in, weight + (size_t)o * n_in, n_in, bias[o]);
 }
 
-/* External entry points (declared in agilenn_kernels.h). */
+/* External entry points of the kernels (declared in agilenn_kernels.h), for the host tests that
+ * call each kernel on its own (AGILENN_KERNEL_ENTRY_POINTS); the generated agilenn_run calls the
+ * inline bodies, so the bundle leaves them out and carries no unused code in flash. */
+#ifdef AGILENN_KERNEL_ENTRY_POINTS
 AGILENN_KERNEL void agilenn_dwconv_u8(const agilenn_dw_params *p, const uint8_t *in, int8_t *out) {
   agilenn_dwconv_u8_impl(p, in, out);
 }
@@ -620,3 +631,4 @@ AGILENN_KERNEL void agilenn_grid_avg_pool(const int8_t *in, int32_t h, int32_t w
 AGILENN_KERNEL void agilenn_dense(const agilenn_dense_params *p, const int8_t *in, int32_t *out) {
   agilenn_dense_impl(p, in, out);
 }
+#endif

@@ -3,7 +3,9 @@
  * (SaturatingRoundingDoublingHighMul, then RoundingDivideByPOT). Layouts are NHWC.
  * With __ARM_FEATURE_DSP the dot products use SXTB16 + SMLAD (ACLE <arm_acle.h>); otherwise a
  * portable C loop; both give identical results (all sums are exact in int32).
- * Define AGILENN_PORTABLE to force the portable path. */
+ * Define AGILENN_PORTABLE to force the portable path. The generated agilenn_run uses the inline
+ * bodies; the per-kernel entry points below other than the coder's begin/end and the packed-bits
+ * helpers are defined only with AGILENN_KERNEL_ENTRY_POINTS (the host tests). */
 #ifndef AGILENN_KERNELS_H
 #define AGILENN_KERNELS_H
 #include <stddef.h>
