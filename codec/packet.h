@@ -75,8 +75,7 @@ std::vector<uint8_t> encode_packet(std::span<const uint8_t> indices, const Strea
 // fitted context tables expand). The header's coder id tells the server which. On the MCU the
 // check costs nothing: the packed size is ceil(H*W*R*bits/8), known before encoding.
 std::vector<uint8_t> encode_packet_auto(std::span<const uint8_t> indices, const StreamShape& shape,
-                                        const CodecTables& tables,
-                                        CoderId coder = kDefaultCoder);
+                                        const CodecTables& tables, CoderId coder = kDefaultCoder);
 
 // Header checks that need no tables: size, magic, version, coder id, reserved values, nonzero
 // shape, payload length == bytes after the header, CRC.

@@ -77,9 +77,8 @@ std::vector<int16_t> c_depthwise_offsets(const Int8Conv& op) {
 namespace {
 // The quantizer's int8 input for accumulator acc (bias included) of output channel o.
 int32_t requantized_output(const Int8Conv& op, int o, int64_t acc) {
-  const int32_t v =
-      multiply_by_quantized_multiplier(int32_t(acc), op.multiplier[o], op.shift[o]) +
-      op.output_offset;
+  const int32_t v = multiply_by_quantized_multiplier(int32_t(acc), op.multiplier[o], op.shift[o]) +
+                    op.output_offset;
   return std::clamp(v, op.act_min, op.act_max);
 }
 }  // namespace
@@ -115,7 +114,8 @@ std::vector<int32_t> c_accumulator_thresholds(const Int8Conv& op, const CPointwi
   std::vector<int32_t> out;
   for (int o = k; o < op.out_c; ++o) {
     int64_t abs_w = 0;
-    for (int c = 0; c < op.in_c; ++c) abs_w += std::abs(int(layout.weight[size_t(o) * op.in_c + c]));
+    for (int c = 0; c < op.in_c; ++c)
+      abs_w += std::abs(int(layout.weight[size_t(o) * op.in_c + c]));
     const int64_t lo = -128 * abs_w, hi = 127 * abs_w;  // reachable sum x w, x int8
     if (-lo >= kAccThresholdLimit)
       throw Error("c layout: pointwise channel " + std::to_string(o) +
@@ -139,7 +139,7 @@ std::vector<int32_t> c_accumulator_thresholds(const Int8Conv& op, const CPointwi
         out.push_back(kAccThresholdLimit);
       } else if (reaches(lo)) {
         out.push_back(-kAccThresholdLimit);
-      } else {  // smallest acc in (lo, hi] that reaches t
+      } else {                   // smallest acc in (lo, hi] that reaches t
         int64_t a = lo, b = hi;  // !reaches(a), reaches(b)
         while (b - a > 1) {
           const int64_t c = a + (b - a) / 2;

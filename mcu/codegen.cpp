@@ -156,9 +156,9 @@ Bundle generate_bundle(const Int8Model& m) {
         decl << c_static_array("int32_t", p + "_bias", l.bias);
         // The fused last conv runs one row of pixels at a time (the coder codes each row at once).
         decl << "static const agilenn_pw_params " << p << " = {"
-             << (i + 1 < n_ext ? op.in_h * op.in_w : op.in_w) << ", " << op.in_c << ", "
-             << op.out_c << ", " << p << "_weight, " << p << "_bias, " << p << "_multiplier, "
-             << p << "_shift, " << op.output_offset << ", " << op.act_min << ", " << op.act_max
+             << (i + 1 < n_ext ? op.in_h * op.in_w : op.in_w) << ", " << op.in_c << ", " << op.out_c
+             << ", " << p << "_weight, " << p << "_bias, " << p << "_multiplier, " << p
+             << "_shift, " << op.output_offset << ", " << op.act_min << ", " << op.act_max
              << "};\n\n";
         wbytes += l.weight.size() + 4 * l.bias.size() + 48;
       }
@@ -191,30 +191,27 @@ Bundle generate_bundle(const Int8Model& m) {
         wbytes += 4 * thr.size();
         std::string index_of_pos = "NULL";
         if (!quantizer_is_sorted(m.quantizer)) {
-          decl << c_static_array("uint8_t", "agilenn_quant_index_of_pos",
-                                 m.quantizer.index_of_pos);
+          decl << c_static_array("uint8_t", "agilenn_quant_index_of_pos", m.quantizer.index_of_pos);
           index_of_pos = "agilenn_quant_index_of_pos";
           wbytes += m.quantizer.index_of_pos.size();
         }
         const std::string quant_args = ", " + std::to_string(m.split_k) + ", " + in_row + ", " +
                                        local_row + ", " + p + "_acc_threshold, " + index_of_pos +
                                        ", " + std::to_string(m.quantizer.bits) + "u, ";
-        const std::string conv_row =
-            "    agilenn_pw_quant_row_impl(&" + p + quant_args + "row);\n";
+        const std::string conv_row = "    agilenn_pw_quant_row_impl(&" + p + quant_args + "row);\n";
         const std::string code_row = "    agilenn_pw_quant_sce_row_impl(&" + p + quant_args +
                                      "&ce, &agilenn_sce, row, up);\n";
         // The ring: two slots of R zero bytes (the first pixel's left neighbours) + one row; the
         // slot the first row reads as "up" starts all zeros (missing neighbours are index 0).
         const size_t slot = row_bytes + remote_c;
-        R << "  {\n    uint8_t *const rows = " << rows << ";\n    uint8_t coder = "
-          << unsigned(kDeviceCoder) << "u;\n"
+        R << "  {\n    uint8_t *const rows = " << rows
+          << ";\n    uint8_t coder = " << unsigned(kDeviceCoder) << "u;\n"
           << "    size_t n;\n    int32_t y;\n    agilenn_ce_state ce;\n"
           << "    memset(rows, 0, " << 2 * slot << "u);\n"
           << "    agilenn_sce_begin(&ce, packet + 24, " << packed << "u);\n"
           << "    for (y = 0; y < " << op.out_h << "; ++y) {\n      uint8_t *const row = rows + "
-          << remote_c << " + (y & 1) * " << slot
-          << ";\n      const uint8_t *const up = rows + " << remote_c << " + ((y + 1) & 1) * "
-          << slot << ";\n  " << code_row << "    }\n"
+          << remote_c << " + (y & 1) * " << slot << ";\n      const uint8_t *const up = rows + "
+          << remote_c << " + ((y + 1) & 1) * " << slot << ";\n  " << code_row << "    }\n"
           << "    n = agilenn_ce_end(&ce);\n"
           << "    if (n == 0 || n >= " << packed << "u) {\n"
           << "      agilenn_packed_state pk;\n      coder = 0u;\n"

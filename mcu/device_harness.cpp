@@ -216,8 +216,8 @@ EdgeCompressorRun run_lzw_on_qemu(std::span<const std::vector<uint8_t>> images,
   const std::string elf = work_dir + "/agilenn_lzw_m7.elf";
   std::string cmd = std::string("arm-none-eabi-gcc ") + kCortexM7Flags +
                     " -std=c99 -Wall -Wextra -pedantic -ffunction-sections -fdata-sections";
-  for (const char* f : {"agilenn_lzw_main.c", "agilenn_lzw.c", "agilenn_lzw_images.c",
-                        "qemu_startup.c"})
+  for (const char* f :
+       {"agilenn_lzw_main.c", "agilenn_lzw.c", "agilenn_lzw_images.c", "qemu_startup.c"})
     cmd += " " + shell_quote(work_dir + "/" + f);
   cmd += " -nostartfiles --specs=rdimon.specs -Wl,--gc-sections -T " +
          shell_quote(work_dir + "/qemu_mps2_an500.ld") + " -o " + shell_quote(elf);

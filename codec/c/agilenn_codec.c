@@ -158,10 +158,10 @@ size_t agl_packed_encode(const uint8_t* map, size_t n, uint32_t alphabet, uint8_
 
 /* CRC-32 of the 16 values of a nibble (zlib's reflected polynomial 0xEDB88320): two lookups per
  * byte instead of eight shift steps, 64 bytes of table. */
-static const uint32_t agl_crc32_nibble[16] = {
-    0x00000000u, 0x1DB71064u, 0x3B6E20C8u, 0x26D930ACu, 0x76DC4190u, 0x6B6B51F4u,
-    0x4DB26158u, 0x5005713Cu, 0xEDB88320u, 0xF00F9344u, 0xD6D6A3E8u, 0xCB61B38Cu,
-    0x9B64C2B0u, 0x86D3D2D4u, 0xA00AE278u, 0xBDBDF21Cu};
+static const uint32_t agl_crc32_nibble[16] = {0x00000000u, 0x1DB71064u, 0x3B6E20C8u, 0x26D930ACu,
+                                              0x76DC4190u, 0x6B6B51F4u, 0x4DB26158u, 0x5005713Cu,
+                                              0xEDB88320u, 0xF00F9344u, 0xD6D6A3E8u, 0xCB61B38Cu,
+                                              0x9B64C2B0u, 0x86D3D2D4u, 0xA00AE278u, 0xBDBDF21Cu};
 
 uint32_t agl_crc32(uint32_t crc, const uint8_t* data, size_t n) {
   crc = ~crc;

@@ -1,7 +1,8 @@
 /* C99 reference of the device side of the link codec: threshold quantization, the context
- * coder's encoders (adaptive, coder 3; static, coder 4) and the packet header. Integer-only (except the float compares of the
- * quantizer), no allocation, no division in the per-index loop; bit-identical to the C++ codec
- * (checked by test_codec against golden packets). Meant as the source the MCU generator uses. */
+ * coder's encoders (adaptive, coder 3; static, coder 4) and the packet header. Integer-only (except
+ * the float compares of the quantizer), no allocation, no division in the per-index loop;
+ * bit-identical to the C++ codec (checked by test_codec against golden packets). Meant as the
+ * source the MCU generator uses. */
 #ifndef AGILENN_CODEC_C_H
 #define AGILENN_CODEC_C_H
 #include <stddef.h>

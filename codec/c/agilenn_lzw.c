@@ -14,8 +14,8 @@ size_t agl_lzw_work_slots(size_t n, uint32_t alphabet) {
 
 /* A slot holds key << 12 | code, key = string code << 8 | next symbol (20 bits); 0 = empty (the
  * codes of added entries are >= alphabet >= 2, so a filled slot is never 0). */
-size_t agl_lzw_encode(const uint8_t *in, size_t n, uint32_t alphabet, uint32_t *work,
-                      uint8_t *out, size_t capacity) {
+size_t agl_lzw_encode(const uint8_t* in, size_t n, uint32_t alphabet, uint32_t* work, uint8_t* out,
+                      size_t capacity) {
   const size_t slots = agl_lzw_work_slots(n, alphabet);
   const uint32_t mask = (uint32_t)slots - 1u;
   uint32_t next = alphabet, cur, acc = 0, fill = 0, width = 1, limit = 2;

@@ -18,8 +18,8 @@ size_t agl_lzw_work_slots(size_t n, uint32_t alphabet);
 /* Encodes in[0, n) (each < alphabet, 2..256) into out[0, capacity). `work` holds
  * agl_lzw_work_slots(n, alphabet) uint32_t (cleared here). Returns the payload size, or 0 if n is
  * 0 or the payload would exceed capacity. */
-size_t agl_lzw_encode(const uint8_t *in, size_t n, uint32_t alphabet, uint32_t *work,
-                      uint8_t *out, size_t capacity);
+size_t agl_lzw_encode(const uint8_t* in, size_t n, uint32_t alphabet, uint32_t* work, uint8_t* out,
+                      size_t capacity);
 
 #ifdef __cplusplus
 }

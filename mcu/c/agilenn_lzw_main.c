@@ -14,14 +14,14 @@ extern uint32_t agilenn_lzw_work[];
 extern uint8_t agilenn_lzw_out[];
 extern const size_t agilenn_lzw_work_slots, agilenn_lzw_out_bytes;
 
-#define TIMER0_CTRL (*(volatile uint32_t *)0x40000000u)
-#define TIMER0_VALUE (*(volatile uint32_t *)0x40000004u)
-#define TIMER0_RELOAD (*(volatile uint32_t *)0x40000008u)
+#define TIMER0_CTRL (*(volatile uint32_t*)0x40000000u)
+#define TIMER0_VALUE (*(volatile uint32_t*)0x40000004u)
+#define TIMER0_RELOAD (*(volatile uint32_t*)0x40000008u)
 
-__attribute__((noipa)) static size_t encode_one(const uint8_t *image, size_t n) {
+__attribute__((noipa)) static size_t encode_one(const uint8_t* image, size_t n) {
   return agl_lzw_encode(image, n, 256u, agilenn_lzw_work, agilenn_lzw_out, agilenn_lzw_out_bytes);
 }
-__attribute__((noipa)) static size_t encode_empty(const uint8_t *image, size_t n) {
+__attribute__((noipa)) static size_t encode_empty(const uint8_t* image, size_t n) {
   (void)image;
   return n;
 }
@@ -41,7 +41,7 @@ int main(void) {
   TIMER0_VALUE = 0xFFFFFFFFu;
   TIMER0_CTRL = 1u;
   for (i = 0; i < agilenn_lzw_count; ++i) {
-    const uint8_t *image = agilenn_lzw_images + (size_t)i * n;
+    const uint8_t* image = agilenn_lzw_images + (size_t)i * n;
     t0 = TIMER0_VALUE;
     len = encode_one(image, n);
     t1 = TIMER0_VALUE;

@@ -228,10 +228,11 @@ BOOST_AUTO_TEST_CASE(fused_conv_quantizer_coder_matches_reference_and_codec) {
     {
       const int o = k + r.uni(0, R - 1);
       int64_t abs_w = 0;
-      for (int c = 0; c < op.in_c; ++c) abs_w += std::abs(int(layout.weight[size_t(o) * op.in_c + c]));
+      for (int c = 0; c < op.in_c; ++c)
+        abs_w += std::abs(int(layout.weight[size_t(o) * op.in_c + c]));
       for (int64_t acc = -128 * abs_w; acc <= 127 * abs_w; ++acc) {
-        int32_t v = multiply_by_quantized_multiplier(int32_t(acc + layout.bias[o]), op.multiplier[o],
-                                                     op.shift[o]) +
+        int32_t v = multiply_by_quantized_multiplier(int32_t(acc + layout.bias[o]),
+                                                     op.multiplier[o], op.shift[o]) +
                     op.output_offset;
         const unsigned expect = q.index_of(int8_t(std::clamp(v, op.act_min, op.act_max)));
         uint32_t node = 1;
@@ -259,13 +260,18 @@ BOOST_AUTO_TEST_CASE(fused_conv_quantizer_coder_matches_reference_and_codec) {
     std::vector<uint8_t> payload = cm.encode_static(idx, shape);
     CContextOffsets co = c_static_context_offsets(cm);
     const std::vector<uint16_t> cdf = cm.static_cdf();
-    agilenn_sce_model m{uint32_t(R),     uint32_t(op.in_w), cdf.data(),     co.group.data(),
+    agilenn_sce_model m{uint32_t(R),    uint32_t(op.in_w), cdf.data(),    co.group.data(),
                         co.left.data(), co.up.data(),      co.prev.data()};
-    agilenn_pw_params p{op.in_w,           op.in_c,
-                        op.out_c,          layout.weight.data(),
-                        layout.bias.data(), op.multiplier.data(),
-                        op.shift.data(),   op.output_offset,
-                        op.act_min,        op.act_max};
+    agilenn_pw_params p{op.in_w,
+                        op.in_c,
+                        op.out_c,
+                        layout.weight.data(),
+                        layout.bias.data(),
+                        op.multiplier.data(),
+                        op.shift.data(),
+                        op.output_offset,
+                        op.act_min,
+                        op.act_max};
     const size_t row_bytes = size_t(op.in_w) * R, slot = row_bytes + R;
     std::vector<uint8_t> out(payload.size() + 8, 0xEE), rows(2 * slot, 0);  // zero pads and row
     std::vector<int8_t> local(pixels * k);
@@ -338,7 +344,7 @@ BOOST_AUTO_TEST_CASE(row_static_context_coder_matches_codec) {
     std::vector<uint8_t> expect = cm.encode_static(map, shape);
     CContextOffsets co = c_static_context_offsets(cm);
     const std::vector<uint16_t> cdf = cm.static_cdf();
-    agilenn_sce_model m{shape.channels, shape.width,  cdf.data(),     co.group.data(),
+    agilenn_sce_model m{shape.channels, shape.width,  cdf.data(),    co.group.data(),
                         co.left.data(), co.up.data(), co.prev.data()};
     const size_t row = size_t(shape.width) * shape.channels;
     // Each row behind R zero bytes (the first pixel's left neighbours), a zero row above the

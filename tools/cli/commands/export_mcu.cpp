@@ -20,9 +20,9 @@ int run_export_mcu(int argc, char** argv) {
                         "(agilenn_model.{h,c}, agilenn_kernels.h, agilenn_codec.h, "
                         "agilenn_weights.c, README.md, memory.json).");
   agilenn::cli::add_mcu_export_flags(opts);
-  opts.add_options()(
-      "out", "Output directory of the bundle",
-      cxxopts::value<std::string>()->default_value("device"))("h,help", "Show this help");
+  opts.add_options()("out", "Output directory of the bundle",
+                     cxxopts::value<std::string>()->default_value("device"))("h,help",
+                                                                             "Show this help");
   try {
     auto r = opts.parse(argc, argv);
     if (r.count("help")) {

@@ -30,9 +30,9 @@ int run_mcu_check(int argc, char** argv) {
                         "Export the device bundle and verify it bit-exactly on the host and on a "
                         "Cortex-M7 (QEMU mps2-an500); writes <out>/summary.json.");
   agilenn::cli::add_mcu_export_flags(opts);
-  opts.add_options()(
-      "accuracy-images", "Test images for the int8 vs float accuracy (0: the whole test set)",
-      cxxopts::value<size_t>()->default_value("0"))(
+  opts.add_options()("accuracy-images",
+                     "Test images for the int8 vs float accuracy (0: the whole test set)",
+                     cxxopts::value<size_t>()->default_value("0"))(
       "test-source",
       "Random model's test images: fashion-mnist (test set) or random (a trained model uses its "
       "test set)",
