@@ -144,6 +144,94 @@ void ContextModel::decode(std::span<const uint8_t> payload, const StreamShape& s
   dec.expect_end();
 }
 
+std::vector<uint16_t> ContextModel::static_cdf() const {
+  const unsigned bits = index_bits(alphabet_);
+  const size_t nodes = this->nodes(), C = alphabet_, leaf = size_t(1) << bits;
+  const uint32_t total = 1u << kStaticTotalBits;
+  std::vector<uint16_t> cdf(contexts() * (C + 1));
+  std::vector<uint32_t> mass(2 * leaf);
+  std::vector<uint32_t> freq(C);
+  for (size_t c = 0; c < contexts(); ++c) {
+    const uint16_t* p = init_probs_.data() + c * nodes;
+    mass[1] = 1u << 16;
+    for (size_t n = 1; n < leaf; ++n) {
+      const uint32_t m0 = (mass[n] * p[n - 1]) >> kProbBits;
+      mass[2 * n] = m0;
+      mass[2 * n + 1] = mass[n] - m0;
+    }
+    uint64_t sum_mass = 0;
+    for (size_t s = 0; s < C; ++s) sum_mass += mass[leaf + s];
+    uint32_t sum = 0;
+    for (size_t s = 0; s < C; ++s) {
+      const uint64_t f =
+          sum_mass == 0 ? 1 : (uint64_t(mass[leaf + s]) * total + sum_mass / 2) / sum_mass;
+      freq[s] = uint32_t(std::max<uint64_t>(f, 1));
+      sum += freq[s];
+    }
+    while (sum != total) {  // C <= 256 <= 2^12: every frequency can stay >= 1
+      size_t big = 0;
+      for (size_t s = 1; s < C; ++s)
+        if (freq[s] > freq[big]) big = s;
+      if (sum > total) {
+        --freq[big];
+        --sum;
+      } else {
+        ++freq[big];
+        ++sum;
+      }
+    }
+    uint16_t* out = cdf.data() + c * (C + 1);
+    out[0] = 0;
+    for (size_t s = 0; s < C; ++s) out[s + 1] = uint16_t(out[s] + freq[s]);
+  }
+  return cdf;
+}
+
+std::vector<uint8_t> ContextModel::encode_static(std::span<const uint8_t> indices,
+                                                 const StreamShape& shape) const {
+  check_shape(*this, shape);
+  if (indices.size() != shape.size())
+    throw Error("context coder: " + std::to_string(indices.size()) + " indices for a shape of " +
+                std::to_string(shape.size()));
+  const std::vector<uint16_t> cdf = static_cdf();
+  ContextIndexer ctx_of(shape, config_, alphabet_, alphabet_ + 1);
+  std::vector<uint8_t> out;
+  out.reserve(indices.size() / 2 + 16);
+  RangeEncoder enc(out);
+  const uint8_t* map = indices.data();
+  size_t pos = 0;
+  for (uint32_t y = 0; y < shape.height; ++y)
+    for (uint32_t x = 0; x < shape.width; ++x)
+      for (uint32_t r = 0; r < shape.channels; ++r, ++pos) {
+        const unsigned s = map[pos];
+        if (s >= alphabet_)
+          throw Error("context coder: index " + std::to_string(s) + " >= alphabet " +
+                      std::to_string(alphabet_));
+        const uint16_t* cum = cdf.data() + ctx_of(map, pos, y, x, r);
+        enc.encode_interval(cum[s], uint32_t(cum[s + 1]) - cum[s]);
+      }
+  enc.finish();
+  return out;
+}
+
+void ContextModel::decode_static(std::span<const uint8_t> payload, const StreamShape& shape,
+                                 std::span<uint8_t> out) const {
+  check_shape(*this, shape);
+  if (out.size() != shape.size())
+    throw Error("context coder: output holds " + std::to_string(out.size()) +
+                " indices for a shape of " + std::to_string(shape.size()));
+  const std::vector<uint16_t> cdf = static_cdf();
+  ContextIndexer ctx_of(shape, config_, alphabet_, alphabet_ + 1);
+  RangeDecoder dec(payload);
+  uint8_t* map = out.data();
+  size_t pos = 0;
+  for (uint32_t y = 0; y < shape.height; ++y)
+    for (uint32_t x = 0; x < shape.width; ++x)
+      for (uint32_t r = 0; r < shape.channels; ++r, ++pos)
+        map[pos] = uint8_t(dec.decode_interval(cdf.data() + ctx_of(map, pos, y, x, r), alphabet_));
+  dec.expect_end();
+}
+
 ContextModel ContextModel::fit_config(std::span<const uint8_t> images, size_t n_images,
                                       const StreamShape& shape, unsigned alphabet,
                                       const ContextConfig& config) {

@@ -67,6 +67,21 @@ class ContextModel {
   void decode(std::span<const uint8_t> payload, const StreamShape& shape,
               std::span<uint8_t> out) const;
 
+  // Coder 4 ("context-static", packet version 2): the same contexts, but each codes a whole
+  // index in one multi-symbol range-coder step with the static distribution its initial tree
+  // probabilities define, no adaptation: on an MCU one table lookup, two multiplies and no
+  // per-bit work per index, and the table stays in flash. static_cdf() is that distribution,
+  // derived in integers (exact on every machine): [context][C + 1] cumulative frequencies,
+  // 0 .. 2^kStaticTotalBits, every index's frequency >= 1. Tree masses: the root 2^16, child 0
+  // gets (mass * p) >> 12, child 1 the rest; index frequencies round mass * 2^12 / (sum of the C
+  // masses), at least 1, and the sum is then corrected one unit at a time on the largest
+  // frequency (ties: lowest index).
+  std::vector<uint16_t> static_cdf() const;
+  std::vector<uint8_t> encode_static(std::span<const uint8_t> indices,
+                                     const StreamShape& shape) const;
+  void decode_static(std::span<const uint8_t> payload, const StreamShape& shape,
+                     std::span<uint8_t> out) const;
+
   Json to_json() const;
   static ContextModel from_json(const Json& j, const std::string& where);
 

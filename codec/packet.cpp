@@ -50,6 +50,8 @@ const char* coder_name(CoderId id) {
       return "huffman";
     case CoderId::kContext:
       return "context";
+    case CoderId::kContextStatic:
+      return "context-static";
   }
   return "unknown";
 }
@@ -57,7 +59,8 @@ const char* coder_name(CoderId id) {
 CoderId parse_coder(const std::string& name, const std::string& where) {
   for (unsigned i = 0; i < kCoderCount; ++i)
     if (name == coder_name(CoderId(i))) return CoderId(i);
-  throw error_at(where, "unknown coder '" + name + "' (packed, lzw, huffman, context)");
+  throw error_at(where,
+                 "unknown coder '" + name + "' (packed, lzw, huffman, context, context-static)");
 }
 
 std::vector<uint8_t> encode_payload(CoderId coder, std::span<const uint8_t> indices,
@@ -76,6 +79,8 @@ std::vector<uint8_t> encode_payload(CoderId coder, std::span<const uint8_t> indi
       return tables.huffman.encode(indices);
     case CoderId::kContext:
       return tables.context.encode(indices, shape);
+    case CoderId::kContextStatic:
+      return tables.context.encode_static(indices, shape);
   }
   throw error_at("codec", "unknown coder id " + std::to_string(unsigned(coder)));
 }
@@ -92,6 +97,8 @@ void decode_payload(CoderId coder, std::span<const uint8_t> payload, const Strea
       return tables.huffman.decode(payload, out);
     case CoderId::kContext:
       return tables.context.decode(payload, shape, out);
+    case CoderId::kContextStatic:
+      return tables.context.decode_static(payload, shape, out);
   }
   throw field_error("coder", "unknown coder id " + std::to_string(unsigned(coder)));
 }
@@ -105,7 +112,7 @@ std::vector<uint8_t> encode_packet(std::span<const uint8_t> indices, const Strea
   std::vector<uint8_t> p(kPacketHeaderBytes + payload.size());
   p[0] = kMagic[0];
   p[1] = kMagic[1];
-  p[2] = kPacketVersion;
+  p[2] = packet_version_of(coder);
   p[3] = uint8_t(coder);
   set_u32(&p[4], tables.fingerprint());
   set_u16(&p[8], shape.height);
@@ -122,8 +129,8 @@ std::vector<uint8_t> encode_packet(std::span<const uint8_t> indices, const Strea
 }
 
 std::vector<uint8_t> encode_packet_auto(std::span<const uint8_t> indices, const StreamShape& shape,
-                                        const CodecTables& tables) {
-  std::vector<uint8_t> p = encode_packet(indices, shape, tables, kDefaultCoder);
+                                        const CodecTables& tables, CoderId coder) {
+  std::vector<uint8_t> p = encode_packet(indices, shape, tables, coder);
   const size_t packed = (shape.size() * index_bits(tables.alphabet) + 7) / 8;
   if (p.size() - kPacketHeaderBytes < packed) return p;
   return encode_packet(indices, shape, tables, CoderId::kPacked);
@@ -137,11 +144,16 @@ PacketHeader parse_packet_header(std::span<const uint8_t> p) {
   if (p[0] != kMagic[0] || p[1] != kMagic[1]) throw field_error("magic", "not an agilenn packet");
   PacketHeader h;
   h.version = p[2];
-  if (h.version != kPacketVersion)
-    throw field_error("version", "got " + std::to_string(h.version) + ", this decoder reads " +
+  if (h.version < 1 || h.version > kPacketVersion)
+    throw field_error("version", "got " + std::to_string(h.version) +
+                                     ", this decoder reads versions 1.." +
                                      std::to_string(kPacketVersion));
   if (p[3] >= kCoderCount) throw field_error("coder", "unknown coder id " + std::to_string(p[3]));
   h.coder = CoderId(p[3]);
+  if (packet_version_of(h.coder) != h.version)
+    throw field_error("coder", std::string("coder ") + coder_name(h.coder) + " needs version " +
+                                   std::to_string(packet_version_of(h.coder)) + ", packet has " +
+                                   std::to_string(h.version));
   h.fingerprint = get_u32(&p[4]);
   h.shape = {get_u16(&p[8]), get_u16(&p[10]), get_u16(&p[12])};
   if (h.shape.height == 0) throw field_error("H", "is 0");

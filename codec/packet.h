@@ -1,8 +1,8 @@
 // The packet that crosses the radio: one image's remote indices, self-describing and checked.
 //
-// Layout (24-byte header, little endian), version 1:
+// Layout (24-byte header, little endian), versions 1 and 2 (2 adds coder 4):
 //   0  u8[2] magic "AG"          12 u16 R  remote channels
-//   2  u8    version (1)         14 u8  k  local channels
+//   2  u8    version (1 or 2)    14 u8  k  local channels
 //   3  u8    coder id            15 u8  alphabet C - 1
 //   4  u32   model fingerprint   16 u32 payload length
 //   8  u16   H                   20 u32 CRC-32 (zlib) of bytes 0..19 followed by the payload
@@ -21,10 +21,23 @@
 
 namespace agilenn::codec {
 
-enum class CoderId : uint8_t { kPacked = 0, kLzw = 1, kHuffman = 2, kContext = 3 };
+// Coders 0-3 travel in version-1 packets (unchanged since version 1); coder 4, the static
+// context coder (the MCU's, see ContextModel::encode_static), in version-2 packets. A decoder
+// rejects any other version, and a version-1 packet that names coder 4.
+enum class CoderId : uint8_t {
+  kPacked = 0,
+  kLzw = 1,
+  kHuffman = 2,
+  kContext = 3,
+  kContextStatic = 4
+};
 constexpr CoderId kDefaultCoder = CoderId::kContext;
-constexpr unsigned kCoderCount = 4;
-constexpr uint8_t kPacketVersion = 1;
+constexpr unsigned kCoderCount = 5;
+constexpr uint8_t kPacketVersion = 2;  // the newest version this code reads and writes
+// The version a packet of `coder` carries: 2 for kContextStatic, 1 otherwise.
+constexpr uint8_t packet_version_of(CoderId coder) {
+  return coder == CoderId::kContextStatic ? 2 : 1;
+}
 constexpr size_t kPacketHeaderBytes = 24;
 
 const char* coder_name(CoderId id);
@@ -57,12 +70,12 @@ void decode_payload(CoderId coder, std::span<const uint8_t> payload, const Strea
 std::vector<uint8_t> encode_packet(std::span<const uint8_t> indices, const StreamShape& shape,
                                    const CodecTables& tables, CoderId coder = kDefaultCoder);
 
-// What the device sends: the default (context) coder, or the packed bits if those are not
-// larger (a near-maximal-entropy map the fitted context tables expand). The header's coder id
-// tells the server which. On the MCU the check costs nothing: the packed size is
-// ceil(H*W*R*bits/8), known before encoding.
+// What the device sends: `coder` (the default context coder; the generated MCU code uses
+// kContextStatic), or the packed bits if those are not larger (a near-maximal-entropy map the
+// fitted context tables expand). The header's coder id tells the server which. On the MCU the
+// check costs nothing: the packed size is ceil(H*W*R*bits/8), known before encoding.
 std::vector<uint8_t> encode_packet_auto(std::span<const uint8_t> indices, const StreamShape& shape,
-                                        const CodecTables& tables);
+                                        const CodecTables& tables, CoderId coder = kDefaultCoder);
 
 // Header checks that need no tables: size, magic, version, coder id, reserved values, nonzero
 // shape, payload length == bytes after the header, CRC.

@@ -16,6 +16,9 @@ namespace agilenn::codec {
 constexpr unsigned kProbBits = 12;
 constexpr uint32_t kProbOne = 1u << kProbBits;
 constexpr uint32_t kRangeTop = 1u << 24;
+// Static (non-adaptive) multi-symbol coding: frequencies sum to 2^kStaticTotalBits, so the coder
+// shifts instead of dividing (the decoder divides once per symbol; the encoder never).
+constexpr unsigned kStaticTotalBits = 12;
 
 class RangeEncoder {
  public:
@@ -30,6 +33,17 @@ class RangeEncoder {
       range_ -= bound;
       p = uint16_t(p - (p >> shift));
     }
+    while (range_ < kRangeTop) {
+      range_ <<= 8;
+      shift_low();
+    }
+  }
+  // Multi-symbol step with a static distribution of total 2^kStaticTotalBits: the symbol's
+  // interval [cum, cum + freq) (freq >= 1). Same carry and byte output as the binary step.
+  void encode_interval(uint32_t cum, uint32_t freq) {
+    const uint32_t r = range_ >> kStaticTotalBits;
+    low_ += uint64_t(r) * cum;
+    range_ = r * freq;
     while (range_ < kRangeTop) {
       range_ <<= 8;
       shift_low();
@@ -85,6 +99,24 @@ class RangeDecoder {
       code_ = (code_ << 8) | next_byte();
     }
     return bit;
+  }
+  // Multi-symbol step: the symbol whose interval of `cum` (n + 1 ascending entries, cum[0] = 0,
+  // cum[n] = 2^kStaticTotalBits) holds the code. A corrupt stream can point past the last
+  // interval: an error, never an out-of-range symbol.
+  unsigned decode_interval(const uint16_t* cum, unsigned n) {
+    const uint32_t r = range_ >> kStaticTotalBits;
+    const uint32_t v = code_ / r;
+    if (v >= (1u << kStaticTotalBits)) throw Error("payload: corrupt (code past the last symbol)");
+    unsigned s = 0;
+    while (s + 1 < n && cum[s + 1] <= v) ++s;
+    if (cum[s + 1] <= v) throw Error("payload: corrupt (code past the last symbol)");
+    code_ -= r * cum[s];
+    range_ = r * (uint32_t(cum[s + 1]) - cum[s]);
+    while (range_ < kRangeTop) {
+      range_ <<= 8;
+      code_ = (code_ << 8) | next_byte();
+    }
+    return s;
   }
   // The encoder's flush makes a well-formed stream end exactly at its last byte.
   void expect_end() const {

@@ -5,6 +5,7 @@
 #include <limits>
 #include <string>
 
+#include "mcu/requantize.h"
 #include "nn/io/error.h"
 
 namespace agilenn::mcu {
@@ -73,12 +74,92 @@ std::vector<int16_t> c_depthwise_offsets(const Int8Conv& op) {
   return out;
 }
 
-CContextOffsets c_context_offsets(const codec::ContextModel& m) {
-  if (m.init_probs().size() > 65535)
-    throw Error("context coder: table of " + std::to_string(m.init_probs().size()) +
+namespace {
+// The quantizer's int8 input for accumulator acc (bias included) of output channel o.
+int32_t requantized_output(const Int8Conv& op, int o, int64_t acc) {
+  const int32_t v = multiply_by_quantized_multiplier(int32_t(acc), op.multiplier[o], op.shift[o]) +
+                    op.output_offset;
+  return std::clamp(v, op.act_min, op.act_max);
+}
+}  // namespace
+
+std::vector<int8_t> c_pointwise_lut(const Int8Conv& op) {
+  if (op.kind != ConvKind::Pointwise || op.in_c != 1)
+    throw Error("c layout: a lookup-table pointwise conv needs one input channel");
+  const CPointwiseLayout l = c_pointwise_layout(op);
+  std::vector<int8_t> table(size_t(256) * op.out_c);
+  for (int v = -128; v <= 127; ++v)
+    for (int o = 0; o < op.out_c; ++o)
+      table[size_t(v + 128) * op.out_c + o] =
+          int8_t(requantized_output(op, o, int64_t(l.bias[o]) + int64_t(v) * l.weight[o]));
+  return table;
+}
+
+bool quantizer_is_sorted(const Int8Quantizer& q) {
+  for (size_t i = 0; i < q.index_of_pos.size(); ++i)
+    if (q.index_of_pos[i] != i) return false;
+  return true;
+}
+
+constexpr int32_t kAccThresholdLimit = int32_t(1) << 30;
+
+std::vector<int32_t> c_accumulator_thresholds(const Int8Conv& op, const CPointwiseLayout& layout,
+                                              int k, const Int8Quantizer& q) {
+  const int bits = q.bits;
+  const int alphabet = int(q.index_of_pos.size());
+  if (bits < 1 || bits > 8 || alphabet > (1 << bits))
+    throw Error("c layout: quantizer with " + std::to_string(alphabet) + " centroids and " +
+                std::to_string(bits) + " bits");
+  const int leaf = 1 << bits;
+  std::vector<int32_t> out;
+  for (int o = k; o < op.out_c; ++o) {
+    int64_t abs_w = 0;
+    for (int c = 0; c < op.in_c; ++c)
+      abs_w += std::abs(int(layout.weight[size_t(o) * op.in_c + c]));
+    const int64_t lo = -128 * abs_w, hi = 127 * abs_w;  // reachable sum x w, x int8
+    if (-lo >= kAccThresholdLimit)
+      throw Error("c layout: pointwise channel " + std::to_string(o) +
+                  " has accumulators beyond 2^30 (the quantizer's threshold compare)");
+    const int64_t bias = layout.bias[o];
+    for (int n = 0; n < leaf; ++n) {
+      if (n == 0) {
+        out.push_back(0);  // unused: nodes start at 1
+        continue;
+      }
+      int depth = 0;
+      while ((2 << depth) <= n) ++depth;
+      const int mid = ((2 * n + 1) << (bits - depth - 1)) - leaf;  // pos >= mid <=> bit 1
+      if (mid >= alphabet) {
+        out.push_back(kAccThresholdLimit);
+        continue;
+      }
+      const int32_t t = q.thresholds[mid - 1];
+      auto reaches = [&](int64_t acc) { return requantized_output(op, o, acc + bias) >= t; };
+      if (!reaches(hi)) {
+        out.push_back(kAccThresholdLimit);
+      } else if (reaches(lo)) {
+        out.push_back(-kAccThresholdLimit);
+      } else {                   // smallest acc in (lo, hi] that reaches t
+        int64_t a = lo, b = hi;  // !reaches(a), reaches(b)
+        while (b - a > 1) {
+          const int64_t c = a + (b - a) / 2;
+          (reaches(c) ? b : a) = c;
+        }
+        out.push_back(int32_t(b));
+      }
+    }
+  }
+  return out;
+}
+
+namespace {
+CContextOffsets context_offsets(const codec::ContextModel& m, uint32_t nodes) {
+  const size_t entries = m.contexts() * nodes;
+  if (entries > 65535)
+    throw Error("context coder: table of " + std::to_string(entries) +
                 " entries does not fit 16-bit offsets");
   const uint32_t L = m.config().levels, G = m.config().groups, R = m.channels();
-  const uint32_t nodes = uint32_t(m.nodes()), C = m.alphabet();
+  const uint32_t C = m.alphabet();
   CContextOffsets o;
   for (uint32_t r = 0; r < R; ++r) o.group.push_back(uint16_t(r * G / R * L * L * L * nodes));
   for (uint32_t v = 0; v < C; ++v) {
@@ -88,6 +169,15 @@ CContextOffsets c_context_offsets(const codec::ContextModel& m) {
     o.prev.push_back(uint16_t(q * nodes));
   }
   return o;
+}
+}  // namespace
+
+CContextOffsets c_context_offsets(const codec::ContextModel& m) {
+  return context_offsets(m, uint32_t(m.nodes()));
+}
+
+CContextOffsets c_static_context_offsets(const codec::ContextModel& m) {
+  return context_offsets(m, m.alphabet() + 1);
 }
 
 }  // namespace agilenn::mcu

@@ -22,6 +22,22 @@ struct CDenseLayout {
 };
 CDenseLayout c_dense_layout(const Int8Dense& d);
 
+// A 1x1 conv with one input channel as a table: row v + 128 holds the requantized, clamped
+// outputs (out_c) for input value v, what the reference computes. Throws if op.in_c != 1.
+std::vector<int8_t> c_pointwise_lut(const Int8Conv& op);
+
+// The fused last conv's quantizer on the accumulator acc = sum_i x_i w[o][i] (bias excluded):
+// for remote channel r = o - k and tree node n (1 .. 2^bits - 1, node 2n + bit below n), the
+// smallest acc whose centroid position (index_of_pos's argument) has bit 1 at n, given the bits
+// above it: pos >= mid(n) <=> clamp(requant(acc + bias') + zp) >= thresholds[mid(n) - 1],
+// monotone in acc. -2^30: always 1, 2^30: never (reachable accumulators,
+// |acc| <= 128 sum |w|, stay below 2^30, so the C's acc - t cannot overflow). Layout
+// (R, 2^bits), entry 0 of each row unused. Throws if an accumulator could reach 2^30.
+std::vector<int32_t> c_accumulator_thresholds(const Int8Conv& op, const CPointwiseLayout& layout,
+                                              int k, const Int8Quantizer& q);
+// True if the quantizer's positions are its indices (centroids sorted ascending).
+bool quantizer_is_sorted(const Int8Quantizer& q);
+
 // The context coder's offsets into its probability table (codec/context_coder.h):
 //   ctx * nodes = group(r) L^3 nodes + q(left) L^2 nodes + q(up) L nodes + q(prev) nodes,
 // q(v) = min(v, L - 1), group(r) = r G / R, as tables so the C encoder adds four loads.
@@ -31,6 +47,9 @@ struct CContextOffsets {
 };
 // Throws agilenn::Error if the table is too large for 16-bit offsets.
 CContextOffsets c_context_offsets(const codec::ContextModel& model);
+// The same offsets into the static coder's table (ContextModel::static_cdf): C + 1 entries per
+// context instead of nodes.
+CContextOffsets c_static_context_offsets(const codec::ContextModel& model);
 
 // Depthwise input offsets as int16 (the kernels' type); throws if one does not fit.
 std::vector<int16_t> c_depthwise_offsets(const Int8Conv& op);

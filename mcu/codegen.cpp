@@ -38,6 +38,23 @@ std::string c_array(const std::string& type, const std::string& name, const std:
   return os.str();
 }
 
+// A small parameter array as `static const` in agilenn_model.c itself, next to agilenn_run: where
+// a kernel's channel loop is unrolled the compiler folds the values into the code (a
+// requantization with a constant shift needs no branch and no loads).
+template <typename T>
+std::string c_static_array(const std::string& type, const std::string& name,
+                           const std::vector<T>& v) {
+  std::ostringstream os;
+  os << "static const " << type << " " << name << "[" << std::max<size_t>(v.size(), 1) << "] = {";
+  if (v.empty()) os << "0";
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i % 16 == 0) os << "\n  ";
+    os << int64_t(v[i]) << (i + 1 < v.size() ? ", " : "");
+  }
+  os << "\n};\n";
+  return os.str();
+}
+
 std::string shape3(int h, int w, int c) {
   return std::to_string(h) + "x" + std::to_string(w) + "x" + std::to_string(c);
 }
@@ -66,7 +83,7 @@ Bundle generate_bundle(const Int8Model& m) {
 
   // Buffers: extractor outputs 0..n-2, the local map (written by the fused last conv), the pooled
   // map, and for the fused last conv two rows of remote indices (the row being coded and the one
-  // above it) and the context coder's working copy of its probabilities. Op i is extractor op i;
+  // above it; the static coder's table stays in flash). Op i is extractor op i;
   // op n_ext is the pooling, op n_ext+1 the dense layer.
   for (size_t i = 0; i + 1 < n_ext; ++i) {
     const Int8Conv& op = m.extractor[i];
@@ -79,9 +96,8 @@ Bundle generate_bundle(const Int8Model& m) {
       {"pooled", size_t(m.grid) * m.grid * m.split_k, int(n_ext), int(n_ext) + 1, 0});
   const size_t row_bytes = size_t(m.feat_w) * remote_c;
   const size_t index_buf = b.buffers.size();
-  b.buffers.push_back({"remote_index_rows", 2 * row_bytes, int(n_ext) - 1, int(n_ext) - 1, 0});
-  const size_t probs_buf = b.buffers.size();
-  b.buffers.push_back({"codec_probs", cm.table_bytes(), int(n_ext) - 1, int(n_ext) - 1, 0});
+  b.buffers.push_back(
+      {"remote_index_rows", 2 * (row_bytes + remote_c), int(n_ext) - 1, int(n_ext) - 1, 0});
   b.arena_bytes = plan_arena(b.buffers);
   if (live_buffers_overlap(b.buffers))
     throw Error("generate_bundle: planner produced overlapping buffers");
@@ -103,13 +119,18 @@ Bundle generate_bundle(const Int8Model& m) {
     StageInfo st;
     st.macs = op.macs();
     st.out_shape = shape3(op.out_h, op.out_w, op.out_c);
-    W << c_array("int32_t", p + "_multiplier", op.multiplier)
-      << c_array("int32_t", p + "_shift", op.shift);
-    wbytes += 8 * op.out_c;
+    // A 1->C pointwise conv (not the last) is a 256-row table: no parameters of its own.
+    const bool lut = op.kind == ConvKind::Pointwise && i + 1 < n_ext && op.in_c == 1;
+    if (!lut) {
+      decl << c_static_array("int32_t", p + "_multiplier", op.multiplier)
+           << c_static_array("int32_t", p + "_shift", op.shift);
+      wbytes += 8 * op.out_c;
+    }
     if (op.kind == ConvKind::Depthwise) {
       auto offs = c_depthwise_offsets(op);
-      W << c_array("int8_t", p + "_weight", op.weight) << c_array("int32_t", p + "_bias", op.bias)
-        << c_array("int16_t", p + "_input_offset", offs);
+      W << c_array("int8_t", p + "_weight", op.weight);
+      decl << c_static_array("int32_t", p + "_bias", op.bias)
+           << c_static_array("int16_t", p + "_input_offset", offs);
       decl << "static const agilenn_dw_params " << p << " = {" << op.in_h << ", " << op.in_w << ", "
            << op.in_c << ", " << op.mult << ", " << op.out_h << ", " << op.out_w << ", " << op.kh
            << ", " << op.kw << ", " << op.stride << ", " << op.pad_top << ", " << op.pad_left
@@ -126,19 +147,31 @@ Bundle generate_bundle(const Int8Model& m) {
     } else {
       if (i == 0) throw Error("generate_bundle: the first op must be depthwise");
       auto l = c_pointwise_layout(op);
-      W << c_array("int8_t", p + "_weight", l.weight) << c_array("int32_t", p + "_bias", l.bias);
-      // The fused last conv runs one row of pixels at a time (the encoder codes each row at once).
-      decl << "static const agilenn_pw_params " << p << " = {"
-           << (i + 1 < n_ext ? op.in_h * op.in_w : op.in_w) << ", " << op.in_c << ", " << op.out_c
-           << ", " << p << "_weight, " << p << "_bias, " << p << "_multiplier, " << p << "_shift, "
-           << op.output_offset << ", " << op.act_min << ", " << op.act_max << "};\n\n";
-      wbytes += l.weight.size() + 4 * l.bias.size() + 48;
+      if (lut) {
+        const auto table = c_pointwise_lut(op);
+        W << c_array("int8_t", p + "_table", table);
+        wbytes += table.size();
+      } else {
+        W << c_array("int8_t", p + "_weight", l.weight);
+        decl << c_static_array("int32_t", p + "_bias", l.bias);
+        // The fused last conv runs one row of pixels at a time (the coder codes each row at once).
+        decl << "static const agilenn_pw_params " << p << " = {"
+             << (i + 1 < n_ext ? op.in_h * op.in_w : op.in_w) << ", " << op.in_c << ", " << op.out_c
+             << ", " << p << "_weight, " << p << "_bias, " << p << "_multiplier, " << p
+             << "_shift, " << op.output_offset << ", " << op.act_min << ", " << op.act_max
+             << "};\n\n";
+        wbytes += l.weight.size() + 4 * l.bias.size() + 48;
+      }
       st.name = "extractor." + std::to_string(i) + " pointwise " + std::to_string(op.in_c) + "->" +
                 std::to_string(op.out_c);
       R << "  AGILENN_MARK(" << i << ");\n";
       if (i + 1 < n_ext) {
         st.kind = "pointwise";
-        R << "  agilenn_pwconv_impl(&" << p << ", " << buf(i - 1) << ", " << buf(i) << ");\n";
+        if (lut)
+          R << "  agilenn_pw1_lut_impl(" << op.in_h * op.in_w << ", " << op.out_c << ", " << p
+            << "_table, " << buf(i - 1) << ", " << buf(i) << ");\n";
+        else
+          R << "  agilenn_pwconv_impl(&" << p << ", " << buf(i - 1) << ", " << buf(i) << ");\n";
       } else {
         st.kind = "pointwise+split+quantize+encode";
         st.name += " +split/quantize/encode";
@@ -148,19 +181,37 @@ Bundle generate_bundle(const Int8Model& m) {
         const size_t packed = packed_payload_bytes(m);
         const std::string rows = "(uint8_t *)(agilenn_arena.bytes + " +
                                  std::to_string(b.buffers[index_buf].offset) + ")";
-        const std::string conv_row =
-            "    agilenn_pwconv_split_impl(&" + p + ", " + std::to_string(m.split_k) + ", " +
-            buf(i - 1) + " + y * " + std::to_string(op.in_w * op.in_c) + ", " + buf(n_ext - 1) +
-            " + y * " + std::to_string(op.in_w * m.split_k) + ", &agilenn_quant, row);\n";
-        R << "  {\n    uint8_t *const rows = " << rows << ";\n    uint8_t coder = 3u;\n"
+        const std::string in_row = buf(i - 1) + " + y * " + std::to_string(op.in_w * op.in_c);
+        const std::string local_row =
+            buf(n_ext - 1) + " + y * " + std::to_string(op.in_w * m.split_k);
+        // The quantizer runs on the accumulator (thresholds per channel and tree node); positions
+        // map to indices through index_of_pos unless the centroids are sorted (identity).
+        const auto thr = c_accumulator_thresholds(op, l, m.split_k, m.quantizer);
+        W << c_array("int32_t", p + "_acc_threshold", thr);
+        wbytes += 4 * thr.size();
+        std::string index_of_pos = "NULL";
+        if (!quantizer_is_sorted(m.quantizer)) {
+          decl << c_static_array("uint8_t", "agilenn_quant_index_of_pos", m.quantizer.index_of_pos);
+          index_of_pos = "agilenn_quant_index_of_pos";
+          wbytes += m.quantizer.index_of_pos.size();
+        }
+        const std::string quant_args = ", " + std::to_string(m.split_k) + ", " + in_row + ", " +
+                                       local_row + ", " + p + "_acc_threshold, " + index_of_pos +
+                                       ", " + std::to_string(m.quantizer.bits) + "u, ";
+        const std::string conv_row = "    agilenn_pw_quant_row_impl(&" + p + quant_args + "row);\n";
+        const std::string code_row = "    agilenn_pw_quant_sce_row_impl(&" + p + quant_args +
+                                     "&ce, &agilenn_sce, row, up);\n";
+        // The ring: two slots of R zero bytes (the first pixel's left neighbours) + one row; the
+        // slot the first row reads as "up" starts all zeros (missing neighbours are index 0).
+        const size_t slot = row_bytes + remote_c;
+        R << "  {\n    uint8_t *const rows = " << rows
+          << ";\n    uint8_t coder = " << unsigned(kDeviceCoder) << "u;\n"
           << "    size_t n;\n    int32_t y;\n    agilenn_ce_state ce;\n"
-          << "    agilenn_ce_begin(&ce, &agilenn_ce, (uint16_t *)(agilenn_arena.bytes + "
-          << b.buffers[probs_buf].offset << "), packet + 24, " << packed << "u);\n"
-          << "    for (y = 0; y < " << op.out_h
-          << "; ++y) {\n      uint8_t *const row = rows + (y & 1) * " << row_bytes << ";\n  "
-          << conv_row
-          << "      agilenn_ce_row(&ce, &agilenn_ce, row, y > 0 ? rows + ((y - 1) & 1) * "
-          << row_bytes << " : NULL);\n    }\n"
+          << "    memset(rows, 0, " << 2 * slot << "u);\n"
+          << "    agilenn_sce_begin(&ce, packet + 24, " << packed << "u);\n"
+          << "    for (y = 0; y < " << op.out_h << "; ++y) {\n      uint8_t *const row = rows + "
+          << remote_c << " + (y & 1) * " << slot << ";\n      const uint8_t *const up = rows + "
+          << remote_c << " + ((y + 1) & 1) * " << slot << ";\n  " << code_row << "    }\n"
           << "    n = agilenn_ce_end(&ce);\n"
           << "    if (n == 0 || n >= " << packed << "u) {\n"
           << "      agilenn_packed_state pk;\n      coder = 0u;\n"
@@ -180,15 +231,6 @@ Bundle generate_bundle(const Int8Model& m) {
     b.stages.push_back(st);
     wbytes = 0;
   }
-  // Quantizer.
-  W << c_array("int16_t", "agilenn_quant_thresholds", m.quantizer.thresholds)
-    << c_array("uint8_t", "agilenn_quant_index_of_pos", m.quantizer.index_of_pos)
-    << c_array("uint8_t", "agilenn_quant_index_of_value", m.quantizer.value_table());
-  decl << "static const agilenn_quantizer agilenn_quant = {" << m.quantizer.thresholds.size()
-       << ", agilenn_quant_thresholds, agilenn_quant_index_of_pos, "
-          "agilenn_quant_index_of_value};\n\n";
-  b.stages[n_ext - 1].weight_bytes +=
-      2 * m.quantizer.thresholds.size() + m.quantizer.index_of_pos.size() + 256 + 16;
   // Local head.
   StageInfo pool;
   pool.name = "local_head grid_avg_pool " + std::to_string(m.grid) + "x" + std::to_string(m.grid);
@@ -214,20 +256,20 @@ Bundle generate_bundle(const Int8Model& m) {
   b.stages.push_back(dense);
   R << "  AGILENN_MARK(" << n_ext + 1 << ");\n  agilenn_dense_impl(&agilenn_head, " << buf(n_ext)
     << ", local_logits);\n  AGILENN_MARK(" << n_ext + 2 << ");\n";
-  // The context coder's model: codec/c's agl_context_model fields, fed row by row.
-  const CContextOffsets co = c_context_offsets(cm);
-  W << c_array("uint16_t", "agilenn_codec_init_probs", cm.init_probs())
-    << c_array("uint16_t", "agilenn_ce_group_offset", co.group)
-    << c_array("uint16_t", "agilenn_ce_left_offset", co.left)
-    << c_array("uint16_t", "agilenn_ce_up_offset", co.up)
-    << c_array("uint16_t", "agilenn_ce_prev_offset", co.prev);
-  decl << "static const agilenn_ce_model agilenn_ce = {" << codec::index_bits(m.codec.alphabet)
-       << "u, " << cm.config().shift << "u, " << remote_c << "u, " << m.feat_w
-       << "u, agilenn_codec_init_probs, " << cm.init_probs().size()
-       << "u,\n  agilenn_ce_group_offset, agilenn_ce_left_offset, agilenn_ce_up_offset, "
-          "agilenn_ce_prev_offset};\n";
+  // The static context coder's model (codec coder 4): the cumulative frequency table and the
+  // context offsets, fed row by row.
+  const CContextOffsets co = c_static_context_offsets(cm);
+  const std::vector<uint16_t> cdf = cm.static_cdf();
+  W << c_array("uint16_t", "agilenn_codec_cdf", cdf)
+    << c_array("uint16_t", "agilenn_sce_group_offset", co.group)
+    << c_array("uint16_t", "agilenn_sce_left_offset", co.left)
+    << c_array("uint16_t", "agilenn_sce_up_offset", co.up)
+    << c_array("uint16_t", "agilenn_sce_prev_offset", co.prev);
+  decl << "static const agilenn_sce_model agilenn_sce = {" << remote_c << "u, " << m.feat_w
+       << "u, agilenn_codec_cdf,\n  agilenn_sce_group_offset, agilenn_sce_left_offset, "
+          "agilenn_sce_up_offset, agilenn_sce_prev_offset};\n";
   b.stages[n_ext - 1].weight_bytes +=
-      cm.table_bytes() + 2 * (co.group.size() + 3 * co.left.size()) + 40;
+      2 * cdf.size() + 2 * (co.group.size() + 3 * co.left.size()) + 32;
   for (const auto& st : b.stages) b.weight_bytes += st.weight_bytes;
 
   g_array_decls = nullptr;
@@ -352,12 +394,13 @@ Bundle generate_bundle(const Int8Model& m) {
        "carry\n"
        "  1/(255*std) per channel and its input offset is -round(255*mean)).\n"
        "- Local logits are int32; the real logit is `AGILENN_LOCAL_LOGIT_SCALE * logit`.\n"
-       "- The packet is the codec's version-1 packet (24-byte header with the tables' "
+       "- The packet is the codec's packet (24-byte header with the tables' "
        "fingerprint "
     << m.codec.fingerprint() << ", CRC-32) of the " << m.remote_values()
-    << " remote centroid indices (pixel-major, channel-minor), coded with the context coder "
-       "under the\n  model's fitted tables (coder 3) or as packed bits (coder 0) when that is not "
-       "larger; the\n  server decodes it with `codec::decode_packet` and the same tables.\n"
+    << " remote centroid indices (pixel-major, channel-minor), coded with the static context "
+       "coder\n  under the model's fitted tables (coder 4, packet version 2) or as packed bits "
+       "(coder 0,\n  version 1) when that is not larger; the server decodes it with "
+       "`codec::decode_packet` and the\n  same tables.\n"
        "- Requantization is TFLite Micro / CMSIS-NN's, double-rounding variant (gemmlowp).\n"
        "- `agilenn_run` uses a static arena and is not reentrant: call it from one thread.\n";
   b.files["README.md"] = D.str();

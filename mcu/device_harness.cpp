@@ -7,6 +7,7 @@
 #include <map>
 #include <sstream>
 
+#include "codec/lzw.h"
 #include "mcu/codegen.h"
 #include "nn/io/atomic_file.h"
 #include "nn/io/error.h"
@@ -181,6 +182,91 @@ DeviceRun run_bundle_on_qemu(const std::string& bundle_dir,
           shell_quote(elf) + " > " + shell_quote(out),
       work_dir + "/qemu_run.log");
   return parse_output(read_or_empty(out), images.size(), out);
+}
+
+EdgeCompressorRun run_lzw_on_qemu(std::span<const std::vector<uint8_t>> images,
+                                  const std::string& work_dir, int timeout_seconds) {
+  for (const char* tool : {"arm-none-eabi-gcc", "qemu-system-arm"}) {
+    std::string why = tool_missing_reason(tool);
+    if (!why.empty()) throw Error("LZW QEMU run: " + why);
+  }
+  if (images.empty()) throw Error("LZW QEMU run: no images");
+  for (const auto& im : images)
+    if (im.size() != images[0].size() || im.empty())
+      throw Error("LZW QEMU run: images must be non-empty and of one size");
+  fs::create_directories(work_dir);
+  std::ostringstream os;
+  const size_t out_bytes = images[0].size() * 3 / 2 + 16;  // LZW: <= 12 bits per input byte
+  os << "/* Images for the LZW driver (generated). */\n#include <stddef.h>\n#include <stdint.h>\n"
+     << "const int agilenn_lzw_count = " << images.size() << ";\n"
+     << "const int agilenn_lzw_image_bytes = " << images[0].size() << ";\n"
+     << "const size_t agilenn_lzw_work_slots = 8192;\nuint32_t agilenn_lzw_work[8192];\n"
+     << "const size_t agilenn_lzw_out_bytes = " << out_bytes << ";\n"
+     << "uint8_t agilenn_lzw_out[" << out_bytes << "];\n"
+     << "const uint8_t agilenn_lzw_images[] = {\n";
+  for (const auto& im : images) {
+    for (uint8_t v : im) os << int(v) << ",";
+    os << "\n";
+  }
+  os << "};\n";
+  write_file_atomic(work_dir + "/agilenn_lzw_images.c", os.str());
+  for (const char* f : {"agilenn_lzw_main.c", "agilenn_lzw.c", "agilenn_lzw.h", "qemu_startup.c",
+                        "qemu_mps2_an500.ld"})
+    write_file_atomic(work_dir + "/" + f, std::string(embedded_c_source(f)));
+  const std::string elf = work_dir + "/agilenn_lzw_m7.elf";
+  std::string cmd = std::string("arm-none-eabi-gcc ") + kCortexM7Flags +
+                    " -std=c99 -Wall -Wextra -pedantic -ffunction-sections -fdata-sections";
+  for (const char* f :
+       {"agilenn_lzw_main.c", "agilenn_lzw.c", "agilenn_lzw_images.c", "qemu_startup.c"})
+    cmd += " " + shell_quote(work_dir + "/" + f);
+  cmd += " -nostartfiles --specs=rdimon.specs -Wl,--gc-sections -T " +
+         shell_quote(work_dir + "/qemu_mps2_an500.ld") + " -o " + shell_quote(elf);
+  run_step("Cortex-M7 build of the LZW driver", cmd, work_dir + "/lzw_build.log");
+  const std::string out = work_dir + "/lzw_output.txt";
+  run_step("QEMU run of the LZW driver",
+           "timeout " + std::to_string(timeout_seconds) +
+               " qemu-system-arm -M mps2-an500 -nographic -semihosting-config "
+               "enable=on,target=native -icount shift=7 -kernel " +
+               shell_quote(elf) + " > " + shell_quote(out),
+           work_dir + "/lzw_run.log");
+  std::istringstream in(read_or_empty(out));
+  EdgeCompressorRun run;
+  double ticks = 0, bytes = 0;
+  uint64_t overhead = 0;
+  bool done = false;
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream ls(line);
+    std::string tag;
+    ls >> tag;
+    if (tag == "L") {
+      size_t i;
+      uint64_t t;
+      std::string hex;
+      if (!(ls >> i >> t) || i != run.images || i >= images.size())
+        throw error_at(out, "bad LZW line: " + line);
+      ls >> hex;  // empty for an empty payload (never for a non-empty image)
+      std::vector<uint8_t> payload;
+      for (size_t k = 0; k + 1 < hex.size(); k += 2)
+        payload.push_back(uint8_t(std::stoul(hex.substr(k, 2), nullptr, 16)));
+      run.mismatches += payload != codec::lzw_encode(images[i], 256);
+      ticks += double(t);
+      bytes += double(payload.size());
+      ++run.images;
+    } else if (tag == "O") {
+      ls >> overhead;
+    } else if (tag == "DONE") {
+      done = true;
+    } else if (tag == "ERROR") {
+      throw error_at(out, line);
+    }
+  }
+  if (!done || run.images != images.size())
+    throw error_at(out, "LZW driver output incomplete (" + std::to_string(run.images) + " of " +
+                            std::to_string(images.size()) + " images)");
+  run.instructions_per_image =
+      (ticks / double(run.images) - double(overhead)) / kTicksPerInstruction;
+  run.mean_payload_bytes = bytes / double(run.images);
+  return run;
 }
 
 ArmSizes measure_arm_sizes(const std::string& bundle_dir, const std::string& work_dir) {

@@ -42,6 +42,18 @@ DeviceRun run_bundle_on_qemu(const std::string& bundle_dir,
                              std::span<const std::vector<uint8_t>> images,
                              const std::string& work_dir, int timeout_seconds = 600);
 
+// The edge-only baseline's compressor on the device: codec/c's LZW encoder on the raw image bytes
+// (alphabet 256), built like run_bundle_on_qemu (mcu/c/agilenn_lzw_main.c driver) and timed the
+// same way; every payload is compared with codec::lzw_encode.
+struct EdgeCompressorRun {
+  size_t images = 0;
+  double instructions_per_image = 0;  // mean, empty-call overhead subtracted
+  double mean_payload_bytes = 0;
+  size_t mismatches = 0;  // payloads that differ from codec::lzw_encode's
+};
+EdgeCompressorRun run_lzw_on_qemu(std::span<const std::vector<uint8_t>> images,
+                                  const std::string& work_dir, int timeout_seconds = 300);
+
 struct ArmSizes {
   size_t text = 0, data = 0, bss = 0;  // of agilenn_model.o + agilenn_weights.o
   size_t stack_bytes = 0;              // estimate from -fstack-usage, see stack_note

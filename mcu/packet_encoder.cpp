@@ -56,7 +56,7 @@ std::vector<uint8_t> encode_device_packet(const Int8Model& m, std::span<const ui
   if (indices.size() != m.remote_values())
     throw Error("encode_device_packet: " + std::to_string(indices.size()) + " indices, expected " +
                 std::to_string(m.remote_values()));
-  return codec::encode_packet_auto(indices, remote_stream_shape(m), m.codec);
+  return codec::encode_packet_auto(indices, remote_stream_shape(m), m.codec, kDeviceCoder);
 }
 
 }  // namespace agilenn::mcu

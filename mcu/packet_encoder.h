@@ -1,7 +1,7 @@
-// The device's packet: the codec's version-1 packet (codec/packet.h) of the remote centroid
-// indices, H x W x R in NHWC order, coded with the context coder under the model's fitted tables,
-// or packed bits when those are not smaller (codec::encode_packet_auto's rule). The generated C
-// calls codec/c's encoder (embedded in the bundle) and must give the same bytes.
+// The device's packet: the codec's packet (codec/packet.h) of the remote centroid indices,
+// H x W x R in NHWC order, coded with the static context coder (coder 4, version-2 packet) under
+// the model's fitted tables, or packed bits (coder 0, version 1) when those are not smaller
+// (codec::encode_packet_auto's rule). The generated C must give the same bytes.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -9,11 +9,16 @@
 #include <string>
 #include <vector>
 
+#include "codec/packet.h"
 #include "codec/stream.h"
 #include "codec/tables.h"
 #include "mcu/int8_model.h"
 
 namespace agilenn::mcu {
+
+// The coder the device uses: one multi-symbol step per index from a flash table (no per-bit work,
+// no RAM copy of the tables), instead of the adaptive binary coder 3.
+constexpr codec::CoderId kDeviceCoder = codec::CoderId::kContextStatic;
 
 codec::StreamShape remote_stream_shape(const Int8Model& model);
 // Header + packed bits: the largest packet the device can send (the caller's buffer size).

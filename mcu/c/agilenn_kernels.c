@@ -19,6 +19,12 @@
 #else
 #define AGILENN_ALWAYS_INLINE static inline
 #endif
+/* Complete unrolling of short constant-count loops (GCC does not at -O2 otherwise). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define AGILENN_UNROLL _Pragma("GCC unroll 8")
+#else
+#define AGILENN_UNROLL
+#endif
 
 /* SaturatingRoundingDoublingHighMul for a multiplier b >= 0 (what quantize_multiplier produces, so
  * the saturating case a = b = INT32_MIN cannot occur): gemmlowp's nudge-and-truncate equals
@@ -49,9 +55,11 @@ static inline int32_t agilenn_requantize_inline(int32_t acc, int32_t multiplier,
   return agilenn_rdbpot(agilenn_srdhm(acc, multiplier), -shift);
 }
 
+#ifdef AGILENN_KERNEL_ENTRY_POINTS
 AGILENN_KERNEL int32_t agilenn_requantize(int32_t acc, int32_t multiplier, int32_t shift) {
   return agilenn_requantize_inline(acc, multiplier, shift);
 }
+#endif
 
 static inline int32_t agilenn_clamp(int32_t v, int32_t lo, int32_t hi) {
   return v < lo ? lo : (v > hi ? hi : v);
@@ -81,6 +89,16 @@ static inline int32_t agilenn_dot_s8(const int8_t *a, const int8_t *b, int32_t n
   return acc;
 }
 
+#if AGILENN_USE_DSP
+/* x02, x13: SXTB16 of a word of 4 int8 inputs and of it rotated by 8; w: 4 int8 weights. */
+static inline int32_t agilenn_dot4_dsp(int32_t x02, int32_t x13, const int8_t *w) {
+  uint32_t ww;
+  memcpy(&ww, w, 4);
+  return __smlad(x13, __sxtb16((int32_t)((ww >> 8) | (ww << 24))),
+                 __smuad(x02, __sxtb16((int32_t)ww)));
+}
+#endif
+
 /* ---- the context coder, row by row (see agilenn_kernels.h) ---- */
 /* The LZMA range coder's byte output (rc_shift_low), with the state's low/carry up to date. Rare
  * (about once per output byte), so it stays out of line and the bit loop keeps its registers. */
@@ -107,10 +125,13 @@ static void agilenn_ce_shift_low(agilenn_ce_state *s) {
   s->carry = 0;
 }
 
-AGILENN_KERNEL void agilenn_ce_begin(agilenn_ce_state *s, const agilenn_ce_model *m,
-                                     uint16_t *probs, uint8_t *out, size_t capacity) {
-  uint32_t i;
-  for (i = 0; i < m->table; ++i) probs[i] = m->init_probs[i];
+AGILENN_KERNEL size_t agilenn_ce_end(agilenn_ce_state *s) {
+  int i;
+  for (i = 0; i < 5; ++i) agilenn_ce_shift_low(s);
+  return s->overflow ? 0 : s->pos;
+}
+
+AGILENN_KERNEL void agilenn_sce_begin(agilenn_ce_state *s, uint8_t *out, size_t capacity) {
   s->low = 0;
   s->carry = 0;
   s->range = 0xFFFFFFFFu;
@@ -121,63 +142,62 @@ AGILENN_KERNEL void agilenn_ce_begin(agilenn_ce_state *s, const agilenn_ce_model
   s->out = out;
   s->pos = 0;
   s->capacity = capacity;
-  s->probs = probs;
 }
 
-/* row (width, R) indices; up: the previous row or NULL. Neighbours as agl_context_encode:
- * left (x-1, r), up (y-1, x, r), prev (x, r-1); a missing one counts as index 0 (offset 0). */
-AGILENN_KERNEL void agilenn_ce_row(agilenn_ce_state *s, const agilenn_ce_model *m,
-                                   const uint8_t *row, const uint8_t *up) {
-  const uint32_t R = m->channels, shift = m->shift, top = 32u - m->bits, leaf = 1u << m->bits;
-  const uint32_t n = m->width * R;
+/* One index per step: its interval [cum[v], cum[v + 1]) of 2^12 in its context's table, read as
+ * one 32-bit word (two adjacent halfwords, little endian); low += (range >> 12) * cum[v],
+ * range = (range >> 12) * freq. row (width, R) indices with R zero bytes before it (the first
+ * pixel's left neighbours); up: the previous row, all zeros for the first. Neighbours as
+ * agl_context_encode: left (x-1, r), up (y-1, x, r), prev (x, r-1); a missing one counts as
+ * index 0, whose offsets are 0, so the zero pad and row give it without a branch. */
+AGILENN_ALWAYS_INLINE void agilenn_sce_row_impl(agilenn_ce_state *s, const agilenn_sce_model *m,
+                                                const uint8_t *row, const uint8_t *up) {
+  const uint32_t R = m->channels, n = m->width * m->channels;
+  const uint16_t *const cdf = m->cdf;
   const uint16_t *const group_offset = m->group_offset, *const left_offset = m->left_offset;
   const uint16_t *const up_offset = m->up_offset, *const prev_offset = m->prev_offset;
-  uint16_t *const probs = s->probs;
+  const uint8_t *const left = row - R; /* left[i] = row[i - R], the pad for the first pixel */
   uint32_t low = s->low, carry = s->carry, range = s->range;
-  uint32_t pos, r = 0;
-  for (pos = 0; pos < n; ++pos) {
-    uint32_t ctx = group_offset[r], v, node = 1;
-    uint16_t *p;
-    if (pos >= R) ctx += left_offset[row[pos - R]];
-    if (up) ctx += up_offset[up[pos]];
-    if (r > 0) ctx += prev_offset[row[pos - 1]];
-    p = probs + ctx; /* node n (1 .. nodes, MSB first down the tree) at p[n - 1] */
-    for (v = (uint32_t)row[pos] << top; node < leaf; v <<= 1) {
-      const uint32_t bit = v >> 31;
-      const uint32_t pv = p[node - 1];
-      const uint32_t bound = (range >> 12) * pv;
-      if (bit == 0) {
-        range = bound;
-        p[node - 1] = (uint16_t)(pv + ((4096u - pv) >> shift));
-      } else {
-        const uint32_t sum = low + bound;
-        carry |= sum < low;
-        low = sum;
-        range -= bound;
-        p[node - 1] = (uint16_t)(pv - (pv >> shift));
-      }
-      while (range < (1u << 24)) {
-        range <<= 8;
-        s->low = low;
-        s->carry = carry;
-        agilenn_ce_shift_low(s);
-        low = s->low;
-        carry = 0;
-      }
-      node = 2 * node + bit;
+  uint32_t i, r = 0, prev_off = 0;
+  for (i = 0; i < n; ++i) {
+    const uint32_t v = row[i];
+    const uint16_t *const cum =
+        cdf + group_offset[r] + prev_off + left_offset[left[i]] + up_offset[up[i]] + v;
+    uint32_t lo_hi, sum, step;
+    memcpy(&lo_hi, cum, 4); /* cum[v] | cum[v + 1] << 16 on a little-endian core */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    lo_hi = (lo_hi >> 16) | (lo_hi << 16);
+#endif
+    step = range >> 12;
+    sum = low + step * (lo_hi & 0xFFFFu);
+    carry |= sum < low;
+    low = sum;
+    range = step * ((lo_hi >> 16) - (lo_hi & 0xFFFFu));
+    while (range < (1u << 24)) {
+      range <<= 8;
+      s->low = low;
+      s->carry = carry;
+      agilenn_ce_shift_low(s);
+      low = s->low;
+      carry = 0;
     }
-    if (++r == R) r = 0;
+    prev_off = prev_offset[v];
+    if (++r == R) { /* next pixel: prev counts as index 0 again */
+      r = 0;
+      prev_off = 0;
+    }
   }
   s->low = low;
   s->carry = carry;
   s->range = range;
 }
 
-AGILENN_KERNEL size_t agilenn_ce_end(agilenn_ce_state *s) {
-  int i;
-  for (i = 0; i < 5; ++i) agilenn_ce_shift_low(s);
-  return s->overflow ? 0 : s->pos;
+#ifdef AGILENN_KERNEL_ENTRY_POINTS
+AGILENN_KERNEL void agilenn_sce_row(agilenn_ce_state *s, const agilenn_sce_model *m,
+                                    const uint8_t *row, const uint8_t *up) {
+  agilenn_sce_row_impl(s, m, row, up);
 }
+#endif
 
 AGILENN_KERNEL void agilenn_packed_begin(agilenn_packed_state *s, uint32_t bits, uint8_t *out) {
   s->acc = 0;
@@ -206,11 +226,13 @@ AGILENN_KERNEL size_t agilenn_packed_end(agilenn_packed_state *s) {
   return s->pos;
 }
 
+#ifdef AGILENN_KERNEL_ENTRY_POINTS
 AGILENN_KERNEL uint32_t agilenn_quantize_index(const agilenn_quantizer *q, int32_t v) {
   int32_t j, pos = 0;
   for (j = 0; j < q->num_thresholds; ++j) pos += v >= q->thresholds[j] ? 1 : 0;
   return q->index_of_pos[pos];
 }
+#endif
 
 /* in (in_h, in_w, in_c) -> out (out_h, out_w, in_c*mult); weight (kh, kw, in_c*mult).
  * The parameters are copied to locals first: stores through int8_t* may alias anything. */
@@ -238,6 +260,7 @@ AGILENN_KERNEL uint32_t agilenn_quantize_index(const agilenn_quantizer *q, int32
         const IN_T *r0 = in + ((size_t)iy0 * in_w + ix0) * in_c;                              \
         const IN_T *r1 = r0 + (size_t)in_w * in_c, *r2 = r1 + (size_t)in_w * in_c;            \
         const int32_t s1 = in_c, s2 = 2 * in_c;                                               \
+        AGILENN_UNROLL                                                                        \
         for (c = 0; c < in_c; ++c) {                                                          \
           const int32_t off = input_offset[c];                                                \
           const int8_t *w = weight + c;                                                       \
@@ -286,6 +309,44 @@ AGILENN_ALWAYS_INLINE void agilenn_dwconv_u8_impl(const agilenn_dw_params *p, co
  * 4 channels into (c0,c2) and (c1,c3) halfwords, SADD16 adds their input offsets (|x + off| <=
  * 383 fits int16) and SMLABB/SMLATT accumulate each channel separately: the same exact sums as
  * the portable loop. */
+/* The taps ky0..ky1 x kx0..kx1 of one window for 4 channels: x at the window's (ky0, kx0) tap,
+ * w at the weights' (ky0, kx0) tap; row strides in bytes. Called with constant bounds for
+ * interior windows, so the compiler unrolls all nine taps. */
+AGILENN_ALWAYS_INLINE void agilenn_dw4_taps(const int8_t *x, const int8_t *w, int32_t x_row,
+                                            int32_t w_row, int32_t step, int32_t ky0, int32_t ky1,
+                                            int32_t kx0, int32_t kx1, int32_t off02, int32_t off13,
+                                            int32_t *a) {
+  int32_t ky, kx;
+  int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+  AGILENN_UNROLL
+  for (ky = ky0; ky < ky1; ++ky) {
+    const int8_t *xr = x, *wr = w;
+    AGILENN_UNROLL
+    for (kx = kx0; kx < kx1; ++kx) {
+      uint32_t wx, ww;
+      int32_t x02, x13, w02, w13;
+      memcpy(&wx, xr, 4);
+      memcpy(&ww, wr, 4);
+      x02 = __sadd16(__sxtb16((int32_t)wx), off02);
+      x13 = __sadd16(__sxtb16((int32_t)((wx >> 8) | (wx << 24))), off13);
+      w02 = __sxtb16((int32_t)ww);
+      w13 = __sxtb16((int32_t)((ww >> 8) | (ww << 24)));
+      a0 = __smlabb(x02, w02, a0);
+      a2 = __smlatt(x02, w02, a2);
+      a1 = __smlabb(x13, w13, a1);
+      a3 = __smlatt(x13, w13, a3);
+      xr += step;
+      wr += step;
+    }
+    x += x_row;
+    w += w_row;
+  }
+  a[0] = a0;
+  a[1] = a1;
+  a[2] = a2;
+  a[3] = a3;
+}
+
 AGILENN_ALWAYS_INLINE void agilenn_dwconv_s8_dsp4(const agilenn_dw_params *p, const int8_t *in, int8_t *out) {
   const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c;
   const int32_t out_h = p->out_h, out_w = p->out_w, kh = p->kh, kw = p->kw;
@@ -294,7 +355,7 @@ AGILENN_ALWAYS_INLINE void agilenn_dwconv_s8_dsp4(const agilenn_dw_params *p, co
   const int16_t *const input_offset = p->input_offset;
   const int8_t *const weight = p->weight;
   const int32_t *const bias = p->bias, *const qmult = p->multiplier, *const qshift = p->shift;
-  int32_t oy, ox, c, ky, kx, j;
+  int32_t oy, ox, c, j;
   for (oy = 0; oy < out_h; ++oy) {
     const int32_t iy0 = oy * stride - pad_top;
     const int32_t ky0 = iy0 < 0 ? -iy0 : 0;
@@ -310,31 +371,18 @@ AGILENN_ALWAYS_INLINE void agilenn_dwconv_s8_dsp4(const agilenn_dw_params *p, co
                                         (uint32_t)(uint16_t)input_offset[c]);
         const int32_t off13 = (int32_t)(((uint32_t)(uint16_t)input_offset[c + 3] << 16) |
                                         (uint32_t)(uint16_t)input_offset[c + 1]);
-        int32_t a0 = bias[c], a1 = bias[c + 1], a2 = bias[c + 2], a3 = bias[c + 3];
-        for (ky = ky0; ky < ky1; ++ky) {
-          const int8_t *x = in + ((size_t)(iy0 + ky) * in_w + ix0 + kx0) * in_c + c;
-          const int8_t *w = weight + ((size_t)ky * kw + kx0) * in_c + c;
-          for (kx = kx0; kx < kx1; ++kx) {
-            uint32_t wx, ww;
-            int32_t x02, x13, w02, w13;
-            memcpy(&wx, x, 4);
-            memcpy(&ww, w, 4);
-            x02 = __sadd16(__sxtb16((int32_t)wx), off02);
-            x13 = __sadd16(__sxtb16((int32_t)((wx >> 8) | (wx << 24))), off13);
-            w02 = __sxtb16((int32_t)ww);
-            w13 = __sxtb16((int32_t)((ww >> 8) | (ww << 24)));
-            a0 = __smlabb(x02, w02, a0);
-            a2 = __smlatt(x02, w02, a2);
-            a1 = __smlabb(x13, w13, a1);
-            a3 = __smlatt(x13, w13, a3);
-            x += in_c;
-            w += in_c;
-          }
-        }
-        acc[0] = a0;
-        acc[1] = a1;
-        acc[2] = a2;
-        acc[3] = a3;
+        const int8_t *x = in + ((size_t)(iy0 + ky0) * in_w + ix0 + kx0) * in_c + c;
+        const int8_t *w = weight + ((size_t)ky0 * kw + kx0) * in_c + c;
+        acc[0] = bias[c];
+        acc[1] = bias[c + 1];
+        acc[2] = bias[c + 2];
+        acc[3] = bias[c + 3];
+        if (kh == 3 && kw == 3 && ky0 == 0 && ky1 == 3 && kx0 == 0 && kx1 == 3)
+          agilenn_dw4_taps(x, w, in_w * in_c, 3 * in_c, in_c, 0, 3, 0, 3, off02, off13, acc);
+        else
+          agilenn_dw4_taps(x, w, in_w * in_c, kw * in_c, in_c, ky0, ky1, kx0, kx1, off02, off13,
+                           acc);
+        AGILENN_UNROLL
         for (j = 0; j < 4; ++j) {
           int32_t v = agilenn_requantize_inline(acc[j], qmult[c + j], qshift[c + j]) + out_offset;
           y[c + j] = (int8_t)agilenn_clamp(v, act_min, act_max);
@@ -367,6 +415,7 @@ AGILENN_ALWAYS_INLINE void agilenn_pwconv_impl(const agilenn_pw_params *p, const
   for (px = 0; px < pixels; ++px) {
     const int8_t *x = in + (size_t)px * in_c;
     int8_t *y = out + (size_t)px * out_c;
+    AGILENN_UNROLL /* few output channels (4 in the extractor): their parameters fold */
     for (o = 0; o < out_c; ++o) {
       int32_t acc = agilenn_dot_s8(x, weight + (size_t)o * in_c, in_c, bias[o]);
       acc = agilenn_requantize_inline(acc, qmult[o], qshift[o]) + out_offset;
@@ -427,6 +476,153 @@ AGILENN_ALWAYS_INLINE void agilenn_pwconv_split_impl(const agilenn_pw_params *p,
   }
 }
 
+/* 1x1 conv with one input channel: the output is a function of the input value alone, so the
+ * generator tabulates it (requantized and clamped, table (256, out_c), input v at row v + 128).
+ * in (pixels) -> out (pixels, out_c): one copy of out_c bytes per pixel. */
+AGILENN_ALWAYS_INLINE void agilenn_pw1_lut_impl(int32_t pixels, int32_t out_c, const int8_t *table,
+                                                const int8_t *in, int8_t *out) {
+  int32_t px;
+  for (px = 0; px < pixels; ++px)
+    memcpy(out + (size_t)px * out_c, table + ((size_t)((int32_t)in[px] + 128)) * out_c,
+           (size_t)out_c);
+}
+
+/* The extractor's last 1x1 conv with the split and the quantizer on the accumulator, one row of
+ * p->pixels pixels: in (pixels, in_c) -> local (pixels, k) int8 and the remote channels' centroid
+ * indices in row (pixels, R = out_c - k); same values as agilenn_pwconv_split.
+ * The quantizer works on the accumulator without the bias: requantization, clamp and the int8
+ * thresholds are monotone in it, so the position of the nearest centroid (in sorted order) is
+ * found by a binary tree of compares, bit 1 at node n iff acc >= acc_threshold[r * 2^bits + n]
+ * (|values| <= 2^30; agilenn::mcu::c_accumulator_thresholds tabulates the smallest such acc per
+ * channel and node); index_of_pos maps the position to the index (NULL: the identity, sorted
+ * centroids). */
+AGILENN_ALWAYS_INLINE void agilenn_pw_quant_row_impl(const agilenn_pw_params *p, int32_t k,
+                                                     const int8_t *in, int8_t *local,
+                                                     const int32_t *acc_threshold,
+                                                     const uint8_t *index_of_pos, uint32_t bits,
+                                                     uint8_t *row) {
+  const int32_t pixels = p->pixels, in_c = p->in_c, out_c = p->out_c, out_offset = p->output_offset;
+  const int32_t act_min = p->act_min, act_max = p->act_max;
+  const int8_t *const weight = p->weight;
+  const int32_t *const bias = p->bias, *const qmult = p->multiplier, *const qshift = p->shift;
+  const uint32_t leaf = 1u << bits;
+  uint8_t *idx = row;
+  int32_t px, o;
+  uint32_t d;
+  for (px = 0; px < pixels; ++px) {
+    const int8_t *x = in + (size_t)px * in_c;
+    int8_t *y = local + (size_t)px * k;
+    const int32_t *t = acc_threshold;
+#if AGILENN_USE_DSP
+    int32_t x02 = 0, x13 = 0;
+    if (in_c == 4) { /* the default extractor: sign-extend the 4 inputs once per pixel */
+      uint32_t wx;
+      memcpy(&wx, x, 4);
+      x02 = __sxtb16((int32_t)wx);
+      x13 = __sxtb16((int32_t)((wx >> 8) | (wx << 24)));
+    }
+#define AGILENN_PW_ACC(O)                                                       \
+  (in_c == 4 ? agilenn_dot4_dsp(x02, x13, weight + (size_t)(O) * 4)            \
+             : agilenn_dot_s8(x, weight + (size_t)(O) * in_c, in_c, 0))
+#else
+#define AGILENN_PW_ACC(O) agilenn_dot_s8(x, weight + (size_t)(O) * in_c, in_c, 0)
+#endif
+    AGILENN_UNROLL /* k is small and constant: each channel's shift folds into its code */
+    for (o = 0; o < k; ++o) {
+      int32_t acc = agilenn_requantize_inline(AGILENN_PW_ACC(o) + bias[o], qmult[o], qshift[o]);
+      y[o] = (int8_t)agilenn_clamp(acc + out_offset, act_min, act_max);
+    }
+    for (; o < out_c; ++o, t += leaf) {
+      const int32_t acc = AGILENN_PW_ACC(o);
+      uint32_t node = 1;
+      AGILENN_UNROLL /* bit = acc >= t (|acc|, |t| <= 2^30: the difference cannot overflow) */
+      for (d = 0; d < bits; ++d) node = 2 * node + 1u - ((uint32_t)(acc - t[node]) >> 31);
+      *idx++ = index_of_pos ? index_of_pos[node - leaf] : (uint8_t)(node - leaf);
+    }
+#undef AGILENN_PW_ACC
+  }
+}
+
+/* agilenn_pw_quant_row_impl and agilenn_sce_row_impl in one pass: each remote value is quantized
+ * and coded at once (same bytes; one loop instead of two, the index not reloaded). */
+AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(const agilenn_pw_params *p, int32_t k,
+                                                         const int8_t *in, int8_t *local,
+                                                         const int32_t *acc_threshold,
+                                                         const uint8_t *index_of_pos,
+                                                         uint32_t bits, agilenn_ce_state *s,
+                                                         const agilenn_sce_model *m,
+                                                         uint8_t *row, const uint8_t *up) {
+  const int32_t pixels = p->pixels, in_c = p->in_c, out_c = p->out_c, out_offset = p->output_offset;
+  const int32_t act_min = p->act_min, act_max = p->act_max;
+  const int8_t *const weight = p->weight;
+  const int32_t *const bias = p->bias, *const qmult = p->multiplier, *const qshift = p->shift;
+  const uint32_t leaf = 1u << bits, R = m->channels;
+  const uint16_t *const cdf = m->cdf;
+  const uint16_t *const group_offset = m->group_offset, *const left_offset = m->left_offset;
+  const uint16_t *const up_offset = m->up_offset, *const prev_offset = m->prev_offset;
+  const uint8_t *const left = row - R; /* left[i] = row[i - R], the pad for the first pixel */
+  uint32_t low = s->low, carry = s->carry, range = s->range;
+  uint32_t i = 0, d;
+  int32_t px, o;
+  for (px = 0; px < pixels; ++px) {
+    const int8_t *x = in + (size_t)px * in_c;
+    int8_t *y = local + (size_t)px * k;
+    const int32_t *t = acc_threshold;
+    uint32_t prev_off = 0; /* r = 0: prev counts as index 0, offset 0 */
+#if AGILENN_USE_DSP
+    int32_t x02 = 0, x13 = 0;
+    if (in_c == 4) { /* the default extractor: sign-extend the 4 inputs once per pixel */
+      uint32_t wx;
+      memcpy(&wx, x, 4);
+      x02 = __sxtb16((int32_t)wx);
+      x13 = __sxtb16((int32_t)((wx >> 8) | (wx << 24)));
+    }
+#define AGILENN_PW_ACC(O)                                                       \
+  (in_c == 4 ? agilenn_dot4_dsp(x02, x13, weight + (size_t)(O) * 4)            \
+             : agilenn_dot_s8(x, weight + (size_t)(O) * in_c, in_c, 0))
+#else
+#define AGILENN_PW_ACC(O) agilenn_dot_s8(x, weight + (size_t)(O) * in_c, in_c, 0)
+#endif
+    AGILENN_UNROLL /* k is small and constant: each channel's shift folds into its code */
+    for (o = 0; o < k; ++o) {
+      int32_t acc = agilenn_requantize_inline(AGILENN_PW_ACC(o) + bias[o], qmult[o], qshift[o]);
+      y[o] = (int8_t)agilenn_clamp(acc + out_offset, act_min, act_max);
+    }
+    for (; o < out_c; ++o, t += leaf, ++i) {
+      const int32_t acc = AGILENN_PW_ACC(o);
+      uint32_t node = 1, v, lo_hi, step, sum;
+      const uint16_t *cum;
+      AGILENN_UNROLL /* bit = acc >= t (|acc|, |t| <= 2^30: the difference cannot overflow) */
+      for (d = 0; d < bits; ++d) node = 2 * node + 1u - ((uint32_t)(acc - t[node]) >> 31);
+      v = index_of_pos ? index_of_pos[node - leaf] : node - leaf;
+      row[i] = (uint8_t)v;
+      cum = cdf + group_offset[o - k] + prev_off + left_offset[left[i]] + up_offset[up[i]] + v;
+      memcpy(&lo_hi, cum, 4); /* cum[v] | cum[v + 1] << 16 on a little-endian core */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+      lo_hi = (lo_hi >> 16) | (lo_hi << 16);
+#endif
+      step = range >> 12;
+      sum = low + step * (lo_hi & 0xFFFFu);
+      carry |= sum < low;
+      low = sum;
+      range = step * ((lo_hi >> 16) - (lo_hi & 0xFFFFu));
+      while (range < (1u << 24)) {
+        range <<= 8;
+        s->low = low;
+        s->carry = carry;
+        agilenn_ce_shift_low(s);
+        low = s->low;
+        carry = 0;
+      }
+      prev_off = prev_offset[v];
+    }
+#undef AGILENN_PW_ACC
+  }
+  s->low = low;
+  s->carry = carry;
+  s->range = range;
+}
+
 /* in (h, w, c) -> out (g, g, c) */
 AGILENN_ALWAYS_INLINE void agilenn_grid_avg_pool_impl(const int8_t *in, int32_t h, int32_t w, int32_t c,
                                           int32_t g, int8_t *out) {
@@ -458,7 +654,10 @@ AGILENN_ALWAYS_INLINE void agilenn_dense_impl(const agilenn_dense_params *p, con
   for (o = 0; o < n_out; ++o) out[o] = agilenn_dot_s8(in, weight + (size_t)o * n_in, n_in, bias[o]);
 }
 
-/* External entry points (declared in agilenn_kernels.h). */
+/* External entry points of the kernels (declared in agilenn_kernels.h), for the host tests that
+ * call each kernel on its own (AGILENN_KERNEL_ENTRY_POINTS); the generated agilenn_run calls the
+ * inline bodies, so the bundle leaves them out and carries no unused code in flash. */
+#ifdef AGILENN_KERNEL_ENTRY_POINTS
 AGILENN_KERNEL void agilenn_dwconv_u8(const agilenn_dw_params *p, const uint8_t *in, int8_t *out) {
   agilenn_dwconv_u8_impl(p, in, out);
 }
@@ -477,6 +676,21 @@ AGILENN_KERNEL void agilenn_pwconv_split(const agilenn_pw_params *p, int32_t k, 
   agilenn_pwconv_split_impl(p, k, in, local, q, indices);
 }
 
+AGILENN_KERNEL void agilenn_pw1_lut(int32_t pixels, int32_t out_c, const int8_t *table,
+                                    const int8_t *in, int8_t *out) {
+  agilenn_pw1_lut_impl(pixels, out_c, table, in, out);
+}
+
+AGILENN_KERNEL void agilenn_pw_quant_sce_row(const agilenn_pw_params *p, int32_t k,
+                                             const int8_t *in, int8_t *local,
+                                             const int32_t *acc_threshold,
+                                             const uint8_t *index_of_pos, uint32_t bits,
+                                             agilenn_ce_state *s, const agilenn_sce_model *m,
+                                             uint8_t *row, const uint8_t *up) {
+  agilenn_pw_quant_sce_row_impl(p, k, in, local, acc_threshold, index_of_pos, bits, s, m, row,
+                                up);
+}
+
 AGILENN_KERNEL void agilenn_grid_avg_pool(const int8_t *in, int32_t h, int32_t w, int32_t c,
                                           int32_t g, int8_t *out) {
   agilenn_grid_avg_pool_impl(in, h, w, c, g, out);
@@ -485,3 +699,4 @@ AGILENN_KERNEL void agilenn_grid_avg_pool(const int8_t *in, int32_t h, int32_t w
 AGILENN_KERNEL void agilenn_dense(const agilenn_dense_params *p, const int8_t *in, int32_t *out) {
   agilenn_dense_impl(p, in, out);
 }
+#endif

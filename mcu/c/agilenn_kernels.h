@@ -3,7 +3,9 @@
  * (SaturatingRoundingDoublingHighMul, then RoundingDivideByPOT). Layouts are NHWC.
  * With __ARM_FEATURE_DSP the dot products use SXTB16 + SMLAD (ACLE <arm_acle.h>); otherwise a
  * portable C loop; both give identical results (all sums are exact in int32).
- * Define AGILENN_PORTABLE to force the portable path. */
+ * Define AGILENN_PORTABLE to force the portable path. The generated agilenn_run uses the inline
+ * bodies; the per-kernel entry points below other than the coder's begin/end and the packed-bits
+ * helpers are defined only with AGILENN_KERNEL_ENTRY_POINTS (the host tests). */
 #ifndef AGILENN_KERNELS_H
 #define AGILENN_KERNELS_H
 #include <stddef.h>
@@ -51,27 +53,23 @@ typedef struct {
 } agilenn_quantizer;
 
 
-/* The codec's context coder (codec/c/agilenn_codec.c, agl_context_encode; codec/context_coder.h)
- * fed one row of the index map at a time, so only two rows (the current one and the one above,
- * whose values are the "up" neighbours) are ever stored. Same bytes as agl_context_encode. */
+/* The codec's static context coder (coder 4, codec::ContextModel::encode_static), fed one row of
+ * the index map at a time, so only two rows (the current one and the one above, the "up"
+ * neighbours) are ever stored. Per context C + 1 cumulative frequencies summing to 2^12, in flash.
+ * Context offsets into that table (L levels, G groups, stride C + 1): group[r] = (r G / R) L^3
+ * (C + 1); left/up/prev[v] = min(v, L-1) * (L^2, L, 1) * (C + 1) (c_static_context_offsets). */
 typedef struct {
-  uint32_t bits;     /* tree depth ceil(log2 C) */
-  uint32_t shift;    /* adaptation shift */
   uint32_t channels; /* R, indices per pixel */
   uint32_t width;    /* pixels per row */
-  const uint16_t *init_probs; /* G * L^3 * (2^bits - 1) */
-  uint32_t table;             /* entries of init_probs */
-  /* Context offsets into the table (L levels, G groups, nodes = 2^bits - 1):
-   * group[r] = (r G / R) L^3 nodes; left/up/prev[v] = min(v, L-1) * (L^2, L, 1) * nodes. */
+  const uint16_t *cdf;
   const uint16_t *group_offset, *left_offset, *up_offset, *prev_offset;
-} agilenn_ce_model;
+} agilenn_sce_model;
 
 typedef struct {
   uint32_t low, carry, range, cache_size; /* 33-bit low = carry:low (low + range <= 2^33) */
   uint32_t cache, started, overflow;
   uint8_t *out;
   size_t pos, capacity;
-  uint16_t *probs;
 } agilenn_ce_state;
 
 /* Packed bits (codec coder 0), MSB first, fed row by row (agl_packed_encode's bytes). */
@@ -94,17 +92,31 @@ AGILENN_KERNEL void agilenn_pwconv(const agilenn_pw_params *p, const int8_t *in,
 AGILENN_KERNEL void agilenn_pwconv_split(const agilenn_pw_params *p, int32_t k, const int8_t *in,
                                          int8_t *local, const agilenn_quantizer *q,
                                          uint8_t *indices);
-/* Context coder: begin (resets `probs` from the model's table; output to out[0, capacity)), one
- * call per row of `width` pixels (up = the previous row, NULL for the first), end returns the
- * payload size or 0 if it would exceed `capacity` (send packed bits then). */
-AGILENN_KERNEL void agilenn_ce_begin(agilenn_ce_state *s, const agilenn_ce_model *m,
-                                     uint16_t *probs, uint8_t *out, size_t capacity);
-AGILENN_KERNEL void agilenn_ce_row(agilenn_ce_state *s, const agilenn_ce_model *m,
-                                   const uint8_t *row, const uint8_t *up);
+/* Static context coder: begin (output to out[0, capacity)), one call per row of `width` pixels
+ * (row[-R .. -1] must be zeros and up the previous row, all zeros for the first: missing
+ * neighbours count as index 0), end returns the payload size or 0 if it would exceed `capacity`
+ * (send packed bits then). */
 AGILENN_KERNEL size_t agilenn_ce_end(agilenn_ce_state *s);
+AGILENN_KERNEL void agilenn_sce_begin(agilenn_ce_state *s, uint8_t *out, size_t capacity);
+AGILENN_KERNEL void agilenn_sce_row(agilenn_ce_state *s, const agilenn_sce_model *m,
+                                    const uint8_t *row, const uint8_t *up);
 AGILENN_KERNEL void agilenn_packed_begin(agilenn_packed_state *s, uint32_t bits, uint8_t *out);
 AGILENN_KERNEL void agilenn_packed_put(agilenn_packed_state *s, const uint8_t *indices, size_t n);
 AGILENN_KERNEL size_t agilenn_packed_end(agilenn_packed_state *s);
+/* 1x1 conv with one input channel by table lookup: in (pixels) -> out (pixels, out_c) =
+ * table[(in + 128) * out_c + c], the requantized outputs for all 256 inputs (c_pointwise_lut). */
+AGILENN_KERNEL void agilenn_pw1_lut(int32_t pixels, int32_t out_c, const int8_t *table,
+                                    const int8_t *in, int8_t *out);
+/* agilenn_pwconv_split + agilenn_sce_row fused for one row of p->pixels pixels, the quantizer on
+ * the accumulator: acc_threshold (R, 2^bits), bias folded in (c_accumulator_thresholds), positions
+ * mapped to indices by index_of_pos (NULL: identity); bits: the quantizer's tree depth; row and
+ * up as for agilenn_sce_row. */
+AGILENN_KERNEL void agilenn_pw_quant_sce_row(const agilenn_pw_params *p, int32_t k,
+                                             const int8_t *in, int8_t *local,
+                                             const int32_t *acc_threshold,
+                                             const uint8_t *index_of_pos, uint32_t bits,
+                                             agilenn_ce_state *s, const agilenn_sce_model *m,
+                                             uint8_t *row, const uint8_t *up);
 /* in (h, w, c) -> out (g, g, c), cells as adaptive_avg_pool2d, TFLite Micro rounding. */
 AGILENN_KERNEL void agilenn_grid_avg_pool(const int8_t *in, int32_t h, int32_t w, int32_t c,
                                           int32_t g, int8_t *out);

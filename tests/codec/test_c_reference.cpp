@@ -2,9 +2,13 @@
 #include <zlib.h>
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <random>
 
 #include "codec/c/agilenn_codec.h"
+#include "codec/c/agilenn_lzw.h"
+#include "codec/lzw.h"
 #include "nn/io/atomic_file.h"
 #include "test_util.h"
 
@@ -28,16 +32,21 @@ BOOST_AUTO_TEST_CASE(c_encoder_packets_equal_the_golden_packets) {
                             t.context.config().shift,
                             t.context.init_probs().data()};
   std::vector<uint16_t> work(t.context.init_probs().size());
+  const std::vector<uint16_t> cdf = t.context.static_cdf();
+  const agl_static_context_model sm{t.alphabet, t.remote_channels, t.context.config().levels,
+                                    t.context.config().groups, cdf.data()};
   for (size_t image = 12; image < 16; ++image) {
     const uint8_t* map = idx.data() + image * kShape.size();
-    for (const char* coder : {"context", "packed"}) {
+    for (const std::string coder : {"context", "context-static", "packed"}) {
       std::vector<uint8_t> pkt(kPacketHeaderBytes + 4096);
       const size_t payload =
-          std::string(coder) == "context"
+          coder == "context"
               ? agl_context_encode(&m, map, 14, 14, work.data(), pkt.data() + 24, 4096)
+          : coder == "context-static"
+              ? agl_context_encode_static(&sm, map, 14, 14, pkt.data() + 24, 4096)
               : agl_packed_encode(map, kShape.size(), 8, pkt.data() + 24);
       BOOST_REQUIRE(payload > 0);
-      pkt.resize(agl_finish_packet(pkt.data(), std::string(coder) == "context" ? 3 : 0,
+      pkt.resize(agl_finish_packet(pkt.data(), uint8_t(parse_coder(coder, "coder")),
                                    t.fingerprint(), 14, 14, 19, t.local_channels, t.alphabet,
                                    payload));
       const std::string path = kDir + "image" + std::to_string(image) + "_" + coder + ".pkt";
@@ -87,7 +96,40 @@ BOOST_AUTO_TEST_CASE(c_encoder_matches_on_other_shapes_and_alphabets) {
       std::vector<uint8_t> c(cpp.size() + 16);
       c.resize(agl_context_encode(&m, im.data(), 5, 7, work.data(), c.data(), c.size()));
       BOOST_TEST(c == cpp, "C=" << alphabet << " image " << i);
+      const auto cdf = t.context.static_cdf();
+      const agl_static_context_model sm{t.alphabet, t.remote_channels, t.context.config().levels,
+                                        t.context.config().groups, cdf.data()};
+      const auto cpp_static = encode_payload(CoderId::kContextStatic, im, s, t);
+      std::vector<uint8_t> cs(cpp_static.size() + 16);
+      cs.resize(agl_context_encode_static(&sm, im.data(), 5, 7, cs.data(), cs.size()));
+      BOOST_TEST(cs == cpp_static, "static, C=" << alphabet << " image " << i);
     }
+  }
+}
+
+// The device LZW encoder (hash table) writes codec::lzw_encode's bytes: raw 28x28 images
+// (alphabet 256, the edge-only baseline), small alphabets, streams long enough to fill the
+// 4096-entry dictionary, single symbols; a capacity one byte short gives 0.
+BOOST_AUTO_TEST_CASE(c_lzw_encoder_matches_the_cpp_encoder) {
+  std::mt19937 g(77);
+  for (int trial = 0; trial < 60; ++trial) {
+    const uint32_t alphabet = trial % 3 == 0 ? 256u : uint32_t(2 + g() % 255);
+    const size_t n = trial % 5 == 0 ? 1 + g() % 3 : trial % 4 == 0 ? 20000 : 784;
+    std::vector<uint8_t> in(n);
+    int cur = int(g() % alphabet);
+    for (auto& v : in) {  // a smooth walk with noise and flat runs, like image rows
+      if (g() % 4 == 0) cur = std::clamp(cur + int(g() % 7) - 3, 0, int(alphabet) - 1);
+      v = uint8_t(g() % 13 == 0 ? g() % alphabet : unsigned(cur));
+    }
+    const std::vector<uint8_t> expect = lzw_encode(in, alphabet);
+    std::vector<uint32_t> work(agl_lzw_work_slots(n, alphabet));
+    std::vector<uint8_t> out(expect.size() + 2, 0xEE);
+    const size_t got = agl_lzw_encode(in.data(), n, alphabet, work.data(), out.data(), out.size());
+    BOOST_REQUIRE_EQUAL(got, expect.size());
+    BOOST_REQUIRE(std::equal(expect.begin(), expect.end(), out.begin()));
+    BOOST_REQUIRE_EQUAL(int(out[expect.size()]), 0xEE);
+    BOOST_REQUIRE_EQUAL(
+        agl_lzw_encode(in.data(), n, alphabet, work.data(), out.data(), expect.size() - 1), 0u);
   }
 }
 

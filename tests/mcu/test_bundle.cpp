@@ -99,7 +99,7 @@ size_t require_matches_reference(const Tiny& t, const DeviceRun& run) {
     BOOST_REQUIRE(run.images[i].packet == ref.packet);
     codec::DecodedPacket d = codec::decode_packet(run.images[i].packet, t.q.codec);
     BOOST_REQUIRE(d.indices == ref.indices);
-    context += d.header.coder == codec::CoderId::kContext;
+    context += d.header.coder == kDeviceCoder;
   }
   return context;
 }

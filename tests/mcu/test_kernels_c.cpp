@@ -11,6 +11,7 @@
 #include "mcu/c_layout.h"
 #include "mcu/reference.h"
 #include "mcu/requantize.h"
+#include "nn/io/error.h"
 
 extern "C" {
 #include "agilenn_kernels.h"
@@ -162,6 +163,137 @@ BOOST_AUTO_TEST_CASE(pointwise_and_fused_split_match_reference) {
   }
 }
 
+// A 1->C pointwise conv as a 256-row table gives the reference's outputs for every input value.
+BOOST_AUTO_TEST_CASE(pointwise_lookup_table_matches_reference) {
+  Rng r(24);
+  for (int trial = 0; trial < 100; ++trial) {
+    Int8Conv op = random_conv(r, ConvKind::Pointwise, false);
+    op.in_c = 1;
+    op.weight.resize(size_t(op.out_c));
+    op.input_offset.resize(1);
+    BOOST_REQUIRE_THROW(
+        [&] {
+          Int8Conv two = op;
+          two.in_c = 2;
+          two.weight.resize(size_t(2) * op.out_c);
+          two.input_offset.resize(2, op.input_offset[0]);
+          c_pointwise_lut(two);
+        }(),
+        agilenn::Error);
+    std::vector<int8_t> in(256);  // every input value, then a random image
+    for (int v = 0; v < 256; ++v) in[v] = int8_t(v - 128);
+    for (int i = 0; i < 37; ++i) in.push_back(int8_t(r.uni(-128, 127)));
+    op.in_h = 1;
+    op.in_w = int(in.size());
+    op.out_h = 1;
+    op.out_w = op.in_w;
+    auto expect = reference_conv(op, std::span<const int8_t>(in));
+    auto table = c_pointwise_lut(op);
+    std::vector<int8_t> out(expect.size() + 1, 99);
+    agilenn_pw1_lut(int32_t(in.size()), op.out_c, table.data(), in.data(), out.data());
+    BOOST_REQUIRE(std::equal(expect.begin(), expect.end(), out.begin()));
+    BOOST_REQUIRE_EQUAL(int(out.back()), 99);  // nothing written past the end
+  }
+}
+
+// The fused last conv (quantizer on the accumulator, coder fed directly): the reference's local
+// outputs, the host quantizer's indices and the C++ codec's payload, row by row; the accumulator
+// thresholds agree with requantize + clamp + index_of on every reachable accumulator.
+BOOST_AUTO_TEST_CASE(fused_conv_quantizer_coder_matches_reference_and_codec) {
+  Rng r(25);
+  for (int trial = 0; trial < 80; ++trial) {
+    Int8Conv op = random_conv(r, ConvKind::Pointwise, false);
+    if (trial % 2 == 0) {  // half the trials: the default extractor's 4 inputs (DSP path)
+      op.in_c = 4;
+      op.weight.resize(size_t(4) * op.out_c);
+      for (auto& w : op.weight) w = int8_t(r.uni(-127, 127));
+      op.input_offset.assign(4, op.input_offset[0]);
+    }
+    if (op.out_c < 2) continue;
+    const int k = r.uni(1, op.out_c - 1), R = op.out_c - k;
+    std::vector<float> cent;
+    for (int j = 0, n = r.uni(2, 9); j < n; ++j) cent.push_back(float(r.uni(0, 600)) / 100.f);
+    std::sort(cent.begin(), cent.end());
+    cent.erase(std::unique(cent.begin(), cent.end()), cent.end());
+    if (cent.size() < 2) continue;
+    if (trial % 4 >= 2) std::shuffle(cent.begin(), cent.end(), r.g);  // unsorted: index_of_pos
+    // A scale that spreads the centroids over the int8 range, so every index occurs.
+    Int8Quantizer q = make_int8_quantizer(cent, 6.0 / 255, -128);
+    const uint8_t* index_of_pos = quantizer_is_sorted(q) ? nullptr : q.index_of_pos.data();
+    auto layout = c_pointwise_layout(op);
+    auto thr = c_accumulator_thresholds(op, layout, k, q);
+    const uint32_t leaf = 1u << q.bits;
+    BOOST_REQUIRE_EQUAL(thr.size(), size_t(R) * leaf);
+    // Exhaustive over the reachable accumulators of one channel.
+    {
+      const int o = k + r.uni(0, R - 1);
+      int64_t abs_w = 0;
+      for (int c = 0; c < op.in_c; ++c)
+        abs_w += std::abs(int(layout.weight[size_t(o) * op.in_c + c]));
+      for (int64_t acc = -128 * abs_w; acc <= 127 * abs_w; ++acc) {
+        int32_t v = multiply_by_quantized_multiplier(int32_t(acc + layout.bias[o]),
+                                                     op.multiplier[o], op.shift[o]) +
+                    op.output_offset;
+        const unsigned expect = q.index_of(int8_t(std::clamp(v, op.act_min, op.act_max)));
+        uint32_t node = 1;
+        while (node < leaf) node = 2 * node + (acc >= thr[size_t(o - k) * leaf + node] ? 1 : 0);
+        BOOST_REQUIRE_EQUAL(unsigned(q.index_of_pos[node - leaf]), expect);
+      }
+    }
+    // A whole map: local outputs and indices from the reference, payload from the C++ codec.
+    std::vector<int8_t> in(size_t(op.in_h) * op.in_w * op.in_c);
+    for (auto& v : in) v = int8_t(r.uni(-128, 127));
+    auto expect = reference_conv(op, std::span<const int8_t>(in));
+    const size_t pixels = size_t(op.in_h) * op.in_w;
+    std::vector<int8_t> local_expect;
+    std::vector<uint8_t> idx;
+    for (size_t px = 0; px < pixels; ++px)
+      for (int o = 0; o < op.out_c; ++o) {
+        if (o < k)
+          local_expect.push_back(expect[px * op.out_c + o]);
+        else
+          idx.push_back(q.index_of(expect[px * op.out_c + o]));
+      }
+    const unsigned C = unsigned(cent.size());
+    codec::StreamShape shape{uint32_t(op.in_h), uint32_t(op.in_w), uint32_t(R)};
+    codec::ContextModel cm = codec::ContextModel::fit(idx, 1, shape, C);
+    std::vector<uint8_t> payload = cm.encode_static(idx, shape);
+    CContextOffsets co = c_static_context_offsets(cm);
+    const std::vector<uint16_t> cdf = cm.static_cdf();
+    agilenn_sce_model m{uint32_t(R),    uint32_t(op.in_w), cdf.data(),    co.group.data(),
+                        co.left.data(), co.up.data(),      co.prev.data()};
+    agilenn_pw_params p{op.in_w,
+                        op.in_c,
+                        op.out_c,
+                        layout.weight.data(),
+                        layout.bias.data(),
+                        op.multiplier.data(),
+                        op.shift.data(),
+                        op.output_offset,
+                        op.act_min,
+                        op.act_max};
+    const size_t row_bytes = size_t(op.in_w) * R, slot = row_bytes + R;
+    std::vector<uint8_t> out(payload.size() + 8, 0xEE), rows(2 * slot, 0);  // zero pads and row
+    std::vector<int8_t> local(pixels * k);
+    std::vector<uint8_t> got_idx;
+    agilenn_ce_state st;
+    agilenn_sce_begin(&st, out.data(), payload.size() + 8);
+    for (int y = 0; y < op.in_h; ++y) {
+      uint8_t* row = rows.data() + R + (y & 1) * slot;
+      agilenn_pw_quant_sce_row(&p, k, in.data() + size_t(y) * op.in_w * op.in_c,
+                               local.data() + size_t(y) * op.in_w * k, thr.data(), index_of_pos,
+                               uint32_t(q.bits), &st, &m, row,
+                               rows.data() + R + ((y + 1) & 1) * slot);
+      got_idx.insert(got_idx.end(), row, row + row_bytes);
+    }
+    const size_t n = agilenn_ce_end(&st);
+    BOOST_REQUIRE(local == local_expect);
+    BOOST_REQUIRE(got_idx == idx);
+    BOOST_REQUIRE_EQUAL(n, payload.size());
+    BOOST_REQUIRE(std::equal(payload.begin(), payload.end(), out.begin()));
+  }
+}
+
 BOOST_AUTO_TEST_CASE(grid_pool_and_dense_match_reference) {
   Rng r(23);
   for (int trial = 0; trial < 300; ++trial) {
@@ -189,10 +321,10 @@ BOOST_AUTO_TEST_CASE(grid_pool_and_dense_match_reference) {
   }
 }
 
-// The row-by-row context coder of the bundle gives the C++ codec's payload bytes (fitted tables,
-// every alphabet size up to 2^5, groups and levels > 1, odd shapes), and 0 when the capacity is
-// one byte short; packed bits fed row by row give the codec's packed payload.
-BOOST_AUTO_TEST_CASE(row_context_coder_matches_codec) {
+// The row-by-row static context coder of the bundle gives the C++ codec's coder-4 payload
+// (fitted tables, every alphabet size up to 2^5, groups and levels > 1, odd shapes), and 0 when
+// the capacity is one byte short; packed bits fed row by row give the codec's packed payload.
+BOOST_AUTO_TEST_CASE(row_static_context_coder_matches_codec) {
   Rng r(31);
   for (int trial = 0; trial < 60; ++trial) {
     const unsigned C = unsigned(r.uni(2, 32));
@@ -209,21 +341,26 @@ BOOST_AUTO_TEST_CASE(row_context_coder_matches_codec) {
     };
     std::vector<uint8_t> fit = make(20), map = make(1);
     codec::ContextModel cm = codec::ContextModel::fit(fit, 20, shape, C);
-    std::vector<uint8_t> expect = cm.encode(map, shape);
-    CContextOffsets co = c_context_offsets(cm);
-    agilenn_ce_model m{codec::index_bits(C),   cm.config().shift,
-                       shape.channels,         shape.width,
-                       cm.init_probs().data(), uint32_t(cm.init_probs().size()),
-                       co.group.data(),        co.left.data(),
-                       co.up.data(),           co.prev.data()};
+    std::vector<uint8_t> expect = cm.encode_static(map, shape);
+    CContextOffsets co = c_static_context_offsets(cm);
+    const std::vector<uint16_t> cdf = cm.static_cdf();
+    agilenn_sce_model m{shape.channels, shape.width,  cdf.data(),    co.group.data(),
+                        co.left.data(), co.up.data(), co.prev.data()};
     const size_t row = size_t(shape.width) * shape.channels;
+    // Each row behind R zero bytes (the first pixel's left neighbours), a zero row above the
+    // first (the generated code's ring layout).
+    const size_t slot = shape.channels + row;
+    std::vector<uint8_t> padded((shape.height + 1) * slot, 0);
+    for (uint32_t y = 0; y < shape.height; ++y)
+      std::copy(map.begin() + y * row, map.begin() + (y + 1) * row,
+                padded.begin() + (y + 1) * slot + shape.channels);
     for (size_t capacity : {expect.size() + 3, expect.size(), expect.size() - 1}) {
-      std::vector<uint16_t> probs(cm.init_probs().size());
       std::vector<uint8_t> out(expect.size() + 4, 0xEE);
       agilenn_ce_state st;
-      agilenn_ce_begin(&st, &m, probs.data(), out.data(), capacity);
+      agilenn_sce_begin(&st, out.data(), capacity);
       for (uint32_t y = 0; y < shape.height; ++y)
-        agilenn_ce_row(&st, &m, map.data() + y * row, y > 0 ? map.data() + (y - 1) * row : nullptr);
+        agilenn_sce_row(&st, &m, padded.data() + (y + 1) * slot + shape.channels,
+                        padded.data() + y * slot + shape.channels);
       size_t n = agilenn_ce_end(&st);
       if (capacity < expect.size()) {
         BOOST_REQUIRE_EQUAL(n, 0u);

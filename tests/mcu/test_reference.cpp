@@ -155,7 +155,8 @@ BOOST_AUTO_TEST_CASE(device_packet_is_the_codec_packet) {
     codec::DecodedPacket d = codec::decode_packet(r.packet, q.codec);
     BOOST_REQUIRE(d.indices == r.indices);
     BOOST_CHECK_EQUAL(d.header.fingerprint, t.fingerprint());
-    BOOST_CHECK(r.packet == codec::encode_packet_auto(r.indices, remote_stream_shape(q), t));
+    BOOST_CHECK(r.packet ==
+                codec::encode_packet_auto(r.indices, remote_stream_shape(q), t, kDeviceCoder));
   }
 }
 

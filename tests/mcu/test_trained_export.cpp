@@ -161,7 +161,7 @@ BOOST_AUTO_TEST_CASE(saved_model_exports_bit_exact_with_fitted_then_stored_table
     BOOST_REQUIRE(host.images[i].packet == ref.packet);
     codec::DecodedPacket d = codec::decode_packet(host.images[i].packet, e.int8.codec);
     BOOST_REQUIRE(d.indices == ref.indices);
-    context += d.header.coder == codec::CoderId::kContext;
+    context += d.header.coder == kDeviceCoder;
   }
   BOOST_CHECK_GT(context, 0u);  // the fitted context coder beats packed bits on real images
 

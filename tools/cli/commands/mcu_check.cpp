@@ -12,11 +12,13 @@
 #include "codec/packet.h"
 #include "mcu/export.h"
 #include "mcu/images.h"
+#include "mcu/packet_encoder.h"
 #include "mcu/pipeline_accuracy.h"
 #include "mcu/reference.h"
 #include "nn/io/atomic_file.h"
 #include "nn/io/error.h"
 #include "tools/cli/command.h"
+#include "tools/cli/commands/mcu_export_flags.h"
 
 namespace {
 
@@ -27,30 +29,10 @@ int run_mcu_check(int argc, char** argv) {
   cxxopts::Options opts(argv[0],
                         "Export the device bundle and verify it bit-exactly on the host and on a "
                         "Cortex-M7 (QEMU mps2-an500); writes <out>/summary.json.");
-  opts.add_options()("model", "Trained model: directory of model.safetensors (agilenn train)",
-                     cxxopts::value<std::string>()->default_value(""))(
-      "dataset", "Data set of the trained model's images (default: the model's own)",
-      cxxopts::value<std::string>()->default_value(""))(
-      "codec-fit-images",
-      "Training images the codec tables are fitted on when the model file has none",
-      cxxopts::value<size_t>()->default_value("1000"))(
-      "accuracy-images", "Test images for the int8 vs float accuracy (0: the whole test set)",
-      cxxopts::value<size_t>()->default_value("0"))(
-      "random-model", "Use seeded random weights, default Fashion-MNIST shapes (default: off)",
-      cxxopts::value<bool>()->default_value("false"))(
-      "seed", "Seed of the random model", cxxopts::value<uint64_t>()->default_value("1"))(
-      "preset",
-      "Random model shapes: fashion (28x28x1, stride 2) or cifar (96x96x3, stride 3; use random "
-      "images)",
-      cxxopts::value<std::string>()->default_value("fashion"))(
-      "local-head", "Random model's local predictor head: gap or grid:G",
-      cxxopts::value<std::string>()->default_value("grid:4"))(
-      "calib-source",
-      "Random model's calibration images: fashion-mnist (training set) or random (a trained "
-      "model calibrates on its own training set)",
-      cxxopts::value<std::string>()->default_value("fashion-mnist"))(
-      "calib-images", "Number of calibration images",
-      cxxopts::value<size_t>()->default_value("256"))(
+  agilenn::cli::add_mcu_export_flags(opts);
+  opts.add_options()("accuracy-images",
+                     "Test images for the int8 vs float accuracy (0: the whole test set)",
+                     cxxopts::value<size_t>()->default_value("0"))(
       "test-source",
       "Random model's test images: fashion-mnist (test set) or random (a trained model uses its "
       "test set)",
@@ -58,8 +40,6 @@ int run_mcu_check(int argc, char** argv) {
       "images", "Images checked on the host", cxxopts::value<size_t>()->default_value("1000"))(
       "qemu-images", "Images checked on the Cortex-M7 under QEMU (0: skip QEMU)",
       cxxopts::value<size_t>()->default_value("20"))(
-      "data-dir", "Data set directory (default: the data set's installed directory)",
-      cxxopts::value<std::string>()->default_value(""))(
       "out", "Output directory (device/, build/, summary.json)",
       cxxopts::value<std::string>()->default_value("runs/mcu-check"))("h,help", "Show this help");
   try {
@@ -68,17 +48,7 @@ int run_mcu_check(int argc, char** argv) {
       std::puts(opts.help().c_str());
       return 0;
     }
-    ExportOptions o;
-    o.model_dir = r["model"].as<std::string>();
-    o.random_model = r["random-model"].as<bool>();
-    o.seed = r["seed"].as<uint64_t>();
-    o.local_head = r["local-head"].as<std::string>();
-    o.preset = r["preset"].as<std::string>();
-    o.calib_source = r["calib-source"].as<std::string>();
-    o.calib_images = r["calib-images"].as<size_t>();
-    o.data_dir = r["data-dir"].as<std::string>();
-    o.dataset = r["dataset"].as<std::string>();
-    o.codec_fit_images = r["codec-fit-images"].as<size_t>();
+    const ExportOptions o = agilenn::cli::mcu_export_options(r);
     size_t n_accuracy = r["accuracy-images"].as<size_t>();
     size_t n_images = r["images"].as<size_t>(), n_qemu = r["qemu-images"].as<size_t>();
     if (n_images == 0) throw error_at("--images", "must be >= 1");
@@ -127,7 +97,7 @@ int run_mcu_check(int argc, char** argv) {
       try {
         codec::DecodedPacket d = codec::decode_packet(host.images[i].packet, e.int8.codec);
         decode_mismatch += d.indices != refs[i].indices;
-        context_packets += d.header.coder == codec::CoderId::kContext;
+        context_packets += d.header.coder == kDeviceCoder;
       } catch (const agilenn::Error&) {
         ++decode_mismatch;
       }
@@ -146,6 +116,7 @@ int run_mcu_check(int argc, char** argv) {
     else
       qemu_skip = tool_missing_reason("qemu-system-arm");
     double instructions = 0;
+    bool edge_lzw_ok = true;
     Json stage_json = Json::array();
     if (qemu_skip.empty()) {
       std::vector<std::vector<uint8_t>> subset(images.begin(), images.begin() + long(n_qemu));
@@ -176,6 +147,19 @@ int run_mcu_check(int argc, char** argv) {
         stage_json.push_back(js);
       }
       summary["instructions_per_image"] = instructions;
+      // The edge-only baseline's compressor on the same device and images: LZW of the raw bytes.
+      EdgeCompressorRun lzw = run_lzw_on_qemu(subset, build + "/qemu_lzw");
+      summary["edge_compressor_instructions_lzw"] = lzw.instructions_per_image;
+      summary["edge_compressor_lzw_payload_bytes"] = lzw.mean_payload_bytes;
+      summary["edge_compressor_lzw_bit_exact"] = lzw.mismatches == 0;
+      summary["edge_compressor_note"] =
+          "codec/c/agilenn_lzw.c (the bytes of codec::lzw_encode, alphabet 256, hash-table "
+          "dictionary, 32 KB work area) on the raw bytes of the same test images, same QEMU "
+          "timing as instructions_per_image; PNG: no device C implementation, not measured";
+      edge_lzw_ok = lzw.mismatches == 0;
+      std::printf("edge-only compressor (LZW, cortex-m7): %.0f instructions/image, %.0f B, %s\n",
+                  lzw.instructions_per_image, lzw.mean_payload_bytes,
+                  lzw.mismatches == 0 ? "bytes equal to the C++ LZW" : "MISMATCH");
     } else {
       summary["bit_exact_qemu"] = nullptr;
       summary["qemu_skipped"] = qemu_skip;
@@ -281,7 +265,7 @@ int run_mcu_check(int argc, char** argv) {
     std::printf("flash %s B, SRAM %s B (arena %zu B), %lld MACs/image; wrote %s/summary.json\n",
                 mem.at("flash_bytes").dump().c_str(), mem.at("sram_bytes").dump().c_str(),
                 e.bundle.arena_bytes, (long long)e.bundle.macs_per_image(), out.c_str());
-    bool ok = host_mismatch == 0 && decode_mismatch == 0 && accuracy_ok &&
+    bool ok = host_mismatch == 0 && decode_mismatch == 0 && accuracy_ok && edge_lzw_ok &&
               (!qemu_skip.empty() || summary.at("bit_exact_qemu").as_bool());
     return ok ? 0 : 1;
   } catch (const cxxopts::exceptions::exception& ex) {
