@@ -39,7 +39,8 @@ int run(int argc, char** argv) {
       ("verify", "also compute the remote logits in-process and count answers that differ")
       ("seed", "link loss seed", cxxopts::value<uint64_t>()->default_value("1"))
       ("threads", "tensor engine threads (0 = all cores)", cxxopts::value<int>()->default_value("0"))
-      ("out", "directory for summary.json", cxxopts::value<std::string>()->default_value("runs/device"))
+      ("out", "directory for summary.json (not runs/device: export-mcu's bundle lives there)",
+       cxxopts::value<std::string>()->default_value("runs/device-client"))
       ("h,help", "show this help");
   // clang-format on
   auto r = opts.parse(argc, argv);
