@@ -68,7 +68,7 @@ static inline int32_t agilenn_clamp(int32_t v, int32_t lo, int32_t hi) {
 /* acc + sum_i a[i] * b[i] over n int8 pairs. The DSP path sign-extends bytes (0,2) and (1,3) of
  * both words with SXTB16 and multiplies the matching halfword pairs with SMLAD: the same set of
  * products, so the same exact int32 sum. */
-static inline int32_t agilenn_dot_s8(const int8_t *a, const int8_t *b, int32_t n, int32_t acc) {
+static inline int32_t agilenn_dot_s8(const int8_t* a, const int8_t* b, int32_t n, int32_t acc) {
 #if AGILENN_USE_DSP
   while (n >= 4) {
     uint32_t wa, wb;
@@ -91,7 +91,7 @@ static inline int32_t agilenn_dot_s8(const int8_t *a, const int8_t *b, int32_t n
 
 #if AGILENN_USE_DSP
 /* x02, x13: SXTB16 of a word of 4 int8 inputs and of it rotated by 8; w: 4 int8 weights. */
-static inline int32_t agilenn_dot4_dsp(int32_t x02, int32_t x13, const int8_t *w) {
+static inline int32_t agilenn_dot4_dsp(int32_t x02, int32_t x13, const int8_t* w) {
   uint32_t ww;
   memcpy(&ww, w, 4);
   return __smlad(x13, __sxtb16((int32_t)((ww >> 8) | (ww << 24))),
@@ -105,7 +105,8 @@ static inline int32_t agilenn_dot4_dsp(int32_t x02, int32_t x13, const int8_t *w
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
-static void agilenn_ce_shift_low(agilenn_ce_state *s) {
+static void
+agilenn_ce_shift_low(agilenn_ce_state* s) {
   if (s->low < 0xFF000000u || s->carry) {
     uint32_t byte = s->cache;
     do {
@@ -125,13 +126,13 @@ static void agilenn_ce_shift_low(agilenn_ce_state *s) {
   s->carry = 0;
 }
 
-AGILENN_KERNEL size_t agilenn_ce_end(agilenn_ce_state *s) {
+AGILENN_KERNEL size_t agilenn_ce_end(agilenn_ce_state* s) {
   int i;
   for (i = 0; i < 5; ++i) agilenn_ce_shift_low(s);
   return s->overflow ? 0 : s->pos;
 }
 
-AGILENN_KERNEL void agilenn_sce_begin(agilenn_ce_state *s, uint8_t *out, size_t capacity) {
+AGILENN_KERNEL void agilenn_sce_begin(agilenn_ce_state* s, uint8_t* out, size_t capacity) {
   s->low = 0;
   s->carry = 0;
   s->range = 0xFFFFFFFFu;
@@ -144,43 +145,50 @@ AGILENN_KERNEL void agilenn_sce_begin(agilenn_ce_state *s, uint8_t *out, size_t 
   s->capacity = capacity;
 }
 
-/* One index per step: its interval [cum[v], cum[v + 1]) of 2^12 in its context's table, read as
- * one 32-bit word (two adjacent halfwords, little endian); low += (range >> 12) * cum[v],
- * range = (range >> 12) * freq. row (width, R) indices with R zero bytes before it (the first
- * pixel's left neighbours); up: the previous row, all zeros for the first. Neighbours as
+/* One coded index: its interval [cum[0], cum[1]) of 2^12 in its context's table, read as one
+ * 32-bit word (two adjacent halfwords, little endian); low += (range >> 12) * cum[0],
+ * range = (range >> 12) * freq. The caller keeps low / carry / range in locals (registers);
+ * they go through the state only when a byte is shifted out. */
+AGILENN_ALWAYS_INLINE void agilenn_sce_step(agilenn_ce_state* s, const uint16_t* cum, uint32_t* low,
+                                            uint32_t* carry, uint32_t* range) {
+  uint32_t lo_hi, sum, step;
+  memcpy(&lo_hi, cum, 4); /* cum[0] | cum[1] << 16 on a little-endian core */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  lo_hi = (lo_hi >> 16) | (lo_hi << 16);
+#endif
+  step = *range >> 12;
+  sum = *low + step * (lo_hi & 0xFFFFu);
+  *carry |= sum < *low;
+  *low = sum;
+  *range = step * ((lo_hi >> 16) - (lo_hi & 0xFFFFu));
+  while (*range < (1u << 24)) {
+    *range <<= 8;
+    s->low = *low;
+    s->carry = *carry;
+    agilenn_ce_shift_low(s);
+    *low = s->low;
+    *carry = 0;
+  }
+}
+
+/* One row of indices, one agilenn_sce_step each. row (width, R) indices with R zero bytes before it
+ * (the first pixel's left neighbours); up: the previous row, all zeros for the first. Neighbours as
  * agl_context_encode: left (x-1, r), up (y-1, x, r), prev (x, r-1); a missing one counts as
  * index 0, whose offsets are 0, so the zero pad and row give it without a branch. */
-AGILENN_ALWAYS_INLINE void agilenn_sce_row_impl(agilenn_ce_state *s, const agilenn_sce_model *m,
-                                                const uint8_t *row, const uint8_t *up) {
+AGILENN_ALWAYS_INLINE void agilenn_sce_row_impl(agilenn_ce_state* s, const agilenn_sce_model* m,
+                                                const uint8_t* row, const uint8_t* up) {
   const uint32_t R = m->channels, n = m->width * m->channels;
-  const uint16_t *const cdf = m->cdf;
+  const uint16_t* const cdf = m->cdf;
   const uint16_t *const group_offset = m->group_offset, *const left_offset = m->left_offset;
   const uint16_t *const up_offset = m->up_offset, *const prev_offset = m->prev_offset;
-  const uint8_t *const left = row - R; /* left[i] = row[i - R], the pad for the first pixel */
+  const uint8_t* const left = row - R; /* left[i] = row[i - R], the pad for the first pixel */
   uint32_t low = s->low, carry = s->carry, range = s->range;
   uint32_t i, r = 0, prev_off = 0;
   for (i = 0; i < n; ++i) {
     const uint32_t v = row[i];
-    const uint16_t *const cum =
+    const uint16_t* const cum =
         cdf + group_offset[r] + prev_off + left_offset[left[i]] + up_offset[up[i]] + v;
-    uint32_t lo_hi, sum, step;
-    memcpy(&lo_hi, cum, 4); /* cum[v] | cum[v + 1] << 16 on a little-endian core */
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    lo_hi = (lo_hi >> 16) | (lo_hi << 16);
-#endif
-    step = range >> 12;
-    sum = low + step * (lo_hi & 0xFFFFu);
-    carry |= sum < low;
-    low = sum;
-    range = step * ((lo_hi >> 16) - (lo_hi & 0xFFFFu));
-    while (range < (1u << 24)) {
-      range <<= 8;
-      s->low = low;
-      s->carry = carry;
-      agilenn_ce_shift_low(s);
-      low = s->low;
-      carry = 0;
-    }
+    agilenn_sce_step(s, cum, &low, &carry, &range);
     prev_off = prev_offset[v];
     if (++r == R) { /* next pixel: prev counts as index 0 again */
       r = 0;
@@ -193,13 +201,13 @@ AGILENN_ALWAYS_INLINE void agilenn_sce_row_impl(agilenn_ce_state *s, const agile
 }
 
 #ifdef AGILENN_KERNEL_ENTRY_POINTS
-AGILENN_KERNEL void agilenn_sce_row(agilenn_ce_state *s, const agilenn_sce_model *m,
-                                    const uint8_t *row, const uint8_t *up) {
+AGILENN_KERNEL void agilenn_sce_row(agilenn_ce_state* s, const agilenn_sce_model* m,
+                                    const uint8_t* row, const uint8_t* up) {
   agilenn_sce_row_impl(s, m, row, up);
 }
 #endif
 
-AGILENN_KERNEL void agilenn_packed_begin(agilenn_packed_state *s, uint32_t bits, uint8_t *out) {
+AGILENN_KERNEL void agilenn_packed_begin(agilenn_packed_state* s, uint32_t bits, uint8_t* out) {
   s->acc = 0;
   s->fill = 0;
   s->bits = bits;
@@ -207,7 +215,7 @@ AGILENN_KERNEL void agilenn_packed_begin(agilenn_packed_state *s, uint32_t bits,
   s->pos = 0;
 }
 
-AGILENN_KERNEL void agilenn_packed_put(agilenn_packed_state *s, const uint8_t *indices, size_t n) {
+AGILENN_KERNEL void agilenn_packed_put(agilenn_packed_state* s, const uint8_t* indices, size_t n) {
   size_t i;
   for (i = 0; i < n; ++i) {
     s->acc = (s->acc << s->bits) | indices[i];
@@ -220,14 +228,14 @@ AGILENN_KERNEL void agilenn_packed_put(agilenn_packed_state *s, const uint8_t *i
   }
 }
 
-AGILENN_KERNEL size_t agilenn_packed_end(agilenn_packed_state *s) {
+AGILENN_KERNEL size_t agilenn_packed_end(agilenn_packed_state* s) {
   if (s->fill > 0) s->out[s->pos++] = (uint8_t)(s->acc << (8 - s->fill));
   s->fill = 0;
   return s->pos;
 }
 
 #ifdef AGILENN_KERNEL_ENTRY_POINTS
-AGILENN_KERNEL uint32_t agilenn_quantize_index(const agilenn_quantizer *q, int32_t v) {
+AGILENN_KERNEL uint32_t agilenn_quantize_index(const agilenn_quantizer* q, int32_t v) {
   int32_t j, pos = 0;
   for (j = 0; j < q->num_thresholds; ++j) pos += v >= q->thresholds[j] ? 1 : 0;
   return q->index_of_pos[pos];
@@ -236,71 +244,72 @@ AGILENN_KERNEL uint32_t agilenn_quantize_index(const agilenn_quantizer *q, int32
 
 /* in (in_h, in_w, in_c) -> out (out_h, out_w, in_c*mult); weight (kh, kw, in_c*mult).
  * The parameters are copied to locals first: stores through int8_t* may alias anything. */
-#define AGILENN_DWCONV_BODY(IN_T)                                                             \
-  const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c, mult = p->mult;              \
-  const int32_t out_h = p->out_h, out_w = p->out_w, kh = p->kh, kw = p->kw;                  \
-  const int32_t stride = p->stride, pad_top = p->pad_top, pad_left = p->pad_left;           \
-  const int32_t oc = in_c * mult, out_offset = p->output_offset;                             \
-  const int32_t act_min = p->act_min, act_max = p->act_max;                                  \
-  const int16_t *const input_offset = p->input_offset;                                       \
-  const int8_t *const weight = p->weight;                                                    \
-  const int32_t *const bias = p->bias, *const qmult = p->multiplier, *const qshift = p->shift; \
-  int32_t oy, ox, c, m, ky, kx;                                                               \
-  for (oy = 0; oy < out_h; ++oy) {                                                            \
-    const int32_t iy0 = oy * stride - pad_top;                                                \
-    const int32_t ky0 = iy0 < 0 ? -iy0 : 0;                                                   \
-    const int32_t ky1 = iy0 + kh > in_h ? in_h - iy0 : kh;                                    \
-    for (ox = 0; ox < out_w; ++ox) {                                                          \
-      const int32_t ix0 = ox * stride - pad_left;                                             \
-      const int32_t kx0 = ix0 < 0 ? -ix0 : 0;                                                 \
-      const int32_t kx1 = ix0 + kw > in_w ? in_w - ix0 : kw;                                  \
-      int8_t *y = out + ((size_t)oy * out_w + ox) * oc;                                       \
-      if (mult == 1 && kh == 3 && kw == 3 && ky0 == 0 && ky1 == 3 && kx0 == 0 && kx1 == 3) {  \
-        /* interior 3x3 window: nine explicit taps per channel */                            \
-        const IN_T *r0 = in + ((size_t)iy0 * in_w + ix0) * in_c;                              \
-        const IN_T *r1 = r0 + (size_t)in_w * in_c, *r2 = r1 + (size_t)in_w * in_c;            \
-        const int32_t s1 = in_c, s2 = 2 * in_c;                                               \
-        AGILENN_UNROLL                                                                        \
-        for (c = 0; c < in_c; ++c) {                                                          \
-          const int32_t off = input_offset[c];                                                \
-          const int8_t *w = weight + c;                                                       \
-          int32_t acc = bias[c];                                                              \
-          acc += ((int32_t)r0[c] + off) * w[0] + ((int32_t)r0[c + s1] + off) * w[oc] +        \
-                 ((int32_t)r0[c + s2] + off) * w[2 * oc];                                     \
+#define AGILENN_DWCONV_BODY(IN_T)                                                               \
+  const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c, mult = p->mult;                 \
+  const int32_t out_h = p->out_h, out_w = p->out_w, kh = p->kh, kw = p->kw;                     \
+  const int32_t stride = p->stride, pad_top = p->pad_top, pad_left = p->pad_left;               \
+  const int32_t oc = in_c * mult, out_offset = p->output_offset;                                \
+  const int32_t act_min = p->act_min, act_max = p->act_max;                                     \
+  const int16_t* const input_offset = p->input_offset;                                          \
+  const int8_t* const weight = p->weight;                                                       \
+  const int32_t *const bias = p->bias, *const qmult = p->multiplier, *const qshift = p->shift;  \
+  int32_t oy, ox, c, m, ky, kx;                                                                 \
+  for (oy = 0; oy < out_h; ++oy) {                                                              \
+    const int32_t iy0 = oy * stride - pad_top;                                                  \
+    const int32_t ky0 = iy0 < 0 ? -iy0 : 0;                                                     \
+    const int32_t ky1 = iy0 + kh > in_h ? in_h - iy0 : kh;                                      \
+    for (ox = 0; ox < out_w; ++ox) {                                                            \
+      const int32_t ix0 = ox * stride - pad_left;                                               \
+      const int32_t kx0 = ix0 < 0 ? -ix0 : 0;                                                   \
+      const int32_t kx1 = ix0 + kw > in_w ? in_w - ix0 : kw;                                    \
+      int8_t* y = out + ((size_t)oy * out_w + ox) * oc;                                         \
+      if (mult == 1 && kh == 3 && kw == 3 && ky0 == 0 && ky1 == 3 && kx0 == 0 && kx1 == 3) {    \
+        /* interior 3x3 window: nine explicit taps per channel */                               \
+        const IN_T* r0 = in + ((size_t)iy0 * in_w + ix0) * in_c;                                \
+        const IN_T *r1 = r0 + (size_t)in_w * in_c, *r2 = r1 + (size_t)in_w * in_c;              \
+        const int32_t s1 = in_c, s2 = 2 * in_c;                                                 \
+        AGILENN_UNROLL                                                                          \
+        for (c = 0; c < in_c; ++c) {                                                            \
+          const int32_t off = input_offset[c];                                                  \
+          const int8_t* w = weight + c;                                                         \
+          int32_t acc = bias[c];                                                                \
+          acc += ((int32_t)r0[c] + off) * w[0] + ((int32_t)r0[c + s1] + off) * w[oc] +          \
+                 ((int32_t)r0[c + s2] + off) * w[2 * oc];                                       \
           acc += ((int32_t)r1[c] + off) * w[3 * oc] + ((int32_t)r1[c + s1] + off) * w[4 * oc] + \
-                 ((int32_t)r1[c + s2] + off) * w[5 * oc];                                     \
+                 ((int32_t)r1[c + s2] + off) * w[5 * oc];                                       \
           acc += ((int32_t)r2[c] + off) * w[6 * oc] + ((int32_t)r2[c + s1] + off) * w[7 * oc] + \
-                 ((int32_t)r2[c + s2] + off) * w[8 * oc];                                     \
-          acc = agilenn_requantize_inline(acc, qmult[c], qshift[c]) + out_offset;             \
-          y[c] = (int8_t)agilenn_clamp(acc, act_min, act_max);                                \
-        }                                                                                     \
-        continue;                                                                             \
-      }                                                                                       \
-      for (c = 0; c < in_c; ++c) {                                                            \
-        const int32_t off = input_offset[c];                                                  \
-        for (m = 0; m < mult; ++m) {                                                          \
-          const int32_t o = c * mult + m;                                                     \
-          int32_t acc = bias[o];                                                              \
-          for (ky = ky0; ky < ky1; ++ky) {                                                    \
-            const IN_T *x = in + ((size_t)(iy0 + ky) * in_w + ix0) * in_c + c;               \
-            const int8_t *w = weight + (size_t)ky * kw * oc + o;                              \
-            if (kx0 == 0 && kx1 == 3) { /* full 3-wide row: unrolled */                       \
-              acc += ((int32_t)x[0] + off) * (int32_t)w[0] +                                  \
-                     ((int32_t)x[in_c] + off) * (int32_t)w[oc] +                              \
-                     ((int32_t)x[2 * in_c] + off) * (int32_t)w[2 * oc];                       \
-            } else {                                                                          \
-              for (kx = kx0; kx < kx1; ++kx)                                                  \
-                acc += ((int32_t)x[kx * in_c] + off) * (int32_t)w[kx * oc];                   \
-            }                                                                                 \
-          }                                                                                   \
-          acc = agilenn_requantize_inline(acc, qmult[o], qshift[o]) + out_offset;             \
-          y[o] = (int8_t)agilenn_clamp(acc, act_min, act_max);                                \
-        }                                                                                     \
-      }                                                                                       \
-    }                                                                                         \
+                 ((int32_t)r2[c + s2] + off) * w[8 * oc];                                       \
+          acc = agilenn_requantize_inline(acc, qmult[c], qshift[c]) + out_offset;               \
+          y[c] = (int8_t)agilenn_clamp(acc, act_min, act_max);                                  \
+        }                                                                                       \
+        continue;                                                                               \
+      }                                                                                         \
+      for (c = 0; c < in_c; ++c) {                                                              \
+        const int32_t off = input_offset[c];                                                    \
+        for (m = 0; m < mult; ++m) {                                                            \
+          const int32_t o = c * mult + m;                                                       \
+          int32_t acc = bias[o];                                                                \
+          for (ky = ky0; ky < ky1; ++ky) {                                                      \
+            const IN_T* x = in + ((size_t)(iy0 + ky) * in_w + ix0) * in_c + c;                  \
+            const int8_t* w = weight + (size_t)ky * kw * oc + o;                                \
+            if (kx0 == 0 && kx1 == 3) { /* full 3-wide row: unrolled */                         \
+              acc += ((int32_t)x[0] + off) * (int32_t)w[0] +                                    \
+                     ((int32_t)x[in_c] + off) * (int32_t)w[oc] +                                \
+                     ((int32_t)x[2 * in_c] + off) * (int32_t)w[2 * oc];                         \
+            } else {                                                                            \
+              for (kx = kx0; kx < kx1; ++kx)                                                    \
+                acc += ((int32_t)x[kx * in_c] + off) * (int32_t)w[kx * oc];                     \
+            }                                                                                   \
+          }                                                                                     \
+          acc = agilenn_requantize_inline(acc, qmult[o], qshift[o]) + out_offset;               \
+          y[o] = (int8_t)agilenn_clamp(acc, act_min, act_max);                                  \
+        }                                                                                       \
+      }                                                                                         \
+    }                                                                                           \
   }
 
-AGILENN_ALWAYS_INLINE void agilenn_dwconv_u8_impl(const agilenn_dw_params *p, const uint8_t *in, int8_t *out) {
+AGILENN_ALWAYS_INLINE void agilenn_dwconv_u8_impl(const agilenn_dw_params* p, const uint8_t* in,
+                                                  int8_t* out) {
   AGILENN_DWCONV_BODY(uint8_t)
 }
 
@@ -312,10 +321,10 @@ AGILENN_ALWAYS_INLINE void agilenn_dwconv_u8_impl(const agilenn_dw_params *p, co
 /* The taps ky0..ky1 x kx0..kx1 of one window for 4 channels: x at the window's (ky0, kx0) tap,
  * w at the weights' (ky0, kx0) tap; row strides in bytes. Called with constant bounds for
  * interior windows, so the compiler unrolls all nine taps. */
-AGILENN_ALWAYS_INLINE void agilenn_dw4_taps(const int8_t *x, const int8_t *w, int32_t x_row,
+AGILENN_ALWAYS_INLINE void agilenn_dw4_taps(const int8_t* x, const int8_t* w, int32_t x_row,
                                             int32_t w_row, int32_t step, int32_t ky0, int32_t ky1,
                                             int32_t kx0, int32_t kx1, int32_t off02, int32_t off13,
-                                            int32_t *a) {
+                                            int32_t* a) {
   int32_t ky, kx;
   int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
   AGILENN_UNROLL
@@ -347,13 +356,14 @@ AGILENN_ALWAYS_INLINE void agilenn_dw4_taps(const int8_t *x, const int8_t *w, in
   a[3] = a3;
 }
 
-AGILENN_ALWAYS_INLINE void agilenn_dwconv_s8_dsp4(const agilenn_dw_params *p, const int8_t *in, int8_t *out) {
+AGILENN_ALWAYS_INLINE void agilenn_dwconv_s8_dsp4(const agilenn_dw_params* p, const int8_t* in,
+                                                  int8_t* out) {
   const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c;
   const int32_t out_h = p->out_h, out_w = p->out_w, kh = p->kh, kw = p->kw;
   const int32_t stride = p->stride, pad_top = p->pad_top, pad_left = p->pad_left;
   const int32_t out_offset = p->output_offset, act_min = p->act_min, act_max = p->act_max;
-  const int16_t *const input_offset = p->input_offset;
-  const int8_t *const weight = p->weight;
+  const int16_t* const input_offset = p->input_offset;
+  const int8_t* const weight = p->weight;
   const int32_t *const bias = p->bias, *const qmult = p->multiplier, *const qshift = p->shift;
   int32_t oy, ox, c, j;
   for (oy = 0; oy < out_h; ++oy) {
@@ -364,15 +374,15 @@ AGILENN_ALWAYS_INLINE void agilenn_dwconv_s8_dsp4(const agilenn_dw_params *p, co
       const int32_t ix0 = ox * stride - pad_left;
       const int32_t kx0 = ix0 < 0 ? -ix0 : 0;
       const int32_t kx1 = ix0 + kw > in_w ? in_w - ix0 : kw;
-      int8_t *y = out + ((size_t)oy * out_w + ox) * in_c;
+      int8_t* y = out + ((size_t)oy * out_w + ox) * in_c;
       for (c = 0; c < in_c; c += 4) {
         int32_t acc[4];
         const int32_t off02 = (int32_t)(((uint32_t)(uint16_t)input_offset[c + 2] << 16) |
                                         (uint32_t)(uint16_t)input_offset[c]);
         const int32_t off13 = (int32_t)(((uint32_t)(uint16_t)input_offset[c + 3] << 16) |
                                         (uint32_t)(uint16_t)input_offset[c + 1]);
-        const int8_t *x = in + ((size_t)(iy0 + ky0) * in_w + ix0 + kx0) * in_c + c;
-        const int8_t *w = weight + ((size_t)ky0 * kw + kx0) * in_c + c;
+        const int8_t* x = in + ((size_t)(iy0 + ky0) * in_w + ix0 + kx0) * in_c + c;
+        const int8_t* w = weight + ((size_t)ky0 * kw + kx0) * in_c + c;
         acc[0] = bias[c];
         acc[1] = bias[c + 1];
         acc[2] = bias[c + 2];
@@ -393,30 +403,30 @@ AGILENN_ALWAYS_INLINE void agilenn_dwconv_s8_dsp4(const agilenn_dw_params *p, co
 }
 #endif
 
-AGILENN_ALWAYS_INLINE void agilenn_dwconv_s8_impl(const agilenn_dw_params *p, const int8_t *in, int8_t *out) {
+AGILENN_ALWAYS_INLINE void agilenn_dwconv_s8_impl(const agilenn_dw_params* p, const int8_t* in,
+                                                  int8_t* out) {
 #if AGILENN_USE_DSP
   if (p->mult == 1 && (p->in_c & 3) == 0) {
     agilenn_dwconv_s8_dsp4(p, in, out);
     return;
   }
 #endif
-  {
-    AGILENN_DWCONV_BODY(int8_t)
-  }
+  { AGILENN_DWCONV_BODY(int8_t) }
 }
 
 /* in (pixels, in_c) -> out (pixels, out_c); weight (out_c, in_c) */
-AGILENN_ALWAYS_INLINE void agilenn_pwconv_impl(const agilenn_pw_params *p, const int8_t *in, int8_t *out) {
+AGILENN_ALWAYS_INLINE void agilenn_pwconv_impl(const agilenn_pw_params* p, const int8_t* in,
+                                               int8_t* out) {
   const int32_t pixels = p->pixels, in_c = p->in_c, out_c = p->out_c, out_offset = p->output_offset;
   const int32_t act_min = p->act_min, act_max = p->act_max;
-  const int8_t *const weight = p->weight;
+  const int8_t* const weight = p->weight;
   const int32_t *const bias = p->bias, *const qmult = p->multiplier, *const qshift = p->shift;
   int32_t px, o;
   for (px = 0; px < pixels; ++px) {
-    const int8_t *x = in + (size_t)px * in_c;
-    int8_t *y = out + (size_t)px * out_c;
+    const int8_t* x = in + (size_t)px * in_c;
+    int8_t* y = out + (size_t)px * out_c;
     AGILENN_UNROLL /* few output channels (4 in the extractor): their parameters fold */
-    for (o = 0; o < out_c; ++o) {
+        for (o = 0; o < out_c; ++o) {
       int32_t acc = agilenn_dot_s8(x, weight + (size_t)o * in_c, in_c, bias[o]);
       acc = agilenn_requantize_inline(acc, qmult[o], qshift[o]) + out_offset;
       y[o] = (int8_t)agilenn_clamp(acc, act_min, act_max);
@@ -426,22 +436,22 @@ AGILENN_ALWAYS_INLINE void agilenn_pwconv_impl(const agilenn_pw_params *p, const
 
 /* in (pixels, in_c) -> local (pixels, k) + centroid indices of channels [k, out_c). The quantizer's
  * thresholds are applied through index_of_value, their 256-entry expansion (one load per value). */
-AGILENN_ALWAYS_INLINE void agilenn_pwconv_split_impl(const agilenn_pw_params *p, int32_t k, const int8_t *in,
-                                         int8_t *local, const agilenn_quantizer *q,
-                                         uint8_t *indices) {
+AGILENN_ALWAYS_INLINE void agilenn_pwconv_split_impl(const agilenn_pw_params* p, int32_t k,
+                                                     const int8_t* in, int8_t* local,
+                                                     const agilenn_quantizer* q, uint8_t* indices) {
   const int32_t pixels = p->pixels, in_c = p->in_c, out_c = p->out_c, out_offset = p->output_offset;
   const int32_t act_min = p->act_min, act_max = p->act_max;
-  const int8_t *const weight = p->weight;
+  const int8_t* const weight = p->weight;
   const int32_t *const bias = p->bias, *const qmult = p->multiplier, *const qshift = p->shift;
-  const uint8_t *const index_of_value = q->index_of_value + 128;
-  uint8_t *idx = indices;
+  const uint8_t* const index_of_value = q->index_of_value + 128;
+  uint8_t* idx = indices;
   int32_t px, o;
 #if AGILENN_USE_DSP
   if (in_c == 4) { /* the default extractor: sign-extend the 4 inputs once per pixel */
     for (px = 0; px < pixels; ++px) {
       uint32_t wx;
       int32_t x02, x13;
-      int8_t *y = local + (size_t)px * k;
+      int8_t* y = local + (size_t)px * k;
       memcpy(&wx, in + (size_t)px * 4, 4);
       x02 = __sxtb16((int32_t)wx);
       x13 = __sxtb16((int32_t)((wx >> 8) | (wx << 24)));
@@ -453,16 +463,18 @@ AGILENN_ALWAYS_INLINE void agilenn_pwconv_split_impl(const agilenn_pw_params *p,
         acc = __smlad(x13, __sxtb16((int32_t)((ww >> 8) | (ww << 24))), acc);
         acc = agilenn_requantize_inline(acc, qmult[o], qshift[o]) + out_offset;
         acc = agilenn_clamp(acc, act_min, act_max);
-        if (o < k) y[o] = (int8_t)acc;
-        else *idx++ = index_of_value[acc];
+        if (o < k)
+          y[o] = (int8_t)acc;
+        else
+          *idx++ = index_of_value[acc];
       }
     }
     return;
   }
 #endif
   for (px = 0; px < pixels; ++px) {
-    const int8_t *x = in + (size_t)px * in_c;
-    int8_t *y = local + (size_t)px * k;
+    const int8_t* x = in + (size_t)px * in_c;
+    int8_t* y = local + (size_t)px * k;
     for (o = 0; o < k; ++o) {
       int32_t acc = agilenn_dot_s8(x, weight + (size_t)o * in_c, in_c, bias[o]);
       acc = agilenn_requantize_inline(acc, qmult[o], qshift[o]) + out_offset;
@@ -479,8 +491,8 @@ AGILENN_ALWAYS_INLINE void agilenn_pwconv_split_impl(const agilenn_pw_params *p,
 /* 1x1 conv with one input channel: the output is a function of the input value alone, so the
  * generator tabulates it (requantized and clamped, table (256, out_c), input v at row v + 128).
  * in (pixels) -> out (pixels, out_c): one copy of out_c bytes per pixel. */
-AGILENN_ALWAYS_INLINE void agilenn_pw1_lut_impl(int32_t pixels, int32_t out_c, const int8_t *table,
-                                                const int8_t *in, int8_t *out) {
+AGILENN_ALWAYS_INLINE void agilenn_pw1_lut_impl(int32_t pixels, int32_t out_c, const int8_t* table,
+                                                const int8_t* in, int8_t* out) {
   int32_t px;
   for (px = 0; px < pixels; ++px)
     memcpy(out + (size_t)px * out_c, table + ((size_t)((int32_t)in[px] + 128)) * out_c,
@@ -496,23 +508,23 @@ AGILENN_ALWAYS_INLINE void agilenn_pw1_lut_impl(int32_t pixels, int32_t out_c, c
  * (|values| <= 2^30; agilenn::mcu::c_accumulator_thresholds tabulates the smallest such acc per
  * channel and node); index_of_pos maps the position to the index (NULL: the identity, sorted
  * centroids). */
-AGILENN_ALWAYS_INLINE void agilenn_pw_quant_row_impl(const agilenn_pw_params *p, int32_t k,
-                                                     const int8_t *in, int8_t *local,
-                                                     const int32_t *acc_threshold,
-                                                     const uint8_t *index_of_pos, uint32_t bits,
-                                                     uint8_t *row) {
+AGILENN_ALWAYS_INLINE void agilenn_pw_quant_row_impl(const agilenn_pw_params* p, int32_t k,
+                                                     const int8_t* in, int8_t* local,
+                                                     const int32_t* acc_threshold,
+                                                     const uint8_t* index_of_pos, uint32_t bits,
+                                                     uint8_t* row) {
   const int32_t pixels = p->pixels, in_c = p->in_c, out_c = p->out_c, out_offset = p->output_offset;
   const int32_t act_min = p->act_min, act_max = p->act_max;
-  const int8_t *const weight = p->weight;
+  const int8_t* const weight = p->weight;
   const int32_t *const bias = p->bias, *const qmult = p->multiplier, *const qshift = p->shift;
   const uint32_t leaf = 1u << bits;
-  uint8_t *idx = row;
+  uint8_t* idx = row;
   int32_t px, o;
   uint32_t d;
   for (px = 0; px < pixels; ++px) {
-    const int8_t *x = in + (size_t)px * in_c;
-    int8_t *y = local + (size_t)px * k;
-    const int32_t *t = acc_threshold;
+    const int8_t* x = in + (size_t)px * in_c;
+    int8_t* y = local + (size_t)px * k;
+    const int32_t* t = acc_threshold;
 #if AGILENN_USE_DSP
     int32_t x02 = 0, x13 = 0;
     if (in_c == 4) { /* the default extractor: sign-extend the 4 inputs once per pixel */
@@ -521,14 +533,14 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_row_impl(const agilenn_pw_params *p,
       x02 = __sxtb16((int32_t)wx);
       x13 = __sxtb16((int32_t)((wx >> 8) | (wx << 24)));
     }
-#define AGILENN_PW_ACC(O)                                                       \
-  (in_c == 4 ? agilenn_dot4_dsp(x02, x13, weight + (size_t)(O) * 4)            \
-             : agilenn_dot_s8(x, weight + (size_t)(O) * in_c, in_c, 0))
+#define AGILENN_PW_ACC(O)                                         \
+  (in_c == 4 ? agilenn_dot4_dsp(x02, x13, weight + (size_t)(O)*4) \
+             : agilenn_dot_s8(x, weight + (size_t)(O)*in_c, in_c, 0))
 #else
-#define AGILENN_PW_ACC(O) agilenn_dot_s8(x, weight + (size_t)(O) * in_c, in_c, 0)
+#define AGILENN_PW_ACC(O) agilenn_dot_s8(x, weight + (size_t)(O)*in_c, in_c, 0)
 #endif
     AGILENN_UNROLL /* k is small and constant: each channel's shift folds into its code */
-    for (o = 0; o < k; ++o) {
+        for (o = 0; o < k; ++o) {
       int32_t acc = agilenn_requantize_inline(AGILENN_PW_ACC(o) + bias[o], qmult[o], qshift[o]);
       y[o] = (int8_t)agilenn_clamp(acc + out_offset, act_min, act_max);
     }
@@ -536,7 +548,7 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_row_impl(const agilenn_pw_params *p,
       const int32_t acc = AGILENN_PW_ACC(o);
       uint32_t node = 1;
       AGILENN_UNROLL /* bit = acc >= t (|acc|, |t| <= 2^30: the difference cannot overflow) */
-      for (d = 0; d < bits; ++d) node = 2 * node + 1u - ((uint32_t)(acc - t[node]) >> 31);
+          for (d = 0; d < bits; ++d) node = 2 * node + 1u - ((uint32_t)(acc - t[node]) >> 31);
       *idx++ = index_of_pos ? index_of_pos[node - leaf] : (uint8_t)(node - leaf);
     }
 #undef AGILENN_PW_ACC
@@ -545,29 +557,26 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_row_impl(const agilenn_pw_params *p,
 
 /* agilenn_pw_quant_row_impl and agilenn_sce_row_impl in one pass: each remote value is quantized
  * and coded at once (same bytes; one loop instead of two, the index not reloaded). */
-AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(const agilenn_pw_params *p, int32_t k,
-                                                         const int8_t *in, int8_t *local,
-                                                         const int32_t *acc_threshold,
-                                                         const uint8_t *index_of_pos,
-                                                         uint32_t bits, agilenn_ce_state *s,
-                                                         const agilenn_sce_model *m,
-                                                         uint8_t *row, const uint8_t *up) {
+AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(
+    const agilenn_pw_params* p, int32_t k, const int8_t* in, int8_t* local,
+    const int32_t* acc_threshold, const uint8_t* index_of_pos, uint32_t bits, agilenn_ce_state* s,
+    const agilenn_sce_model* m, uint8_t* row, const uint8_t* up) {
   const int32_t pixels = p->pixels, in_c = p->in_c, out_c = p->out_c, out_offset = p->output_offset;
   const int32_t act_min = p->act_min, act_max = p->act_max;
-  const int8_t *const weight = p->weight;
+  const int8_t* const weight = p->weight;
   const int32_t *const bias = p->bias, *const qmult = p->multiplier, *const qshift = p->shift;
   const uint32_t leaf = 1u << bits, R = m->channels;
-  const uint16_t *const cdf = m->cdf;
+  const uint16_t* const cdf = m->cdf;
   const uint16_t *const group_offset = m->group_offset, *const left_offset = m->left_offset;
   const uint16_t *const up_offset = m->up_offset, *const prev_offset = m->prev_offset;
-  const uint8_t *const left = row - R; /* left[i] = row[i - R], the pad for the first pixel */
+  const uint8_t* const left = row - R; /* left[i] = row[i - R], the pad for the first pixel */
   uint32_t low = s->low, carry = s->carry, range = s->range;
   uint32_t i = 0, d;
   int32_t px, o;
   for (px = 0; px < pixels; ++px) {
-    const int8_t *x = in + (size_t)px * in_c;
-    int8_t *y = local + (size_t)px * k;
-    const int32_t *t = acc_threshold;
+    const int8_t* x = in + (size_t)px * in_c;
+    int8_t* y = local + (size_t)px * k;
+    const int32_t* t = acc_threshold;
     uint32_t prev_off = 0; /* r = 0: prev counts as index 0, offset 0 */
 #if AGILENN_USE_DSP
     int32_t x02 = 0, x13 = 0;
@@ -577,43 +586,27 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(const agilenn_pw_params
       x02 = __sxtb16((int32_t)wx);
       x13 = __sxtb16((int32_t)((wx >> 8) | (wx << 24)));
     }
-#define AGILENN_PW_ACC(O)                                                       \
-  (in_c == 4 ? agilenn_dot4_dsp(x02, x13, weight + (size_t)(O) * 4)            \
-             : agilenn_dot_s8(x, weight + (size_t)(O) * in_c, in_c, 0))
+#define AGILENN_PW_ACC(O)                                         \
+  (in_c == 4 ? agilenn_dot4_dsp(x02, x13, weight + (size_t)(O)*4) \
+             : agilenn_dot_s8(x, weight + (size_t)(O)*in_c, in_c, 0))
 #else
-#define AGILENN_PW_ACC(O) agilenn_dot_s8(x, weight + (size_t)(O) * in_c, in_c, 0)
+#define AGILENN_PW_ACC(O) agilenn_dot_s8(x, weight + (size_t)(O)*in_c, in_c, 0)
 #endif
     AGILENN_UNROLL /* k is small and constant: each channel's shift folds into its code */
-    for (o = 0; o < k; ++o) {
+        for (o = 0; o < k; ++o) {
       int32_t acc = agilenn_requantize_inline(AGILENN_PW_ACC(o) + bias[o], qmult[o], qshift[o]);
       y[o] = (int8_t)agilenn_clamp(acc + out_offset, act_min, act_max);
     }
     for (; o < out_c; ++o, t += leaf, ++i) {
       const int32_t acc = AGILENN_PW_ACC(o);
-      uint32_t node = 1, v, lo_hi, step, sum;
-      const uint16_t *cum;
+      uint32_t node = 1, v;
+      const uint16_t* cum;
       AGILENN_UNROLL /* bit = acc >= t (|acc|, |t| <= 2^30: the difference cannot overflow) */
-      for (d = 0; d < bits; ++d) node = 2 * node + 1u - ((uint32_t)(acc - t[node]) >> 31);
+          for (d = 0; d < bits; ++d) node = 2 * node + 1u - ((uint32_t)(acc - t[node]) >> 31);
       v = index_of_pos ? index_of_pos[node - leaf] : node - leaf;
       row[i] = (uint8_t)v;
       cum = cdf + group_offset[o - k] + prev_off + left_offset[left[i]] + up_offset[up[i]] + v;
-      memcpy(&lo_hi, cum, 4); /* cum[v] | cum[v + 1] << 16 on a little-endian core */
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-      lo_hi = (lo_hi >> 16) | (lo_hi << 16);
-#endif
-      step = range >> 12;
-      sum = low + step * (lo_hi & 0xFFFFu);
-      carry |= sum < low;
-      low = sum;
-      range = step * ((lo_hi >> 16) - (lo_hi & 0xFFFFu));
-      while (range < (1u << 24)) {
-        range <<= 8;
-        s->low = low;
-        s->carry = carry;
-        agilenn_ce_shift_low(s);
-        low = s->low;
-        carry = 0;
-      }
+      agilenn_sce_step(s, cum, &low, &carry, &range);
       prev_off = prev_offset[v];
     }
 #undef AGILENN_PW_ACC
@@ -624,8 +617,8 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(const agilenn_pw_params
 }
 
 /* in (h, w, c) -> out (g, g, c) */
-AGILENN_ALWAYS_INLINE void agilenn_grid_avg_pool_impl(const int8_t *in, int32_t h, int32_t w, int32_t c,
-                                          int32_t g, int8_t *out) {
+AGILENN_ALWAYS_INLINE void agilenn_grid_avg_pool_impl(const int8_t* in, int32_t h, int32_t w,
+                                                      int32_t c, int32_t g, int8_t* out) {
   int32_t gy, gx, ch, iy, ix;
   for (gy = 0; gy < g; ++gy) {
     const int32_t y0 = gy * h / g, y1 = ((gy + 1) * h + g - 1) / g;
@@ -635,7 +628,7 @@ AGILENN_ALWAYS_INLINE void agilenn_grid_avg_pool_impl(const int8_t *in, int32_t 
       for (ch = 0; ch < c; ++ch) {
         int32_t sum = 0, avg;
         for (iy = y0; iy < y1; ++iy) {
-          const int8_t *row = in + ((size_t)iy * w) * c + ch;
+          const int8_t* row = in + ((size_t)iy * w) * c + ch;
           for (ix = x0; ix < x1; ++ix) sum += row[ix * c];
         }
         avg = sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
@@ -646,10 +639,11 @@ AGILENN_ALWAYS_INLINE void agilenn_grid_avg_pool_impl(const int8_t *in, int32_t 
 }
 
 /* in (in) -> out (out); weight (out, in) */
-AGILENN_ALWAYS_INLINE void agilenn_dense_impl(const agilenn_dense_params *p, const int8_t *in, int32_t *out) {
+AGILENN_ALWAYS_INLINE void agilenn_dense_impl(const agilenn_dense_params* p, const int8_t* in,
+                                              int32_t* out) {
   const int32_t n_in = p->in, n_out = p->out;
-  const int8_t *const weight = p->weight;
-  const int32_t *const bias = p->bias;
+  const int8_t* const weight = p->weight;
+  const int32_t* const bias = p->bias;
   int32_t o;
   for (o = 0; o < n_out; ++o) out[o] = agilenn_dot_s8(in, weight + (size_t)o * n_in, n_in, bias[o]);
 }
@@ -658,45 +652,44 @@ AGILENN_ALWAYS_INLINE void agilenn_dense_impl(const agilenn_dense_params *p, con
  * call each kernel on its own (AGILENN_KERNEL_ENTRY_POINTS); the generated agilenn_run calls the
  * inline bodies, so the bundle leaves them out and carries no unused code in flash. */
 #ifdef AGILENN_KERNEL_ENTRY_POINTS
-AGILENN_KERNEL void agilenn_dwconv_u8(const agilenn_dw_params *p, const uint8_t *in, int8_t *out) {
+AGILENN_KERNEL void agilenn_dwconv_u8(const agilenn_dw_params* p, const uint8_t* in, int8_t* out) {
   agilenn_dwconv_u8_impl(p, in, out);
 }
 
-AGILENN_KERNEL void agilenn_dwconv_s8(const agilenn_dw_params *p, const int8_t *in, int8_t *out) {
+AGILENN_KERNEL void agilenn_dwconv_s8(const agilenn_dw_params* p, const int8_t* in, int8_t* out) {
   agilenn_dwconv_s8_impl(p, in, out);
 }
 
-AGILENN_KERNEL void agilenn_pwconv(const agilenn_pw_params *p, const int8_t *in, int8_t *out) {
+AGILENN_KERNEL void agilenn_pwconv(const agilenn_pw_params* p, const int8_t* in, int8_t* out) {
   agilenn_pwconv_impl(p, in, out);
 }
 
-AGILENN_KERNEL void agilenn_pwconv_split(const agilenn_pw_params *p, int32_t k, const int8_t *in,
-                                         int8_t *local, const agilenn_quantizer *q,
-                                         uint8_t *indices) {
+AGILENN_KERNEL void agilenn_pwconv_split(const agilenn_pw_params* p, int32_t k, const int8_t* in,
+                                         int8_t* local, const agilenn_quantizer* q,
+                                         uint8_t* indices) {
   agilenn_pwconv_split_impl(p, k, in, local, q, indices);
 }
 
-AGILENN_KERNEL void agilenn_pw1_lut(int32_t pixels, int32_t out_c, const int8_t *table,
-                                    const int8_t *in, int8_t *out) {
+AGILENN_KERNEL void agilenn_pw1_lut(int32_t pixels, int32_t out_c, const int8_t* table,
+                                    const int8_t* in, int8_t* out) {
   agilenn_pw1_lut_impl(pixels, out_c, table, in, out);
 }
 
-AGILENN_KERNEL void agilenn_pw_quant_sce_row(const agilenn_pw_params *p, int32_t k,
-                                             const int8_t *in, int8_t *local,
-                                             const int32_t *acc_threshold,
-                                             const uint8_t *index_of_pos, uint32_t bits,
-                                             agilenn_ce_state *s, const agilenn_sce_model *m,
-                                             uint8_t *row, const uint8_t *up) {
-  agilenn_pw_quant_sce_row_impl(p, k, in, local, acc_threshold, index_of_pos, bits, s, m, row,
-                                up);
+AGILENN_KERNEL void agilenn_pw_quant_sce_row(const agilenn_pw_params* p, int32_t k,
+                                             const int8_t* in, int8_t* local,
+                                             const int32_t* acc_threshold,
+                                             const uint8_t* index_of_pos, uint32_t bits,
+                                             agilenn_ce_state* s, const agilenn_sce_model* m,
+                                             uint8_t* row, const uint8_t* up) {
+  agilenn_pw_quant_sce_row_impl(p, k, in, local, acc_threshold, index_of_pos, bits, s, m, row, up);
 }
 
-AGILENN_KERNEL void agilenn_grid_avg_pool(const int8_t *in, int32_t h, int32_t w, int32_t c,
-                                          int32_t g, int8_t *out) {
+AGILENN_KERNEL void agilenn_grid_avg_pool(const int8_t* in, int32_t h, int32_t w, int32_t c,
+                                          int32_t g, int8_t* out) {
   agilenn_grid_avg_pool_impl(in, h, w, c, g, out);
 }
 
-AGILENN_KERNEL void agilenn_dense(const agilenn_dense_params *p, const int8_t *in, int32_t *out) {
+AGILENN_KERNEL void agilenn_dense(const agilenn_dense_params* p, const int8_t* in, int32_t* out) {
   agilenn_dense_impl(p, in, out);
 }
 #endif
