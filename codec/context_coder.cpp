@@ -46,6 +46,27 @@ void check_shape(const ContextModel& m, const StreamShape& shape) {
                 " channels, the model was fitted for " + std::to_string(m.channels()));
 }
 
+// The encoders' scan: checks the count and every index against the alphabet, then calls
+// code(index, context offset) in coding order (y, x, r).
+template <typename Code>
+void scan_for_encoding(std::span<const uint8_t> indices, const StreamShape& shape,
+                       unsigned alphabet, const ContextIndexer& ctx_of, Code code) {
+  if (indices.size() != shape.size())
+    throw Error("context coder: " + std::to_string(indices.size()) + " indices for a shape of " +
+                std::to_string(shape.size()));
+  const uint8_t* map = indices.data();
+  size_t pos = 0;
+  for (uint32_t y = 0; y < shape.height; ++y)
+    for (uint32_t x = 0; x < shape.width; ++x)
+      for (uint32_t r = 0; r < shape.channels; ++r, ++pos) {
+        const unsigned s = map[pos];
+        if (s >= alphabet)
+          throw Error("context coder: index " + std::to_string(s) + " >= alphabet " +
+                      std::to_string(alphabet));
+        code(s, ctx_of(map, pos, y, x, r));
+      }
+}
+
 }  // namespace
 
 ContextModel::ContextModel(unsigned alphabet, unsigned channels, ContextConfig config,
@@ -84,33 +105,21 @@ size_t ContextModel::contexts() const {
 std::vector<uint8_t> ContextModel::encode(std::span<const uint8_t> indices,
                                           const StreamShape& shape) const {
   check_shape(*this, shape);
-  if (indices.size() != shape.size())
-    throw Error("context coder: " + std::to_string(indices.size()) + " indices for a shape of " +
-                std::to_string(shape.size()));
   const unsigned bits = index_bits(alphabet_);
-  const size_t nodes = this->nodes();
   std::vector<uint16_t> probs = init_probs_;
-  ContextIndexer ctx_of(shape, config_, alphabet_, nodes);
+  ContextIndexer ctx_of(shape, config_, alphabet_, nodes());
   std::vector<uint8_t> out;
   out.reserve(indices.size() / 2 + 16);
   RangeEncoder enc(out);
-  const uint8_t* map = indices.data();
-  size_t pos = 0;
-  for (uint32_t y = 0; y < shape.height; ++y)
-    for (uint32_t x = 0; x < shape.width; ++x)
-      for (uint32_t r = 0; r < shape.channels; ++r, ++pos) {
-        const unsigned s = map[pos];
-        if (s >= alphabet_)
-          throw Error("context coder: index " + std::to_string(s) + " >= alphabet " +
-                      std::to_string(alphabet_));
-        uint16_t* p = probs.data() + ctx_of(map, pos, y, x, r);  // p[node - 1]
-        unsigned node = 1;
-        for (unsigned b = bits; b-- > 0;) {
-          const unsigned bit = (s >> b) & 1u;
-          enc.encode(p[node - 1], bit, config_.shift);
-          node = 2 * node + bit;
-        }
-      }
+  scan_for_encoding(indices, shape, alphabet_, ctx_of, [&](unsigned s, uint32_t ctx) {
+    uint16_t* p = probs.data() + ctx;  // p[node - 1]
+    unsigned node = 1;
+    for (unsigned b = bits; b-- > 0;) {
+      const unsigned bit = (s >> b) & 1u;
+      enc.encode(p[node - 1], bit, config_.shift);
+      node = 2 * node + bit;
+    }
+  });
   enc.finish();
   return out;
 }
@@ -190,26 +199,15 @@ std::vector<uint16_t> ContextModel::static_cdf() const {
 std::vector<uint8_t> ContextModel::encode_static(std::span<const uint8_t> indices,
                                                  const StreamShape& shape) const {
   check_shape(*this, shape);
-  if (indices.size() != shape.size())
-    throw Error("context coder: " + std::to_string(indices.size()) + " indices for a shape of " +
-                std::to_string(shape.size()));
   const std::vector<uint16_t> cdf = static_cdf();
   ContextIndexer ctx_of(shape, config_, alphabet_, alphabet_ + 1);
   std::vector<uint8_t> out;
   out.reserve(indices.size() / 2 + 16);
   RangeEncoder enc(out);
-  const uint8_t* map = indices.data();
-  size_t pos = 0;
-  for (uint32_t y = 0; y < shape.height; ++y)
-    for (uint32_t x = 0; x < shape.width; ++x)
-      for (uint32_t r = 0; r < shape.channels; ++r, ++pos) {
-        const unsigned s = map[pos];
-        if (s >= alphabet_)
-          throw Error("context coder: index " + std::to_string(s) + " >= alphabet " +
-                      std::to_string(alphabet_));
-        const uint16_t* cum = cdf.data() + ctx_of(map, pos, y, x, r);
-        enc.encode_interval(cum[s], uint32_t(cum[s + 1]) - cum[s]);
-      }
+  scan_for_encoding(indices, shape, alphabet_, ctx_of, [&](unsigned s, uint32_t ctx) {
+    const uint16_t* cum = cdf.data() + ctx;
+    enc.encode_interval(cum[s], uint32_t(cum[s + 1]) - cum[s]);
+  });
   enc.finish();
   return out;
 }
