@@ -426,7 +426,7 @@ AGILENN_ALWAYS_INLINE void agilenn_pwconv_impl(const agilenn_pw_params* p, const
     const int8_t* x = in + (size_t)px * in_c;
     int8_t* y = out + (size_t)px * out_c;
     AGILENN_UNROLL /* few output channels (4 in the extractor): their parameters fold */
-        for (o = 0; o < out_c; ++o) {
+    for (o = 0; o < out_c; ++o) {
       int32_t acc = agilenn_dot_s8(x, weight + (size_t)o * in_c, in_c, bias[o]);
       acc = agilenn_requantize_inline(acc, qmult[o], qshift[o]) + out_offset;
       y[o] = (int8_t)agilenn_clamp(acc, act_min, act_max);
@@ -540,7 +540,7 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_row_impl(const agilenn_pw_params* p,
 #define AGILENN_PW_ACC(O) agilenn_dot_s8(x, weight + (size_t)(O)*in_c, in_c, 0)
 #endif
     AGILENN_UNROLL /* k is small and constant: each channel's shift folds into its code */
-        for (o = 0; o < k; ++o) {
+    for (o = 0; o < k; ++o) {
       int32_t acc = agilenn_requantize_inline(AGILENN_PW_ACC(o) + bias[o], qmult[o], qshift[o]);
       y[o] = (int8_t)agilenn_clamp(acc + out_offset, act_min, act_max);
     }
@@ -548,7 +548,7 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_row_impl(const agilenn_pw_params* p,
       const int32_t acc = AGILENN_PW_ACC(o);
       uint32_t node = 1;
       AGILENN_UNROLL /* bit = acc >= t (|acc|, |t| <= 2^30: the difference cannot overflow) */
-          for (d = 0; d < bits; ++d) node = 2 * node + 1u - ((uint32_t)(acc - t[node]) >> 31);
+      for (d = 0; d < bits; ++d) node = 2 * node + 1u - ((uint32_t)(acc - t[node]) >> 31);
       *idx++ = index_of_pos ? index_of_pos[node - leaf] : (uint8_t)(node - leaf);
     }
 #undef AGILENN_PW_ACC
@@ -593,7 +593,7 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(
 #define AGILENN_PW_ACC(O) agilenn_dot_s8(x, weight + (size_t)(O)*in_c, in_c, 0)
 #endif
     AGILENN_UNROLL /* k is small and constant: each channel's shift folds into its code */
-        for (o = 0; o < k; ++o) {
+    for (o = 0; o < k; ++o) {
       int32_t acc = agilenn_requantize_inline(AGILENN_PW_ACC(o) + bias[o], qmult[o], qshift[o]);
       y[o] = (int8_t)agilenn_clamp(acc + out_offset, act_min, act_max);
     }
@@ -602,7 +602,7 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(
       uint32_t node = 1, v;
       const uint16_t* cum;
       AGILENN_UNROLL /* bit = acc >= t (|acc|, |t| <= 2^30: the difference cannot overflow) */
-          for (d = 0; d < bits; ++d) node = 2 * node + 1u - ((uint32_t)(acc - t[node]) >> 31);
+      for (d = 0; d < bits; ++d) node = 2 * node + 1u - ((uint32_t)(acc - t[node]) >> 31);
       v = index_of_pos ? index_of_pos[node - leaf] : node - leaf;
       row[i] = (uint8_t)v;
       cum = cdf + group_offset[o - k] + prev_off + left_offset[left[i]] + up_offset[up[i]] + v;
