@@ -67,6 +67,27 @@ void scan_for_encoding(std::span<const uint8_t> indices, const StreamShape& shap
       }
 }
 
+// The decoders' scan: checks the output size, then fills out in coding order (y, x, r) with
+// decode(context offset), whose result is checked against the alphabet (corrupt payloads).
+template <typename Decode>
+void scan_for_decoding(std::span<uint8_t> out, const StreamShape& shape, unsigned alphabet,
+                       const ContextIndexer& ctx_of, Decode decode) {
+  if (out.size() != shape.size())
+    throw Error("context coder: output holds " + std::to_string(out.size()) +
+                " indices for a shape of " + std::to_string(shape.size()));
+  uint8_t* map = out.data();
+  size_t pos = 0;
+  for (uint32_t y = 0; y < shape.height; ++y)
+    for (uint32_t x = 0; x < shape.width; ++x)
+      for (uint32_t r = 0; r < shape.channels; ++r, ++pos) {
+        const unsigned s = decode(ctx_of(map, pos, y, x, r));
+        if (s >= alphabet)
+          throw Error("payload: decoded index " + std::to_string(s) + " >= alphabet " +
+                      std::to_string(alphabet));
+        map[pos] = uint8_t(s);
+      }
+}
+
 }  // namespace
 
 ContextModel::ContextModel(unsigned alphabet, unsigned channels, ContextConfig config,
@@ -127,29 +148,16 @@ std::vector<uint8_t> ContextModel::encode(std::span<const uint8_t> indices,
 void ContextModel::decode(std::span<const uint8_t> payload, const StreamShape& shape,
                           std::span<uint8_t> out) const {
   check_shape(*this, shape);
-  if (out.size() != shape.size())
-    throw Error("context coder: output holds " + std::to_string(out.size()) +
-                " indices for a shape of " + std::to_string(shape.size()));
   const unsigned bits = index_bits(alphabet_);
-  const size_t nodes = this->nodes();
   std::vector<uint16_t> probs = init_probs_;
-  ContextIndexer ctx_of(shape, config_, alphabet_, nodes);
+  ContextIndexer ctx_of(shape, config_, alphabet_, nodes());
   RangeDecoder dec(payload);
-  uint8_t* map = out.data();
-  size_t pos = 0;
-  for (uint32_t y = 0; y < shape.height; ++y)
-    for (uint32_t x = 0; x < shape.width; ++x)
-      for (uint32_t r = 0; r < shape.channels; ++r, ++pos) {
-        uint16_t* p = probs.data() + ctx_of(map, pos, y, x, r);
-        unsigned node = 1;
-        for (unsigned b = 0; b < bits; ++b)
-          node = 2 * node + dec.decode(p[node - 1], config_.shift);
-        const unsigned s = node - (1u << bits);
-        if (s >= alphabet_)
-          throw Error("payload: decoded index " + std::to_string(s) + " >= alphabet " +
-                      std::to_string(alphabet_));
-        map[pos] = uint8_t(s);
-      }
+  scan_for_decoding(out, shape, alphabet_, ctx_of, [&](uint32_t ctx) {
+    uint16_t* p = probs.data() + ctx;
+    unsigned node = 1;
+    for (unsigned b = 0; b < bits; ++b) node = 2 * node + dec.decode(p[node - 1], config_.shift);
+    return node - (1u << bits);
+  });
   dec.expect_end();
 }
 
@@ -215,18 +223,11 @@ std::vector<uint8_t> ContextModel::encode_static(std::span<const uint8_t> indice
 void ContextModel::decode_static(std::span<const uint8_t> payload, const StreamShape& shape,
                                  std::span<uint8_t> out) const {
   check_shape(*this, shape);
-  if (out.size() != shape.size())
-    throw Error("context coder: output holds " + std::to_string(out.size()) +
-                " indices for a shape of " + std::to_string(shape.size()));
   const std::vector<uint16_t> cdf = static_cdf();
   ContextIndexer ctx_of(shape, config_, alphabet_, alphabet_ + 1);
   RangeDecoder dec(payload);
-  uint8_t* map = out.data();
-  size_t pos = 0;
-  for (uint32_t y = 0; y < shape.height; ++y)
-    for (uint32_t x = 0; x < shape.width; ++x)
-      for (uint32_t r = 0; r < shape.channels; ++r, ++pos)
-        map[pos] = uint8_t(dec.decode_interval(cdf.data() + ctx_of(map, pos, y, x, r), alphabet_));
+  scan_for_decoding(out, shape, alphabet_, ctx_of,
+                    [&](uint32_t ctx) { return dec.decode_interval(cdf.data() + ctx, alphabet_); });
   dec.expect_end();
 }
 
