@@ -58,14 +58,7 @@ std::vector<DeviceOutput> FloatDevice::run_with_features(std::span<const uint8_t
   const auto& cfg = model_->model->config();
   const size_t img = size_t(in_h_) * in_w_ * in_c_;
   if (images.size() != n * img) throw Error("FloatDevice::run: image bytes do not match the count");
-  data::AugmentOptions ao;
-  ao.pad = 0;
-  ao.horizontal_flip = false;
-  ao.out_height = cfg.height;
-  ao.out_width = cfg.width;
-  ao.mean = model_->mean;
-  ao.std = model_->std;
-  data::Augmenter aug(ao, in_h_, in_w_, in_c_);
+  data::Augmenter aug(model_->eval_augment(), in_h_, in_w_, in_c_);
   std::vector<DeviceOutput> out;
   out.reserve(n);
   if (features) features->clear();

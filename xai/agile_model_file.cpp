@@ -51,6 +51,17 @@ void save_agile_model(const std::string& path, SplitModel& model, Json meta,
   nn::save_checkpoint(path, c);
 }
 
+data::AugmentOptions AgileModelFile::eval_augment() const {
+  data::AugmentOptions ao;
+  ao.pad = 0;
+  ao.horizontal_flip = false;
+  ao.out_height = model->config().height;
+  ao.out_width = model->config().width;
+  ao.mean = mean;
+  ao.std = std;
+  return ao;
+}
+
 AgileModelFile load_agile_model(const std::string& dir_or_file) {
   AgileModelFile f;
   f.path = model_path(dir_or_file);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "nn/checkpoint.h"
+#include "nn/data/augment.h"
 #include "xai/split_model.h"
 
 namespace agilenn::xai {
@@ -22,6 +23,10 @@ struct AgileModelFile {
   std::string path;
   std::vector<float> mean, std;       // input normalisation per channel
   std::vector<uint8_t> codec_tables;  // "codec.tables"; empty when fit-codec has not run
+
+  // The evaluation transform of this model's input: resize to the model's size, its
+  // normalisation, no augmentation.
+  data::AugmentOptions eval_augment() const;
 };
 
 // DIR/model.safetensors or a file path.

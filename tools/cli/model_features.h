@@ -108,14 +108,7 @@ inline RemoteIndices extract_remote_indices(const xai::AgileModelFile& file,
                                 " channels; the model in " + file.path + " expects " +
                                 std::to_string(cfg.in_channels));
   if (batch_size == 0) throw Error("--batch-size must be >= 1");
-  data::AugmentOptions ao;
-  ao.pad = 0;
-  ao.horizontal_flip = false;
-  ao.out_height = cfg.height;
-  ao.out_width = cfg.width;
-  ao.mean = file.mean;
-  ao.std = file.std;
-  data::Augmenter aug(ao, ds.height, ds.width, ds.channels);
+  data::Augmenter aug(file.eval_augment(), ds.height, ds.width, ds.channels);
   data::LoaderOptions lo;
   lo.batch_size = batch_size;
   lo.shuffle = false;

@@ -56,14 +56,7 @@ double median(std::vector<double> v) {
 // Model input tensor of images [b, b + m) with the model's evaluation transform.
 ag::Tensor model_input(const xai::AgileModelFile& mf, const data::Dataset& ds, size_t b, size_t m) {
   const auto& cfg = mf.model->config();
-  data::AugmentOptions ao;
-  ao.pad = 0;
-  ao.horizontal_flip = false;
-  ao.out_height = cfg.height;
-  ao.out_width = cfg.width;
-  ao.mean = mf.mean;
-  ao.std = mf.std;
-  data::Augmenter aug(ao, ds.height, ds.width, ds.channels);
+  data::Augmenter aug(mf.eval_augment(), ds.height, ds.width, ds.channels);
   std::vector<float> x(m * aug.out_size());
   for (size_t i = 0; i < m; ++i)
     aug.apply_fixed(ds.image(b + i).data(), 0, 0, false, x.data() + i * aug.out_size());
