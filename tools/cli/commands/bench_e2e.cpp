@@ -7,7 +7,9 @@
 //   edge-only  : raw image as PNG (stb_image_write) or LZW (codec/), classified on the server;
 //                the compressor's MCU time from mcu-check's edge_compressor_instructions_{lzw,png}
 //                when present, else the total is a lower bound
-//   local-only : the whole network on the device
+//   local-only : the whole network on the device; flash and SRAM planned from its int8 layer graph
+//                (mcu/whole_network_plan.h: int8 weights + per-channel parameters, mcu/planner's
+//                arena), not generated or measured
 //   deepcod    : the same extractor, all channels quantized and coded, no local predictor
 // Latency model: runtime/latency_model.h (1 instruction per cycle). Server times are measured
 // here (batch 1, in-process, median). Every stand-in is written into the table's note column.
@@ -26,6 +28,7 @@
 #include "autograd/graph.h"
 #include "codec/lzw.h"
 #include "codec/packet.h"
+#include "mcu/whole_network_plan.h"
 #include "nn/data/augment.h"
 #include "nn/io/atomic_file.h"
 #include "nn/io/error.h"
@@ -123,32 +126,6 @@ Macs count_macs(xai::SplitModel& m) {
   return r;
 }
 
-// Largest pair of int8 activations (input + output of one layer, plus a kept residual input) of
-// a stem-less MobileNetV2 on an h x w x c map: an SRAM estimate for the whole network on the
-// device (no int8 export exists for it).
-int64_t mobilenet_peak_pair(const nn::MobileNetV2Config& cfg, int h, int w, int ch) {
-  int64_t peak = 0;
-  auto pair = [&](int64_t a, int64_t b) { peak = std::max(peak, a + b); };
-  for (auto& [t, c, n, s] : cfg.blocks) {
-    const int out = nn::make_divisible(c * cfg.width);
-    for (int i = 0; i < n; ++i) {
-      const int stride = i == 0 ? s : 1;
-      const int oh = (h + stride - 1) / stride, ow = (w + stride - 1) / stride;
-      const int64_t in_b = int64_t(h) * w * ch, exp_c = int64_t(ch) * t;
-      const bool residual = stride == 1 && ch == out;
-      const int64_t keep = residual ? in_b : 0;
-      if (t != 1) pair(in_b, h * w * exp_c);
-      pair(h * w * exp_c + (t != 1 ? keep : 0), int64_t(oh) * ow * exp_c);
-      pair(int64_t(oh) * ow * exp_c + keep, int64_t(oh) * ow * out);
-      h = oh, w = ow, ch = out;
-    }
-  }
-  const int last =
-      cfg.width > 1.0 ? nn::make_divisible(cfg.last_channels * cfg.width) : cfg.last_channels;
-  pair(int64_t(h) * w * ch, int64_t(h) * w * last);
-  return peak;
-}
-
 struct Scheme {
   std::string name;
   std::optional<double> device_instructions;      // per image, at 1 instruction per cycle
@@ -162,6 +139,7 @@ struct Scheme {
   std::string memory_note, note;
   bool fits = true;
   bool memory_estimated = false;   // memory from parameter/activation counts, not an export
+  bool memory_planned = false;     // memory from the int8 layer graph and arena plan, not a build
   bool total_lower_bound = false;  // a device part is not counted
 };
 
@@ -211,6 +189,9 @@ int run(int argc, char** argv) {
   auto instr = runtime::read_mcu_instructions(df.mcu_summary, &instr_src);
   std::optional<double> mcu_flash, mcu_sram, mcu_macs, mcu_int8_acc, mcu_int8_local_acc;
   std::optional<double> lzw_instr, png_instr;
+  // Flash / SRAM of the edge-only compressors' Cortex-M7 builds (mcu-check), by coder.
+  std::optional<double> lzw_flash, lzw_sram, png_flash, png_sram, png_heap;
+  std::optional<bool> lzw_exact, png_exact;
   // Instructions per MAC of the device's conv/dense stages without the stage that holds the
   // fused quantizer + entropy coder: the rate for plain int8 layers (local-only's network).
   std::optional<double> layer_per_mac;
@@ -224,6 +205,14 @@ int run(int argc, char** argv) {
     mcu_int8_local_acc = json_number(mj, "int8_local_accuracy");
     lzw_instr = json_number(mj, "edge_compressor_instructions_lzw");
     png_instr = json_number(mj, "edge_compressor_instructions_png");
+    lzw_flash = json_number(mj, "edge_compressor_lzw_flash_bytes");
+    lzw_sram = json_number(mj, "edge_compressor_lzw_sram_bytes");
+    png_flash = json_number(mj, "edge_compressor_png_flash_bytes");
+    png_sram = json_number(mj, "edge_compressor_png_sram_bytes");
+    png_heap = json_number(mj, "edge_compressor_png_peak_heap_bytes");
+    for (auto [key, flag] : {std::pair{"edge_compressor_lzw_bit_exact", &lzw_exact},
+                             std::pair{"edge_compressor_png_bit_exact", &png_exact}})
+      if (mj.contains(key) && mj.at(key).is_bool()) *flag = mj.at(key).as_bool();
     if (mj.contains("stages") && mj.at("stages").is_array()) {
       double si = 0, sm = 0;
       for (const Json& st : mj.at("stages").as_array()) {
@@ -378,11 +367,17 @@ int run(int argc, char** argv) {
       e.bytes = (k == 0 ? png : lzw) / double(n) + runtime::kFrameHeaderBytes;
       e.device_instructions = 0.0;  // no network on the device
       const std::optional<double> count = k == 0 ? png_instr : lzw_instr;
+      const std::optional<bool> exact = k == 0 ? png_exact : lzw_exact;
       if (count && count_applies) {
         e.compressor_instructions = *count;
         e.device_note = std::string(coder) + " compressor on the MCU: " + fmt(*count, 0) +
                         " instructions per 28x28 image (mcu-check " + df.mcu_summary +
-                        ", C encoder on the Cortex-M7 under QEMU)";
+                        (k == 0 ? ", stb_image_write's PNG writer" : ", codec/c's LZW encoder") +
+                        " on the Cortex-M7 under QEMU" +
+                        (exact ? (*exact ? ", output bytes equal to the host encoder's"
+                                         : ", OUTPUT DIFFERS from the host encoder's")
+                               : "") +
+                        ")";
       } else {
         e.device_note = std::string("compressor on the MCU not counted (") +
                         (count ? "mcu-check's count is for 28x28x1 images"
@@ -393,15 +388,36 @@ int run(int argc, char** argv) {
       e.server_ms = whole_server_ms;
       e.accuracy = whole_acc;
       e.accuracy_server_down = std::nullopt;  // no answer without the server
-      e.flash = std::nullopt;
-      e.sram = double(s.test.image_size()) + e.bytes;
-      e.memory_note =
-          "SRAM = image + compressed buffer only (the compressor's own state, e.g. LZW's "
-          "4096-entry dictionary, is not counted); flash n/a (no compressor build measured)";
+      const std::optional<double> flash = k == 0 ? png_flash : lzw_flash;
+      const std::optional<double> sram = k == 0 ? png_sram : lzw_sram;
+      if (flash && sram && count_applies) {
+        e.flash = *flash;
+        e.sram = *sram;
+        e.memory_note =
+            k == 0 ? "measured Cortex-M7 build (mcu-check): flash = the PNG writer's code and "
+                     "tables kept in the linked ELF (newlib's malloc/memmove not counted); SRAM = "
+                     "peak heap of the compressor through a counting allocator (" +
+                         fmt(png_heap, 0) +
+                         " B, output buffer included) + the image + its static data; stack not "
+                         "counted"
+                   : "measured Cortex-M7 build (mcu-check): flash = the LZW encoder's code kept "
+                     "in the linked ELF; SRAM = its hash-table work area + output buffer + the "
+                     "image (sizes from the ELF's symbols); stack not counted";
+      } else {
+        e.flash = std::nullopt;
+        e.sram = double(s.test.image_size()) + e.bytes;
+        e.memory_note =
+            "SRAM = image + compressed buffer only (the compressor's own state, e.g. LZW's "
+            "dictionary or PNG's 64 KB hash table, is not counted); flash n/a (no compressor "
+            "build measured: mcu-check's summary has none" +
+            std::string(count_applies ? "" : " for this image size") + ")";
+        e.memory_estimated = true;
+      }
       e.note = "classified by the " + whole_name;
       schemes.push_back(e);
     }
   }
+  mcu::WholeNetworkPlan local_plan;
   {  // local-only: the whole network on the device
     Scheme l;
     l.name = "local-only";
@@ -418,27 +434,29 @@ int run(int argc, char** argv) {
     l.server_ms = 0;
     l.accuracy = whole_acc;
     l.accuracy_server_down = whole_acc;  // needs no server
-    int64_t params = whole.model->num_parameters();
-    l.flash = double(params);
-    const auto& wc = whole.model->config();
-    const int64_t hw = int64_t(shape.height) * shape.width;
-    const int64_t img = int64_t(wc.height) * wc.width * wc.in_channels;
-    int64_t ext_pair =
-        std::max({img + hw * wc.in_channels, hw * (wc.in_channels + wc.extractor_hidden),
-                  hw * (wc.extractor_hidden + wc.features)});
-    nn::MobileNetV2Config rc = whole.model->remote->config();
-    const int rin = wc.unsplit ? wc.features : wc.features - wc.k();
-    l.sram = double(
-        std::max(ext_pair, mobilenet_peak_pair(rc, int(shape.height), int(shape.width), rin)));
+    // The int8 layer graph of the whole network (mcu/'s quantization scheme), planned, not
+    // generated: flash = its parameters, SRAM = the planner's activation arena.
+    local_plan = mcu::plan_whole_network(whole.model->config());
+    l.flash = double(local_plan.param_bytes());
+    l.sram = double(local_plan.arena_bytes);
     l.memory_note =
-        "ESTIMATE: int8 parameter count (flash) and largest int8 activation pair (SRAM); the "
-        "int8 export (mcu/) covers only AgileNN's device graph, not the whole network, so this is "
-        "not a measured footprint";
-    l.memory_estimated = true;
+        "PLANNED, not measured: the int8 layer graph of the whole network as mcu/ quantizes (BN "
+        "folded, per-channel int8 weights, int32 bias + Q31 multiplier + shift per output channel, "
+        "residual adds as int8 ADD ops); flash = those parameter bytes (" +
+        std::to_string(local_plan.layers()) +
+        " layers; kernel code not counted), SRAM = mcu/planner's activation arena with buffers "
+        "reused and each residual input live until its add (largest live set " +
+        std::to_string(local_plan.largest_live_bytes) +
+        " B; stack and I/O not counted); the graph is not generated or run, see " + out +
+        "/local_only_plan.json";
+    l.memory_planned = true;
     l.fits = *l.flash <= kFlashBytes && *l.sram <= kSramBytes;
-    l.note = std::to_string(whole_macs.whole) + " MACs/image; " + whole_name +
-             (l.fits ? "; fits the STM32F746 (320 KB SRAM / 1 MB flash) by this estimate"
-                     : "; DOES NOT FIT the STM32F746 (320 KB SRAM / 1 MB flash) by this estimate");
+    const bool macs_agree = local_plan.macs() == whole_macs.whole;
+    l.note = std::to_string(whole_macs.whole) + " MACs/image (int8 graph: " +
+             std::to_string(local_plan.macs()) + (macs_agree ? ", equal" : ", DIFFERENT") + "); " +
+             whole_name +
+             (l.fits ? "; fits the STM32F746 (320 KB SRAM / 1 MB flash) by the int8 plan"
+                     : "; DOES NOT FIT the STM32F746 (320 KB SRAM / 1 MB flash) by the int8 plan");
     schemes.push_back(l);
   }
   {  // DeepCOD-style: all F channels quantized with the model's centroids and coded
@@ -517,14 +535,14 @@ int run(int argc, char** argv) {
      << " ms); server = measured median, batch 1, in-process on this host. `n/a` = not measurable "
      << "without the missing input named in the notes; `none` = no answer without the server. "
      << "Fits = within the STM32F746's 320 KB SRAM and 1 MB flash (`est.`: from counts, not an "
-     << "export).\n\n"
+     << "export; `planned`: from the int8 layer graph and arena plan, not a build).\n\n"
      << "| MHz | link | scheme | device ms | compressor ms | transmission ms | server ms | total "
         "ms "
         "| accuracy % | accuracy % server down | bytes/image | flash KB | SRAM KB | fits |\n"
      << "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   csv << "mhz,link,scheme,device_ms,compressor_ms,transmission_ms,server_ms,total_ms,"
          "total_is_lower_bound,accuracy,accuracy_server_down,bytes_per_image,flash_bytes,"
-         "sram_bytes,fits_stm32f746,memory_estimated\n";
+         "sram_bytes,fits_stm32f746,memory_estimated,memory_planned\n";
   Json rows = Json::array();
   std::ostringstream plot_data;
   struct Headline {
@@ -548,7 +566,8 @@ int run(int argc, char** argv) {
           return v ? std::optional<double>(*v * 100) : std::nullopt;
         };
         const std::string fits =
-            std::string(sc.fits ? "yes" : "**NO**") + (sc.memory_estimated ? " (est.)" : "");
+            std::string(sc.fits ? "yes" : "**NO**") +
+            (sc.memory_planned ? " (planned)" : sc.memory_estimated ? " (est.)" : "");
         md << "| " << mhz << " | " << link.name << " | " << sc.name << " | " << fmt(b.device_ms)
            << " | " << (b.compressor_ms ? fmt(b.compressor_ms) : "-") << " | "
            << fmt(b.transmission_ms) << " | " << fmt(b.server_ms) << " | "
@@ -562,7 +581,8 @@ int run(int argc, char** argv) {
             << fmt(b.server_ms, 4) << "," << fmt(total, 4) << "," << (sc.total_lower_bound ? 1 : 0)
             << "," << fmt(sc.accuracy, 4) << "," << fmt(sc.accuracy_server_down, 4) << ","
             << fmt(sc.bytes, 1) << "," << fmt(sc.flash, 0) << "," << fmt(sc.sram, 0) << ","
-            << (sc.fits ? 1 : 0) << "," << (sc.memory_estimated ? 1 : 0) << "\n";
+            << (sc.fits ? 1 : 0) << "," << (sc.memory_estimated ? 1 : 0) << ","
+            << (sc.memory_planned ? 1 : 0) << "\n";
         Json j = b.to_json();
         j["mhz"] = mhz;
         j["link"] = link.name;
@@ -574,6 +594,7 @@ int run(int argc, char** argv) {
             sc.accuracy_server_down ? Json(*sc.accuracy_server_down) : Json();
         j["fits_stm32f746"] = sc.fits;
         j["memory_estimated"] = sc.memory_estimated;
+        j["memory_planned"] = sc.memory_planned;
         j["bytes_per_image"] = sc.bytes;
         j["flash_bytes"] = sc.flash ? Json(*sc.flash) : Json();
         j["sram_bytes"] = sc.sram ? Json(*sc.sram) : Json();
@@ -618,6 +639,7 @@ int run(int argc, char** argv) {
     nj["note"] = sc.note;
     nj["fits_stm32f746"] = sc.fits;
     nj["memory_estimated"] = sc.memory_estimated;
+    nj["memory_planned"] = sc.memory_planned;
     nj["total_is_lower_bound"] = sc.total_lower_bound;
     notes[sc.name] = nj;
   }
@@ -662,6 +684,36 @@ int run(int argc, char** argv) {
   sum["rtt_ms"] = rtt;
   sum["schemes"] = notes;
   sum["rows"] = rows;
+  {  // local-only's int8 plan: totals here, every layer and buffer in local_only_plan.json
+    Json lp = Json::object();
+    lp["description"] = local_plan.description;
+    lp["layers"] = local_plan.layers();
+    lp["macs"] = double(local_plan.macs());
+    lp["param_bytes"] = double(local_plan.param_bytes());
+    lp["arena_bytes"] = double(local_plan.arena_bytes);
+    lp["largest_live_bytes"] = double(local_plan.largest_live_bytes);
+    sum["local_only_plan"] = lp;
+    Json ops = Json::array();
+    for (const auto& op : local_plan.ops) {
+      Json j = Json::object();
+      j["name"] = op.name;
+      j["kind"] = mcu::plan_op_kind_name(op.kind);
+      j["in"] = Json(Json::Array{Json(op.in_h), Json(op.in_w), Json(op.in_c)});
+      j["out"] = Json(Json::Array{Json(op.out_h), Json(op.out_w), Json(op.out_c)});
+      j["stride"] = op.stride;
+      j["macs"] = double(op.macs);
+      j["param_bytes"] = double(op.param_bytes);
+      j["output_offset"] = double(local_plan.buffers[size_t(op.output)].offset);
+      j["output_bytes"] = double(local_plan.buffers[size_t(op.output)].size);
+      ops.push_back(j);
+    }
+    Json full = lp;
+    full["note"] =
+        "planned, not generated: int8 weights + int32 bias/multiplier/shift per output channel; "
+        "arena from mcu/planner (greedy by size, first fit), offsets per output buffer";
+    full["ops"] = ops;
+    nn::write_json(out + "/local_only_plan.json", full);
+  }
   const std::string ref_dir = r["reference"].as<std::string>();
   if (!ref_dir.empty()) {
     auto ref = xai::load_reference(ref_dir);
