@@ -7,9 +7,11 @@
 //   edge-only  : raw image as PNG (stb_image_write) or LZW (codec/), classified on the server;
 //                the compressor's MCU time from mcu-check's edge_compressor_instructions_{lzw,png}
 //                when present, else the total is a lower bound
-//   local-only : the whole network on the device; flash and SRAM planned from its int8 layer graph
+//   local-only : the whole network on the device: its int8 layer graph planned
 //                (mcu/whole_network_plan.h: int8 weights + per-channel parameters, mcu/planner's
-//                arena), not generated or measured
+//                arena) and, with --local-only-run qemu, built as a layer table with plain-loop
+//                kernels and seeded random parameters and run on the Cortex-M7 under QEMU
+//                (instructions, flash and arena of that build; not the trained weights)
 //   deepcod    : the same extractor, all channels quantized and coded, no local predictor
 // Latency model: runtime/latency_model.h (1 instruction per cycle). Server times are measured
 // here (batch 1, in-process, median). Every stand-in is written into the table's note column.
@@ -28,7 +30,9 @@
 #include "autograd/graph.h"
 #include "codec/lzw.h"
 #include "codec/packet.h"
+#include "mcu/device_harness.h"
 #include "mcu/whole_network_plan.h"
+#include "mcu/whole_network_run.h"
 #include "nn/data/augment.h"
 #include "nn/io/atomic_file.h"
 #include "nn/io/error.h"
@@ -139,7 +143,8 @@ struct Scheme {
   std::string memory_note, note;
   bool fits = true;
   bool memory_estimated = false;   // memory from parameter/activation counts, not an export
-  bool memory_planned = false;     // memory from the int8 layer graph and arena plan, not a build
+  bool memory_planned = false;     // memory from the int8 layer graph, not an export of the model
+  std::string memory_basis;        // label in the fits column: "" (measured), est., planned, ...
   bool total_lower_bound = false;  // a device part is not counted
 };
 
@@ -166,12 +171,16 @@ int run(int argc, char** argv) {
       ("unsplit-model", "trained `agilenn train --unsplit` model (edge-only/local-only/deepcod accuracy); without it stand-ins are used and labelled", cxxopts::value<std::string>()->default_value(""))
       ("reference", "reference network directory (its accuracy and MACs are reported for context)", cxxopts::value<std::string>()->default_value(""))
       ("timing-images", "images for the median server time", cxxopts::value<size_t>()->default_value("100"))
+      ("local-only-run", "local-only's int8 layer graph: qemu (build it with random parameters and count its instructions on the Cortex-M7 under QEMU, when the tools are installed) or none (plan only)", cxxopts::value<std::string>()->default_value("qemu"))
       ("threads", "tensor engine threads (0 = all cores)", cxxopts::value<int>()->default_value("1"))
       ("out", "output directory", cxxopts::value<std::string>()->default_value("runs/bench-e2e"))
       ("h,help", "show this help");
   // clang-format on
   auto r = opts.parse(argc, argv);
   if (handle_help(opts, r)) return 0;
+  const std::string local_only_run = r["local-only-run"].as<std::string>();
+  if (local_only_run != "qemu" && local_only_run != "none")
+    throw error_at("--local-only-run", "must be qemu or none, got '" + local_only_run + "'");
   set_threads(r["threads"].as<int>());
   const std::string out = r["out"].as<std::string>();
   std::filesystem::create_directories(out);
@@ -418,6 +427,7 @@ int run(int argc, char** argv) {
     }
   }
   mcu::WholeNetworkPlan local_plan;
+  std::optional<mcu::WholeNetworkRun> local_run;
   {  // local-only: the whole network on the device
     Scheme l;
     l.name = "local-only";
@@ -434,29 +444,67 @@ int run(int argc, char** argv) {
     l.server_ms = 0;
     l.accuracy = whole_acc;
     l.accuracy_server_down = whole_acc;  // needs no server
-    // The int8 layer graph of the whole network (mcu/'s quantization scheme), planned, not
-    // generated: flash = its parameters, SRAM = the planner's activation arena.
+    // The int8 layer graph of the whole network (mcu/'s quantization scheme): flash = its
+    // parameters, SRAM = the planner's activation arena; then, when QEMU is there, the graph
+    // built as C with random parameters of the same sizes and run on the Cortex-M7.
     local_plan = mcu::plan_whole_network(whole.model->config());
     l.flash = double(local_plan.param_bytes());
     l.sram = double(local_plan.arena_bytes);
     l.memory_note =
-        "PLANNED, not measured: the int8 layer graph of the whole network as mcu/ quantizes (BN "
-        "folded, per-channel int8 weights, int32 bias + Q31 multiplier + shift per output channel, "
-        "residual adds as int8 ADD ops); flash = those parameter bytes (" +
+        "PLANNED from the int8 layer graph of the whole network as mcu/ quantizes it (BN folded, "
+        "per-channel int8 weights, int32 bias + Q31 multiplier + shift per output channel, "
+        "residual adds as int8 ADD ops), not an export of the trained model: flash = those "
+        "parameter bytes (" +
         std::to_string(local_plan.layers()) +
         " layers; kernel code not counted), SRAM = mcu/planner's activation arena with buffers "
         "reused and each residual input live until its add (largest live set " +
         std::to_string(local_plan.largest_live_bytes) +
-        " B; stack and I/O not counted); the graph is not generated or run, see " + out +
-        "/local_only_plan.json";
+        " B; stack and I/O not counted); every layer in " + out + "/local_only_plan.json";
     l.memory_planned = true;
+    l.memory_basis = "planned";
+    std::string skip = local_only_run == "none" ? "--local-only-run none" : "";
+    for (const char* tool : {"arm-none-eabi-gcc", "qemu-system-arm"})
+      if (skip.empty()) skip = mcu::tool_missing_reason(tool);
+    if (skip.empty()) {
+      const std::string dir = std::filesystem::absolute(out).string() + "/local_only_build";
+      local_run = mcu::run_whole_network_on_qemu(local_plan, dir + "/qemu", 1);
+      // The plan in execution: the Cortex-M7 program reuses buffers as planned, the host one gives
+      // every buffer its own bytes; the logits must agree.
+      auto separate = mcu::run_whole_network_on_host(local_plan, dir + "/host_separate", 1, true);
+      const bool agree = separate.logits == local_run->logits;
+      l.device_instructions = local_run->instructions;
+      l.device_note =
+          "MEASURED on the Cortex-M7 under QEMU (same timing as mcu-check): the planned int8 "
+          "layer graph as a table of plain-loop C kernels (mcu/c/agilenn_whole.c) with seeded "
+          "random int8 parameters of the trained model's shapes, " +
+          fmt(local_run->instructions, 0) + " instructions/image (" +
+          fmt(local_run->instructions / double(local_plan.macs()), 2) +
+          " per MAC); not mcu/'s tuned kernels and not the trained weights; logits " +
+          (agree ? "equal" : "DIFFERENT") +
+          " to a host run with no buffer reuse (checks the arena plan)";
+      l.flash = double(local_run->table_bytes + local_run->kernel_bytes);
+      l.sram = double(local_run->arena_bytes);
+      l.memory_note =
+          "built with random parameters of the trained model's shapes (Cortex-M7 ELF symbol "
+          "sizes): flash = parameter tables + op table (" +
+          std::to_string(local_run->table_bytes) + " B; planned parameters " +
+          std::to_string(local_plan.param_bytes()) + " B) + kernel code (" +
+          std::to_string(local_run->kernel_bytes) + " B), SRAM = the planned arena (" +
+          std::to_string(local_run->arena_bytes) +
+          " B; largest live set " + std::to_string(local_plan.largest_live_bytes) +
+          " B; stack and I/O not counted); every layer in " + out + "/local_only_plan.json";
+      l.memory_basis = "random-weight build";
+      if (!agree) l.memory_basis += ", PLAN CHECK FAILED";
+    } else {
+      l.device_note += "; the int8 graph was not run (" + skip + ")";
+    }
     l.fits = *l.flash <= kFlashBytes && *l.sram <= kSramBytes;
     const bool macs_agree = local_plan.macs() == whole_macs.whole;
     l.note = std::to_string(whole_macs.whole) + " MACs/image (int8 graph: " +
              std::to_string(local_plan.macs()) + (macs_agree ? ", equal" : ", DIFFERENT") + "); " +
              whole_name +
-             (l.fits ? "; fits the STM32F746 (320 KB SRAM / 1 MB flash) by the int8 plan"
-                     : "; DOES NOT FIT the STM32F746 (320 KB SRAM / 1 MB flash) by the int8 plan");
+             (l.fits ? "; fits the STM32F746 (320 KB SRAM / 1 MB flash)"
+                     : "; DOES NOT FIT the STM32F746 (320 KB SRAM / 1 MB flash)");
     schemes.push_back(l);
   }
   {  // DeepCOD-style: all F channels quantized with the model's centroids and coded
@@ -567,7 +615,8 @@ int run(int argc, char** argv) {
         };
         const std::string fits =
             std::string(sc.fits ? "yes" : "**NO**") +
-            (sc.memory_planned ? " (planned)" : sc.memory_estimated ? " (est.)" : "");
+            (!sc.memory_basis.empty() ? " (" + sc.memory_basis + ")"
+                                      : sc.memory_estimated ? " (est.)" : "");
         md << "| " << mhz << " | " << link.name << " | " << sc.name << " | " << fmt(b.device_ms)
            << " | " << (b.compressor_ms ? fmt(b.compressor_ms) : "-") << " | "
            << fmt(b.transmission_ms) << " | " << fmt(b.server_ms) << " | "
@@ -692,6 +741,9 @@ int run(int argc, char** argv) {
     lp["param_bytes"] = double(local_plan.param_bytes());
     lp["arena_bytes"] = double(local_plan.arena_bytes);
     lp["largest_live_bytes"] = double(local_plan.largest_live_bytes);
+    lp["qemu_instructions"] = local_run ? Json(local_run->instructions) : Json();
+    lp["qemu_table_bytes"] = local_run ? Json(double(local_run->table_bytes)) : Json();
+    lp["qemu_kernel_bytes"] = local_run ? Json(double(local_run->kernel_bytes)) : Json();
     sum["local_only_plan"] = lp;
     Json ops = Json::array();
     for (const auto& op : local_plan.ops) {
@@ -705,12 +757,16 @@ int run(int argc, char** argv) {
       j["param_bytes"] = double(op.param_bytes);
       j["output_offset"] = double(local_plan.buffers[size_t(op.output)].offset);
       j["output_bytes"] = double(local_plan.buffers[size_t(op.output)].size);
+      j["qemu_instructions"] =
+          local_run ? Json(local_run->op_instructions[ops.as_array().size()]) : Json();
       ops.push_back(j);
     }
     Json full = lp;
     full["note"] =
-        "planned, not generated: int8 weights + int32 bias/multiplier/shift per output channel; "
-        "arena from mcu/planner (greedy by size, first fit), offsets per output buffer";
+        "int8 layer graph of the whole network (not an export of the trained model): int8 weights "
+        "+ int32 bias/multiplier/shift per output channel; arena from mcu/planner (greedy by size, "
+        "first fit), offsets per output buffer; qemu_instructions: plain-loop C kernels with "
+        "random parameters on the Cortex-M7 under QEMU (--local-only-run qemu)";
     full["ops"] = ops;
     nn::write_json(out + "/local_only_plan.json", full);
   }
