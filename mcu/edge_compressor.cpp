@@ -94,9 +94,9 @@ void write_png_sources(std::span<const std::vector<uint8_t>> images, const Image
   fs::create_directories(dir);
   std::ostringstream os;
   os << "/* Images for the PNG driver (generated). */\n#include <stdint.h>\n"
-     << "const int agilenn_png_count = " << images.size()
-     << ", agilenn_png_width = " << shape.width << ", agilenn_png_height = " << shape.height
-     << ", agilenn_png_channels = " << shape.channels << ";\n"
+     << "const int agilenn_png_count = " << images.size() << ", agilenn_png_width = " << shape.width
+     << ", agilenn_png_height = " << shape.height << ", agilenn_png_channels = " << shape.channels
+     << ";\n"
      << "const uint8_t agilenn_png_images[] = {\n";
   for (const auto& im : images) {
     for (uint8_t v : im) os << int(v) << ",";
@@ -171,11 +171,24 @@ CompressorFootprint measure_compressor_footprint(const std::string& elf, const s
     if (!in_elf) continue;
     ++kept;
     switch (s.type) {
-      case 'T': case 't': f.code_bytes += s.size; break;
-      case 'R': case 'r': f.rodata_bytes += s.size; break;
-      case 'D': case 'd': f.data_bytes += s.size; break;
-      case 'B': case 'b': f.bss_bytes += s.size; break;
-      default: break;
+      case 'T':
+      case 't':
+        f.code_bytes += s.size;
+        break;
+      case 'R':
+      case 'r':
+        f.rodata_bytes += s.size;
+        break;
+      case 'D':
+      case 'd':
+        f.data_bytes += s.size;
+        break;
+      case 'B':
+      case 'b':
+        f.bss_bytes += s.size;
+        break;
+      default:
+        break;
     }
   }
   if (kept == 0) throw error_at(elf, "no symbol of " + object + " is in the linked program");

@@ -8,11 +8,16 @@ namespace agilenn::mcu {
 
 const char* plan_op_kind_name(PlanOpKind kind) {
   switch (kind) {
-    case PlanOpKind::Depthwise: return "depthwise";
-    case PlanOpKind::Pointwise: return "pointwise";
-    case PlanOpKind::Add: return "add";
-    case PlanOpKind::AvgPool: return "avgpool";
-    case PlanOpKind::Dense: return "dense";
+    case PlanOpKind::Depthwise:
+      return "depthwise";
+    case PlanOpKind::Pointwise:
+      return "pointwise";
+    case PlanOpKind::Add:
+      return "add";
+    case PlanOpKind::AvgPool:
+      return "avgpool";
+    case PlanOpKind::Dense:
+      return "dense";
   }
   return "?";
 }
@@ -118,7 +123,8 @@ WholeNetworkPlan plan_whole_network(const xai::SplitConfig& cfg) {
   Builder::Map x{cfg.height, cfg.width, cfg.in_channels, 0};
   b.plan.buffers.push_back(
       PlannedBuffer{"image (uint8)", size_t(cfg.height) * cfg.width * cfg.in_channels, 0, 0});
-  // Extractor: SepConv(3x3 dw stride s, pw -> hidden) -> ReLU6 -> SepConv(3x3 dw, pw -> F) -> ReLU6.
+  // Extractor: SepConv(3x3 dw stride s, pw -> hidden) -> ReLU6 -> SepConv(3x3 dw, pw -> F) ->
+  // ReLU6.
   x = b.depthwise("extractor.0.depthwise", x, cfg.stride);
   x = b.pointwise("extractor.0.pointwise", x, cfg.extractor_hidden);
   x = b.depthwise("extractor.1.depthwise", x, 1);
@@ -146,8 +152,8 @@ WholeNetworkPlan plan_whole_network(const xai::SplitConfig& cfg) {
       x = stride == 1 && in.c == out ? b.residual_add(p + ".add", in, h) : h;
     }
   }
-  const int last = rc.width > 1.0 ? nn::make_divisible(rc.last_channels * rc.width)
-                                   : rc.last_channels;
+  const int last =
+      rc.width > 1.0 ? nn::make_divisible(rc.last_channels * rc.width) : rc.last_channels;
   x = b.pointwise("remote.last", x, last);
   x = b.avg_pool("remote.pool", x, 1, last);
   b.dense("remote.dense", x, last, cfg.num_classes);

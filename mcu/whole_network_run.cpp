@@ -60,11 +60,16 @@ void c_array(std::ostringstream& os, const char* type, const std::string& name,
 
 const char* kind_enum(PlanOpKind k) {
   switch (k) {
-    case PlanOpKind::Depthwise: return "AGL_WHOLE_DEPTHWISE";
-    case PlanOpKind::Pointwise: return "AGL_WHOLE_POINTWISE";
-    case PlanOpKind::Add: return "AGL_WHOLE_ADD";
-    case PlanOpKind::AvgPool: return "AGL_WHOLE_AVGPOOL";
-    case PlanOpKind::Dense: return "AGL_WHOLE_DENSE";
+    case PlanOpKind::Depthwise:
+      return "AGL_WHOLE_DEPTHWISE";
+    case PlanOpKind::Pointwise:
+      return "AGL_WHOLE_POINTWISE";
+    case PlanOpKind::Add:
+      return "AGL_WHOLE_ADD";
+    case PlanOpKind::AvgPool:
+      return "AGL_WHOLE_AVGPOOL";
+    case PlanOpKind::Dense:
+      return "AGL_WHOLE_DENSE";
   }
   return "?";
 }
@@ -100,9 +105,8 @@ WholeNetworkRun parse_output(const WholeNetworkPlan& plan, const std::string& ou
     }
   }
   if (!done || ticks.size() != plan.ops.size())
-    throw error_at(out, "whole-network driver output incomplete (" +
-                            std::to_string(ticks.size()) + " of " +
-                            std::to_string(plan.ops.size()) + " ops)");
+    throw error_at(out, "whole-network driver output incomplete (" + std::to_string(ticks.size()) +
+                            " of " + std::to_string(plan.ops.size()) + " ops)");
   for (uint64_t t : ticks) {
     double instr = std::max(0.0, (double(t) - double(overhead)) / kTicksPerInstruction);
     run.op_instructions.push_back(instr);

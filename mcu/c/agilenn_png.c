@@ -54,8 +54,16 @@ unsigned char* agl_png_encode(const uint8_t* pixels, int w, int h, int n, int* o
   return stbi_write_png_to_mem(pixels, w * n, w, h, n, out_len);
 }
 
-void agl_png_free(unsigned char* png) { agl_png_release(png); }
+void agl_png_free(unsigned char* png) {
+  agl_png_release(png);
+}
 
-size_t agl_png_heap_in_use(void) { return agl_png_in_use; }
-size_t agl_png_heap_peak(void) { return agl_png_peak; }
-void agl_png_heap_reset_peak(void) { agl_png_peak = agl_png_in_use; }
+size_t agl_png_heap_in_use(void) {
+  return agl_png_in_use;
+}
+size_t agl_png_heap_peak(void) {
+  return agl_png_peak;
+}
+void agl_png_heap_reset_peak(void) {
+  agl_png_peak = agl_png_in_use;
+}

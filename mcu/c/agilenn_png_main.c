@@ -17,9 +17,13 @@ extern const int agilenn_png_count, agilenn_png_width, agilenn_png_height, agile
 #define TIMER0_CTRL (*(volatile uint32_t*)0x40000000u)
 #define TIMER0_VALUE (*(volatile uint32_t*)0x40000004u)
 #define TIMER0_RELOAD (*(volatile uint32_t*)0x40000008u)
-static uint32_t timer_now(void) { return TIMER0_VALUE; }
+static uint32_t timer_now(void) {
+  return TIMER0_VALUE;
+}
 #else
-static uint32_t timer_now(void) { return 0u; }
+static uint32_t timer_now(void) {
+  return 0u;
+}
 #endif
 
 __attribute__((noipa)) static unsigned char* encode_one(const uint8_t* image, int* len) {
@@ -31,8 +35,8 @@ __attribute__((noipa)) static unsigned char* encode_empty(const uint8_t* image, 
 }
 
 int main(void) {
-  const size_t n = (size_t)agilenn_png_width * (size_t)agilenn_png_height *
-                   (size_t)agilenn_png_channels;
+  const size_t n =
+      (size_t)agilenn_png_width * (size_t)agilenn_png_height * (size_t)agilenn_png_channels;
   uint32_t t0, t1;
   unsigned char* png;
   int i, j, len = 0;

@@ -48,9 +48,9 @@ static void agl_whole_depthwise(const agl_whole_op* op, const int8_t* in, int8_t
           for (kx = kx0; kx < kx1; ++kx, row += C)
             acc += ((int32_t)*row - op->in_zp) * w[ky * 3 + kx];
         }
-        o[c] = agl_whole_clamp(agl_whole_requantize(acc, op->multiplier[c], op->shift[c]) +
-                                   op->out_zp,
-                               op->act_min, op->act_max);
+        o[c] =
+            agl_whole_clamp(agl_whole_requantize(acc, op->multiplier[c], op->shift[c]) + op->out_zp,
+                            op->act_min, op->act_max);
       }
     }
   }
@@ -68,9 +68,9 @@ static void agl_whole_pointwise(const agl_whole_op* op, const int8_t* in, int8_t
       const int8_t* w = op->weight + (size_t)o * (size_t)op->in_c;
       int32_t acc = op->bias[o];
       for (i = 0; i < op->in_c; ++i) acc += (int32_t)x[i] * w[i];
-      out[p * (size_t)op->out_c + o] = agl_whole_clamp(
-          agl_whole_requantize(acc, op->multiplier[o], op->shift[o]) + op->out_zp, op->act_min,
-          op->act_max);
+      out[p * (size_t)op->out_c + o] =
+          agl_whole_clamp(agl_whole_requantize(acc, op->multiplier[o], op->shift[o]) + op->out_zp,
+                          op->act_min, op->act_max);
     }
   }
 }
@@ -84,9 +84,9 @@ static void agl_whole_add(const agl_whole_op* op, const int8_t* a, const int8_t*
                                            op->multiplier[0], op->shift[0]);
     const int32_t y = agl_whole_requantize(((int32_t)b[i] - op->in1_zp) * (1 << 20),
                                            op->multiplier[1], op->shift[1]);
-    out[i] = agl_whole_clamp(agl_whole_requantize(x + y, op->multiplier[2], op->shift[2]) +
-                                 op->out_zp,
-                             op->act_min, op->act_max);
+    out[i] =
+        agl_whole_clamp(agl_whole_requantize(x + y, op->multiplier[2], op->shift[2]) + op->out_zp,
+                        op->act_min, op->act_max);
   }
 }
 
@@ -117,11 +117,22 @@ void agl_whole_run_op(const agl_whole_op* op, uint8_t* arena) {
   const int8_t* in = (const int8_t*)(arena + op->in0);
   int8_t* out = (int8_t*)(arena + op->out);
   switch (op->kind) {
-    case AGL_WHOLE_DEPTHWISE: agl_whole_depthwise(op, in, out); break;
-    case AGL_WHOLE_POINTWISE: agl_whole_pointwise(op, in, out); break;
-    case AGL_WHOLE_ADD: agl_whole_add(op, in, (const int8_t*)(arena + op->in1), out); break;
-    case AGL_WHOLE_AVGPOOL: agl_whole_avgpool(op, in, out); break;
-    case AGL_WHOLE_DENSE: agl_whole_dense(op, in, (int32_t*)(void*)out); break;
-    default: break;
+    case AGL_WHOLE_DEPTHWISE:
+      agl_whole_depthwise(op, in, out);
+      break;
+    case AGL_WHOLE_POINTWISE:
+      agl_whole_pointwise(op, in, out);
+      break;
+    case AGL_WHOLE_ADD:
+      agl_whole_add(op, in, (const int8_t*)(arena + op->in1), out);
+      break;
+    case AGL_WHOLE_AVGPOOL:
+      agl_whole_avgpool(op, in, out);
+      break;
+    case AGL_WHOLE_DENSE:
+      agl_whole_dense(op, in, (int32_t*)(void*)out);
+      break;
+    default:
+      break;
   }
 }

@@ -8,15 +8,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { AGL_WHOLE_DEPTHWISE = 0, AGL_WHOLE_POINTWISE = 1, AGL_WHOLE_ADD = 2, AGL_WHOLE_AVGPOOL = 3,
-       AGL_WHOLE_DENSE = 4 };
+enum {
+  AGL_WHOLE_DEPTHWISE = 0,
+  AGL_WHOLE_POINTWISE = 1,
+  AGL_WHOLE_ADD = 2,
+  AGL_WHOLE_AVGPOOL = 3,
+  AGL_WHOLE_DENSE = 4
+};
 
 typedef struct {
   int kind;
   int in_h, in_w, in_c, out_h, out_w, out_c, stride, pad_top, pad_left;
-  size_t in0, in1, out;     /* arena offsets: input, second input (add), output */
-  const int8_t* weight;     /* depthwise [c][9]; pointwise / dense [out][in] */
-  const int32_t* bias;      /* (out_c); pointwise / dense: with the input zero point folded in */
+  size_t in0, in1, out;      /* arena offsets: input, second input (add), output */
+  const int8_t* weight;      /* depthwise [c][9]; pointwise / dense [out][in] */
+  const int32_t* bias;       /* (out_c); pointwise / dense: with the input zero point folded in */
   const int32_t* multiplier; /* (out_c); add: [in0, in1, out]; pool: [0] */
   const int32_t* shift;      /* like multiplier */
   int32_t in_zp, in1_zp, out_zp, act_min, act_max;

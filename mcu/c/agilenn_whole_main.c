@@ -16,15 +16,21 @@ extern uint8_t agl_whole_arena[];
 #define TIMER0_CTRL (*(volatile uint32_t*)0x40000000u)
 #define TIMER0_VALUE (*(volatile uint32_t*)0x40000004u)
 #define TIMER0_RELOAD (*(volatile uint32_t*)0x40000008u)
-static uint32_t timer_now(void) { return TIMER0_VALUE; }
+static uint32_t timer_now(void) {
+  return TIMER0_VALUE;
+}
 #else
-static uint32_t timer_now(void) { return 0u; }
+static uint32_t timer_now(void) {
+  return 0u;
+}
 #endif
 
 __attribute__((noipa)) static void run_op(const agl_whole_op* op) {
   agl_whole_run_op(op, agl_whole_arena);
 }
-__attribute__((noipa)) static void run_empty(const agl_whole_op* op) { (void)op; }
+__attribute__((noipa)) static void run_empty(const agl_whole_op* op) {
+  (void)op;
+}
 
 int main(void) {
   uint32_t t0, t1;

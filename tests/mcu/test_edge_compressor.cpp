@@ -23,7 +23,8 @@ std::vector<std::vector<uint8_t>> test_images(const ImageShape& s, size_t n, uin
       for (int x = 0; x < s.width; ++x)
         for (int c = 0; c < s.channels; ++c) {
           const size_t at = (size_t(y) * s.width + x) * s.channels + c;
-          if (i == 1) im[at] = uint8_t(g());  // incompressible
+          if (i == 1)
+            im[at] = uint8_t(g());  // incompressible
           else if (i > 1 && std::abs(y - s.height / 2) + std::abs(x - s.width / 2) < s.width / 3)
             im[at] = uint8_t(150 + g() % 100);
         }

@@ -23,10 +23,10 @@ BOOST_AUTO_TEST_CASE(planned_arena_computes_what_separate_buffers_compute) {
     xai::SplitConfig cfg = xai::get_preset(preset).split;
     cfg.unsplit = true;
     WholeNetworkPlan plan = plan_whole_network(cfg);
-    auto planned = run_whole_network_on_host(plan, work_dir(std::string(preset) + "_arena"), 3,
-                                             false);
-    auto separate = run_whole_network_on_host(plan, work_dir(std::string(preset) + "_separate"),
-                                              3, true);
+    auto planned =
+        run_whole_network_on_host(plan, work_dir(std::string(preset) + "_arena"), 3, false);
+    auto separate =
+        run_whole_network_on_host(plan, work_dir(std::string(preset) + "_separate"), 3, true);
     BOOST_REQUIRE_EQUAL(planned.logits.size(), size_t(cfg.num_classes));
     BOOST_TEST(planned.logits == separate.logits);
     // Not a constant network: another seed gives other logits.

@@ -500,8 +500,8 @@ int run(int argc, char** argv) {
           std::to_string(local_run->table_bytes) + " B; planned parameters " +
           std::to_string(local_plan.param_bytes()) + " B) + kernel code (" +
           std::to_string(local_run->kernel_bytes) + " B), SRAM = the planned arena (" +
-          std::to_string(local_run->arena_bytes) +
-          " B; largest live set " + std::to_string(local_plan.largest_live_bytes) +
+          std::to_string(local_run->arena_bytes) + " B; largest live set " +
+          std::to_string(local_plan.largest_live_bytes) +
           " B; stack and I/O not counted); every layer in " + out + "/local_only_plan.json";
       l.memory_basis = "random-weight build";
       if (!agree) l.memory_basis += ", PLAN CHECK FAILED";
@@ -510,9 +510,9 @@ int run(int argc, char** argv) {
     }
     l.fits = *l.flash <= kFlashBytes && *l.sram <= kSramBytes;
     const bool macs_agree = local_plan.macs() == whole_macs.whole;
-    l.note = std::to_string(whole_macs.whole) + " MACs/image (int8 graph: " +
-             std::to_string(local_plan.macs()) + (macs_agree ? ", equal" : ", DIFFERENT") + "); " +
-             whole_name +
+    l.note = std::to_string(whole_macs.whole) +
+             " MACs/image (int8 graph: " + std::to_string(local_plan.macs()) +
+             (macs_agree ? ", equal" : ", DIFFERENT") + "); " + whole_name +
              (l.fits ? "; fits the STM32F746 (320 KB SRAM / 1 MB flash)"
                      : "; DOES NOT FIT the STM32F746 (320 KB SRAM / 1 MB flash)");
     schemes.push_back(l);
@@ -623,10 +623,10 @@ int run(int argc, char** argv) {
         auto pct = [](std::optional<double> v) {
           return v ? std::optional<double>(*v * 100) : std::nullopt;
         };
-        const std::string fits =
-            std::string(sc.fits ? "yes" : "**NO**") +
-            (!sc.memory_basis.empty() ? " (" + sc.memory_basis + ")"
-                                      : sc.memory_estimated ? " (est.)" : "");
+        const std::string fits = std::string(sc.fits ? "yes" : "**NO**") +
+                                 (!sc.memory_basis.empty() ? " (" + sc.memory_basis + ")"
+                                  : sc.memory_estimated    ? " (est.)"
+                                                           : "");
         md << "| " << mhz << " | " << link.name << " | " << sc.name << " | " << fmt(b.device_ms)
            << " | " << (b.compressor_ms ? fmt(b.compressor_ms) : "-") << " | "
            << fmt(b.transmission_ms) << " | " << fmt(b.server_ms) << " | "

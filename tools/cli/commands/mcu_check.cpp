@@ -200,16 +200,18 @@ int run_mcu_check(int argc, char** argv) {
           "SRAM: LZW work area + output buffer + image, PNG peak heap (output included) + image; "
           "plus the compressor's static data; stack not counted";
       edge_compressors_ok = lzw.mismatches == 0 && png.mismatches == 0;
-      std::printf("edge-only compressor (LZW, cortex-m7): %.0f instructions/image, %.0f B, %s; "
-                  "flash %zu B, SRAM %.0f B\n",
-                  lzw.instructions_per_image, lzw.mean_payload_bytes,
-                  lzw.mismatches == 0 ? "bytes equal to the C++ LZW" : "MISMATCH",
-                  lzw_fp.compressor.flash_bytes(), lzw_sram);
-      std::printf("edge-only compressor (PNG, cortex-m7): %.0f instructions/image, %.0f B, %s; "
-                  "flash %zu B, peak heap %zu B, SRAM %.0f B\n",
-                  png.instructions_per_image, png.mean_payload_bytes,
-                  png.mismatches == 0 ? "bytes equal to the host's stb_image_write" : "MISMATCH",
-                  png.footprint.flash_bytes(), png.peak_heap_bytes, png_sram);
+      std::printf(
+          "edge-only compressor (LZW, cortex-m7): %.0f instructions/image, %.0f B, %s; "
+          "flash %zu B, SRAM %.0f B\n",
+          lzw.instructions_per_image, lzw.mean_payload_bytes,
+          lzw.mismatches == 0 ? "bytes equal to the C++ LZW" : "MISMATCH",
+          lzw_fp.compressor.flash_bytes(), lzw_sram);
+      std::printf(
+          "edge-only compressor (PNG, cortex-m7): %.0f instructions/image, %.0f B, %s; "
+          "flash %zu B, peak heap %zu B, SRAM %.0f B\n",
+          png.instructions_per_image, png.mean_payload_bytes,
+          png.mismatches == 0 ? "bytes equal to the host's stb_image_write" : "MISMATCH",
+          png.footprint.flash_bytes(), png.peak_heap_bytes, png_sram);
     } else {
       summary["bit_exact_qemu"] = nullptr;
       summary["qemu_skipped"] = qemu_skip;
