@@ -53,9 +53,11 @@ int run(int argc, char** argv) {
       "split-ratio", "share of the feature channels kept on the device",
       cxxopts::value<double>()->default_value("0.2"))(
       "rho", "target skewness", cxxopts::value<double>()->default_value("0.8"))(
-      "lambda", "weight of the prediction loss (1 - lambda weighs skewness + disorder)",
-      cxxopts::value<double>()->default_value("0.8"))("centroids", "quantizer centroids",
-                                                      cxxopts::value<int>()->default_value("8"))(
+      "lambda",
+      "weight of the prediction loss (1 - lambda weighs skewness + disorder) (default: the "
+      "preset's; fashion-mnist: 0.9, cifar: 0.8 as the public code)",
+      cxxopts::value<double>())("centroids", "quantizer centroids",
+                                cxxopts::value<int>()->default_value("8"))(
       "ig-steps", "integrated-gradients points (2 = the public code's trapezoid)",
       cxxopts::value<int>()->default_value("2"))(
       "xai", "importance: ig | saliency", cxxopts::value<std::string>()->default_value("ig"))(
@@ -88,7 +90,7 @@ int run(int argc, char** argv) {
   cfg.unsplit = r.count("unsplit") > 0;
   xai::AgileLossConfig lc = p.loss;
   lc.xai = !r.count("no-xai") && !cfg.unsplit;
-  lc.lambda = r["lambda"].as<double>();
+  if (r.count("lambda")) lc.lambda = r["lambda"].as<double>();
   lc.rho = r["rho"].as<double>();
   lc.ig_steps = r["ig-steps"].as<int>();
   lc.method = parse_xai(r["xai"].as<std::string>());
