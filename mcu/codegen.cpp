@@ -1,5 +1,6 @@
 #include "mcu/codegen.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
@@ -85,10 +86,32 @@ Bundle generate_bundle(const Int8Model& m) {
   // map, and for the fused last conv two rows of remote indices (the row being coded and the one
   // above it; the static coder's table stays in flash). Op i is extractor op i;
   // op n_ext is the pooling, op n_ext+1 the dense layer.
+  // A depthwise conv (mult 1) fed by a pointwise conv reads a padded copy of its input: the
+  // producer writes its rows into the interior of a (hp, wp) buffer whose border holds the input
+  // zero point (x + offset = 0, what padding contributes), so every window is interior.
+  struct InputPad {
+    bool on = false;
+    int hp = 0, wp = 0, top = 0, left = 0;
+  };
+  std::vector<InputPad> pad(n_ext);
+  for (size_t i = 1; i < n_ext; ++i) {
+    const Int8Conv& op = m.extractor[i];
+    if (op.kind != ConvKind::Depthwise || op.mult != 1 ||
+        m.extractor[i - 1].kind != ConvKind::Pointwise)
+      continue;
+    pad[i].on = true;
+    pad[i].top = op.pad_top;
+    pad[i].left = op.pad_left;
+    pad[i].hp = std::max(op.pad_top + op.in_h, (op.out_h - 1) * op.stride + op.kh);
+    pad[i].wp = std::max(op.pad_left + op.in_w, (op.out_w - 1) * op.stride + op.kw);
+  }
   for (size_t i = 0; i + 1 < n_ext; ++i) {
     const Int8Conv& op = m.extractor[i];
-    b.buffers.push_back({"extractor" + std::to_string(i) + "_out",
-                         size_t(op.out_h) * op.out_w * op.out_c, int(i), int(i) + 1, 0});
+    const size_t bytes = pad[i + 1].on ? size_t(pad[i + 1].hp) * pad[i + 1].wp * op.out_c
+                                       : size_t(op.out_h) * op.out_w * op.out_c;
+    b.buffers.push_back({"extractor" + std::to_string(i) + "_out" +
+                             (pad[i + 1].on ? std::string(" (padded)") : std::string()),
+                         bytes, int(i), int(i) + 1, 0});
   }
   b.buffers.push_back(
       {"local_map", size_t(m.feat_h) * m.feat_w * m.split_k, int(n_ext) - 1, int(n_ext), 0});
@@ -128,16 +151,24 @@ Bundle generate_bundle(const Int8Model& m) {
     }
     if (op.kind == ConvKind::Depthwise) {
       auto offs = c_depthwise_offsets(op);
+      const auto bias_in = c_depthwise_interior_bias(op);
+      const auto pairs = c_depthwise_weight_pairs(op);
       W << c_array("int8_t", p + "_weight", op.weight);
       decl << c_static_array("int32_t", p + "_bias", op.bias)
+           << c_static_array("int32_t", p + "_bias_interior", bias_in)
            << c_static_array("int16_t", p + "_input_offset", offs);
-      decl << "static const agilenn_dw_params " << p << " = {" << op.in_h << ", " << op.in_w << ", "
+      if (!pairs.empty()) W << c_array("int32_t", p + "_weight_pairs", pairs);
+      // A padded input (pad[i]): the kernel sees the padded shape and no padding.
+      const int in_h = pad[i].on ? pad[i].hp : op.in_h, in_w = pad[i].on ? pad[i].wp : op.in_w;
+      const int pad_top = pad[i].on ? 0 : op.pad_top, pad_left = pad[i].on ? 0 : op.pad_left;
+      decl << "static const agilenn_dw_params " << p << " = {" << in_h << ", " << in_w << ", "
            << op.in_c << ", " << op.mult << ", " << op.out_h << ", " << op.out_w << ", " << op.kh
-           << ", " << op.kw << ", " << op.stride << ", " << op.pad_top << ", " << op.pad_left
-           << ",\n  " << p << "_input_offset, " << p << "_weight, " << p << "_bias, " << p
-           << "_multiplier, " << p << "_shift, " << op.output_offset << ", " << op.act_min << ", "
-           << op.act_max << "};\n\n";
-      wbytes += op.weight.size() + 4 * op.bias.size() + 2 * offs.size() + 64;
+           << ", " << op.kw << ", " << op.stride << ", " << pad_top << ", " << pad_left << ",\n  "
+           << p << "_input_offset, " << p << "_weight, " << p << "_bias, " << p << "_multiplier, "
+           << p << "_shift, " << op.output_offset << ", " << op.act_min << ", " << op.act_max
+           << ",\n  " << p << "_bias_interior, " << (pairs.empty() ? "NULL" : p + "_weight_pairs")
+           << ", " << (c_acc_fits_small(op, i == 0) ? 1 : 0) << "};\n\n";
+      wbytes += op.weight.size() + 8 * op.bias.size() + 2 * offs.size() + 4 * pairs.size() + 72;
       st.kind = "depthwise";
       st.name = "extractor." + std::to_string(i) + " depthwise " + std::to_string(op.kh) + "x" +
                 std::to_string(op.kw) + " s" + std::to_string(op.stride);
@@ -156,16 +187,37 @@ Bundle generate_bundle(const Int8Model& m) {
         decl << c_static_array("int32_t", p + "_bias", l.bias);
         // The fused last conv runs one row of pixels at a time (the coder codes each row at once).
         decl << "static const agilenn_pw_params " << p << " = {"
-             << (i + 1 < n_ext ? op.in_h * op.in_w : op.in_w) << ", " << op.in_c << ", " << op.out_c
+             << (i + 1 < n_ext && !pad[i + 1].on ? op.in_h * op.in_w : op.in_w) << ", " << op.in_c
+             << ", " << op.out_c
              << ", " << p << "_weight, " << p << "_bias, " << p << "_multiplier, " << p
              << "_shift, " << op.output_offset << ", " << op.act_min << ", " << op.act_max
-             << "};\n\n";
-        wbytes += l.weight.size() + 4 * l.bias.size() + 48;
+             << ", " << (c_acc_fits_small(op, false) ? 1 : 0) << "};\n\n";
+        wbytes += l.weight.size() + 4 * l.bias.size() + 52;
       }
       st.name = "extractor." + std::to_string(i) + " pointwise " + std::to_string(op.in_c) + "->" +
                 std::to_string(op.out_c);
       R << "  AGILENN_MARK(" << i << ");\n";
-      if (i + 1 < n_ext) {
+      if (i + 1 < n_ext && pad[i + 1].on) {
+        // Rows into the padded buffer's interior, the border filled with the zero point.
+        st.kind = "pointwise";
+        const InputPad& pd = pad[i + 1];
+        std::vector<int8_t> zp;
+        for (int32_t off : m.extractor[i + 1].input_offset) zp.push_back(int8_t(-off));
+        decl << c_static_array("int8_t", p + "_pad_pixel", zp);
+        R << "  agilenn_fill_border_impl(" << buf(i) << ", " << pd.hp << ", " << pd.wp << ", "
+          << op.out_c << ", " << pd.top << ", " << pd.left << ", " << op.out_h << ", " << op.out_w
+          << ", " << p << "_pad_pixel);\n  {\n    int32_t y;\n    for (y = 0; y < " << op.in_h
+          << "; ++y)\n      ";
+        const std::string in_row = buf(i - 1) + " + y * " + std::to_string(op.in_w * op.in_c);
+        const std::string out_row = buf(i) + " + (y + " + std::to_string(pd.top) + ") * " +
+                                    std::to_string(pd.wp * op.out_c) + " + " +
+                                    std::to_string(pd.left * op.out_c);
+        if (lut)
+          R << "agilenn_pw1_lut_impl(" << op.in_w << ", " << op.out_c << ", " << p << "_table, "
+            << in_row << ", " << out_row << ");\n  }\n";
+        else
+          R << "agilenn_pwconv_impl(&" << p << ", " << in_row << ", " << out_row << ");\n  }\n";
+      } else if (i + 1 < n_ext) {
         st.kind = "pointwise";
         if (lut)
           R << "  agilenn_pw1_lut_impl(" << op.in_h * op.in_w << ", " << op.out_c << ", " << p
