@@ -119,8 +119,9 @@ Bundle generate_bundle(const Int8Model& m) {
       {"pooled", size_t(m.grid) * m.grid * m.split_k, int(n_ext), int(n_ext) + 1, 0});
   const size_t row_bytes = size_t(m.feat_w) * remote_c;
   const size_t index_buf = b.buffers.size();
+  // Two slots of R + W*R uint16 context offsets (the packed fallback reuses it as one byte row).
   b.buffers.push_back(
-      {"remote_index_rows", 2 * (row_bytes + remote_c), int(n_ext) - 1, int(n_ext) - 1, 0});
+      {"remote_offset_rows", 4 * (row_bytes + remote_c), int(n_ext) - 1, int(n_ext) - 1, 0});
   b.arena_bytes = plan_arena(b.buffers);
   if (live_buffers_overlap(b.buffers))
     throw Error("generate_bundle: planner produced overlapping buffers");
@@ -257,12 +258,13 @@ Bundle generate_bundle(const Int8Model& m) {
         // slot the first row reads as "up" starts all zeros (missing neighbours are index 0).
         const size_t slot = row_bytes + remote_c;
         R << "  {\n    uint8_t *const rows = " << rows
-          << ";\n    uint8_t coder = " << unsigned(kDeviceCoder) << "u;\n"
+          << ";\n    uint16_t *const ring = (uint16_t *)rows;\n    uint8_t coder = "
+          << unsigned(kDeviceCoder) << "u;\n"
           << "    size_t n;\n    int32_t y;\n    agilenn_ce_state ce;\n"
-          << "    memset(rows, 0, " << 2 * slot << "u);\n"
+          << "    memset(rows, 0, " << 4 * slot << "u);\n"
           << "    agilenn_sce_begin(&ce, packet + 24, " << packed << "u);\n"
-          << "    for (y = 0; y < " << op.out_h << "; ++y) {\n      uint8_t *const row = rows + "
-          << remote_c << " + (y & 1) * " << slot << ";\n      const uint8_t *const up = rows + "
+          << "    for (y = 0; y < " << op.out_h << "; ++y) {\n      uint16_t *const row = ring + "
+          << remote_c << " + (y & 1) * " << slot << ";\n      const uint16_t *const up = ring + "
           << remote_c << " + ((y + 1) & 1) * " << slot << ";\n  " << code_row << "    }\n"
           << "    n = agilenn_ce_end(&ce);\n"
           << "    if (n == 0 || n >= " << packed << "u) {\n"
@@ -313,13 +315,15 @@ Bundle generate_bundle(const Int8Model& m) {
   const CContextOffsets co = c_static_context_offsets(cm);
   const std::vector<uint16_t> cdf = cm.static_cdf();
   W << c_array("uint16_t", "agilenn_codec_cdf", cdf)
-    << c_array("uint16_t", "agilenn_sce_group_offset", co.group)
     << c_array("uint16_t", "agilenn_sce_left_offset", co.left)
     << c_array("uint16_t", "agilenn_sce_up_offset", co.up)
     << c_array("uint16_t", "agilenn_sce_prev_offset", co.prev);
+  // The group offsets next to agilenn_run: the unrolled channel loop folds them into its code.
+  decl << c_static_array("uint16_t", "agilenn_sce_group_offset", co.group);
   decl << "static const agilenn_sce_model agilenn_sce = {" << remote_c << "u, " << m.feat_w
        << "u, agilenn_codec_cdf,\n  agilenn_sce_group_offset, agilenn_sce_left_offset, "
-          "agilenn_sce_up_offset, agilenn_sce_prev_offset};\n";
+          "agilenn_sce_up_offset, agilenn_sce_prev_offset, "
+       << cm.config().levels << "u};\n";
   b.stages[n_ext - 1].weight_bytes +=
       2 * cdf.size() + 2 * (co.group.size() + 3 * co.left.size()) + 32;
   for (const auto& st : b.stages) b.weight_bytes += st.weight_bytes;

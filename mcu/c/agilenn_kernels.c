@@ -22,8 +22,10 @@
 /* Complete unrolling of short constant-count loops (GCC does not at -O2 otherwise). */
 #if defined(__GNUC__) && !defined(__clang__)
 #define AGILENN_UNROLL _Pragma("GCC unroll 8")
+#define AGILENN_UNROLL_ALL _Pragma("GCC unroll 64")
 #else
 #define AGILENN_UNROLL
+#define AGILENN_UNROLL_ALL
 #endif
 
 /* SaturatingRoundingDoublingHighMul for a multiplier b >= 0 (what quantize_multiplier produces, so
@@ -653,20 +655,23 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_row_impl(const agilenn_pw_params* p,
 }
 
 /* agilenn_pw_quant_row_impl and agilenn_sce_row_impl in one pass: each remote value is quantized
- * and coded at once (same bytes; one loop instead of two, the index not reloaded). */
+ * and coded at once (same bytes; one loop instead of two, the index not reloaded). The ring holds
+ * each coded index's up_offset (its left_offset is levels times that), so a neighbour costs one
+ * load, not two. */
 AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(
     const agilenn_pw_params* p, int32_t k, const int8_t* in, int8_t* local,
     const int32_t* acc_threshold, const uint8_t* index_of_pos, uint32_t bits, agilenn_ce_state* s,
-    const agilenn_sce_model* m, uint8_t* row, const uint8_t* up) {
+    const agilenn_sce_model* m, uint16_t* row, const uint16_t* up) {
   const int32_t pixels = p->pixels, in_c = p->in_c, out_c = p->out_c, out_offset = p->output_offset;
   const int32_t act_min = p->act_min, act_max = p->act_max;
   const int8_t* const weight = p->weight;
   const int32_t *const bias = p->bias, *const qmult = p->multiplier, *const qshift = p->shift;
   const uint32_t leaf = 1u << bits, R = m->channels;
   const uint16_t* const cdf = m->cdf;
-  const uint16_t *const group_offset = m->group_offset, *const left_offset = m->left_offset;
+  const uint16_t* const group_offset = m->group_offset;
   const uint16_t *const up_offset = m->up_offset, *const prev_offset = m->prev_offset;
-  const uint8_t* const left = row - R; /* left[i] = row[i - R], the pad for the first pixel */
+  const uint32_t levels = m->levels;
+  const uint16_t* const left = row - R; /* left[i] = row[i - R], the pad for the first pixel */
   const uint32_t v0 = index_of_pos ? index_of_pos[0] : 0u; /* the index of position 0 */
   uint32_t low = s->low, carry = s->carry, range = s->range;
   uint32_t i = 0, d;
@@ -696,10 +701,10 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(
           agilenn_requantize_sel(AGILENN_PW_ACC(o) + bias[o], qmult[o], qshift[o], p->small_acc);
       y[o] = (int8_t)agilenn_clamp(acc + out_offset, act_min, act_max);
     }
+    AGILENN_UNROLL_ALL /* R is constant: each channel's offsets become immediates */
     for (; o < out_c; ++o, t += leaf, ++i) {
       const int32_t acc = AGILENN_PW_ACC(o);
-      const uint16_t* const ctx =
-          cdf + group_offset[o - k] + prev_off + left_offset[left[i]] + up_offset[up[i]];
+      const uint16_t* const ctx = cdf + group_offset[o - k] + prev_off + levels * left[i] + up[i];
       uint32_t v;
       /* Position 0 (t[leaf / 2] is the smallest accumulator of position >= 1) is by far the most
        * frequent (ReLU6's zero): one compare instead of the tree. */
@@ -711,7 +716,7 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(
         for (d = 0; d < bits; ++d) node = 2 * node + 1u - ((uint32_t)(acc - t[node]) >> 31);
         v = index_of_pos ? index_of_pos[node - leaf] : node - leaf;
       }
-      row[i] = (uint8_t)v;
+      row[i] = up_offset[v];
       if (v == 0) { /* cum[0] = 0: low and carry unchanged */
         range = (range >> 12) * ctx[1];
         while (range < (1u << 24)) {
@@ -810,7 +815,7 @@ AGILENN_KERNEL void agilenn_pw_quant_sce_row(const agilenn_pw_params* p, int32_t
                                              const int32_t* acc_threshold,
                                              const uint8_t* index_of_pos, uint32_t bits,
                                              agilenn_ce_state* s, const agilenn_sce_model* m,
-                                             uint8_t* row, const uint8_t* up) {
+                                             uint16_t* row, const uint16_t* up) {
   agilenn_pw_quant_sce_row_impl(p, k, in, local, acc_threshold, index_of_pos, bits, s, m, row, up);
 }
 

@@ -73,6 +73,7 @@ typedef struct {
   uint32_t width;    /* pixels per row */
   const uint16_t *cdf;
   const uint16_t *group_offset, *left_offset, *up_offset, *prev_offset;
+  uint32_t levels; /* L: left_offset[v] = L * up_offset[v] (the fused kernel's offset ring) */
 } agilenn_sce_model;
 
 typedef struct {
@@ -121,14 +122,16 @@ AGILENN_KERNEL void agilenn_pw1_lut(int32_t pixels, int32_t out_c, const int8_t 
                                     const int8_t *in, int8_t *out);
 /* agilenn_pwconv_split + agilenn_sce_row fused for one row of p->pixels pixels, the quantizer on
  * the accumulator: acc_threshold (R, 2^bits), bias folded in (c_accumulator_thresholds), positions
- * mapped to indices by index_of_pos (NULL: identity); bits: the quantizer's tree depth; row and
- * up as for agilenn_sce_row. */
+ * mapped to indices by index_of_pos (NULL: identity); bits: the quantizer's tree depth. The
+ * neighbours come from a ring of context offsets instead of indices: row (pixels, R) receives
+ * up_offset[v] of every coded index v, row[-R .. -1] must be zeros, up is the previous row's
+ * (all zeros for the first); the left neighbour's offset is levels * its entry. */
 AGILENN_KERNEL void agilenn_pw_quant_sce_row(const agilenn_pw_params *p, int32_t k,
                                              const int8_t *in, int8_t *local,
                                              const int32_t *acc_threshold,
                                              const uint8_t *index_of_pos, uint32_t bits,
                                              agilenn_ce_state *s, const agilenn_sce_model *m,
-                                             uint8_t *row, const uint8_t *up);
+                                             uint16_t *row, const uint16_t *up);
 /* Fills the border of a padded (hp, wp, c) buffer around its (h, w) interior at (top, left) with
  * the c bytes of `pixel` (a depthwise conv then reads it with no padding of its own). */
 AGILENN_KERNEL void agilenn_fill_border(int8_t *buf, int32_t hp, int32_t wp, int32_t c, int32_t top,

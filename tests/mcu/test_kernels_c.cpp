@@ -335,8 +335,11 @@ BOOST_AUTO_TEST_CASE(fused_conv_quantizer_coder_matches_reference_and_codec) {
     std::vector<uint8_t> payload = cm.encode_static(idx, shape);
     CContextOffsets co = c_static_context_offsets(cm);
     const std::vector<uint16_t> cdf = cm.static_cdf();
-    agilenn_sce_model m{uint32_t(R),    uint32_t(op.in_w), cdf.data(),    co.group.data(),
-                        co.left.data(), co.up.data(),      co.prev.data()};
+    agilenn_sce_model m{uint32_t(R),    uint32_t(op.in_w), cdf.data(),
+                        co.group.data(), co.left.data(),    co.up.data(),
+                        co.prev.data(),  cm.config().levels};
+    for (unsigned v = 0; v < C; ++v)  // the ring's rule: left offset = levels * up offset
+      BOOST_REQUIRE_EQUAL(co.left[v], cm.config().levels * co.up[v]);
     agilenn_pw_params p{op.in_w,
                         op.in_c,
                         op.out_c,
@@ -349,22 +352,24 @@ BOOST_AUTO_TEST_CASE(fused_conv_quantizer_coder_matches_reference_and_codec) {
                         op.act_max,
                         c_acc_fits_small(op, false) ? 1 : 0};
     const size_t row_bytes = size_t(op.in_w) * R, slot = row_bytes + R;
-    std::vector<uint8_t> out(payload.size() + 8, 0xEE), rows(2 * slot, 0);  // zero pads and row
+    std::vector<uint8_t> out(payload.size() + 8, 0xEE);
+    std::vector<uint16_t> rows(2 * slot, 0);  // zero pads and row
     std::vector<int8_t> local(pixels * k);
-    std::vector<uint8_t> got_idx;
+    std::vector<uint16_t> got_offsets, expect_offsets;
+    for (uint8_t v : idx) expect_offsets.push_back(co.up[v]);
     agilenn_ce_state st;
     agilenn_sce_begin(&st, out.data(), payload.size() + 8);
     for (int y = 0; y < op.in_h; ++y) {
-      uint8_t* row = rows.data() + R + (y & 1) * slot;
+      uint16_t* row = rows.data() + R + (y & 1) * slot;
       agilenn_pw_quant_sce_row(&p, k, in.data() + size_t(y) * op.in_w * op.in_c,
                                local.data() + size_t(y) * op.in_w * k, thr.data(), index_of_pos,
                                uint32_t(q.bits), &st, &m, row,
                                rows.data() + R + ((y + 1) & 1) * slot);
-      got_idx.insert(got_idx.end(), row, row + row_bytes);
+      got_offsets.insert(got_offsets.end(), row, row + row_bytes);
     }
     const size_t n = agilenn_ce_end(&st);
     BOOST_REQUIRE(local == local_expect);
-    BOOST_REQUIRE(got_idx == idx);
+    BOOST_REQUIRE(got_offsets == expect_offsets);  // the ring: each index's up offset
     BOOST_REQUIRE_EQUAL(n, payload.size());
     BOOST_REQUIRE(std::equal(payload.begin(), payload.end(), out.begin()));
   }
@@ -421,7 +426,7 @@ BOOST_AUTO_TEST_CASE(row_static_context_coder_matches_codec) {
     CContextOffsets co = c_static_context_offsets(cm);
     const std::vector<uint16_t> cdf = cm.static_cdf();
     agilenn_sce_model m{shape.channels, shape.width,  cdf.data(),    co.group.data(),
-                        co.left.data(), co.up.data(), co.prev.data()};
+                        co.left.data(), co.up.data(), co.prev.data(), cm.config().levels};
     const size_t row = size_t(shape.width) * shape.channels;
     // Each row behind R zero bytes (the first pixel's left neighbours), a zero row above the
     // first (the generated code's ring layout).
