@@ -11,6 +11,20 @@
 #define AGILENN_USE_DSP 0
 #endif
 
+#if AGILENN_USE_DSP
+/* SXTB16 of w rotated right by 8 (bytes 1 and 3 sign-extended to halfwords): the instruction's own
+ * rotation, one instruction where ROR + SXTB16 take two. */
+static inline int32_t agilenn_sxtb16_ror8(uint32_t w) {
+#if defined(__GNUC__)
+  int32_t r;
+  __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(w));
+  return r;
+#else
+  return __sxtb16((int32_t)((w >> 8) | (w << 24)));
+#endif
+}
+#endif
+
 /* Each kernel is an always-inline body (agilenn_*_impl) plus an external wrapper. The generated
  * agilenn_run calls the bodies with parameter structs that are static const in the same
  * translation unit, so the compiler specialises every layer to its constant shapes. */
@@ -101,6 +115,11 @@ AGILENN_KERNEL int32_t agilenn_requantize_small(int32_t acc, int32_t multiplier,
 #endif
 
 static inline int32_t agilenn_clamp(int32_t v, int32_t lo, int32_t hi) {
+#if AGILENN_USE_DSP
+  /* The full int8 range (ReLU6 with zero point -128, the usual case): one SSAT instead of two
+   * compares and moves. lo and hi are constants of the layer, so the test folds. */
+  if (lo == -128 && hi == 127) return __ssat(v, 8);
+#endif
   return v < lo ? lo : (v > hi ? hi : v);
 }
 
@@ -114,8 +133,8 @@ static inline int32_t agilenn_dot_s8(const int8_t* a, const int8_t* b, int32_t n
     memcpy(&wa, a, 4);
     memcpy(&wb, b, 4);
     acc = __smlad(__sxtb16((int32_t)wa), __sxtb16((int32_t)wb), acc);
-    acc = __smlad(__sxtb16((int32_t)((wa >> 8) | (wa << 24))),
-                  __sxtb16((int32_t)((wb >> 8) | (wb << 24))), acc);
+    acc = __smlad(agilenn_sxtb16_ror8(wa),
+                  agilenn_sxtb16_ror8(wb), acc);
     a += 4;
     b += 4;
     n -= 4;
@@ -133,7 +152,7 @@ static inline int32_t agilenn_dot_s8(const int8_t* a, const int8_t* b, int32_t n
 static inline int32_t agilenn_dot4_dsp(int32_t x02, int32_t x13, const int8_t* w) {
   uint32_t ww;
   memcpy(&ww, w, 4);
-  return __smlad(x13, __sxtb16((int32_t)((ww >> 8) | (ww << 24))),
+  return __smlad(x13, agilenn_sxtb16_ror8(ww),
                  __smuad(x02, __sxtb16((int32_t)ww)));
 }
 #endif
@@ -371,9 +390,9 @@ AGILENN_ALWAYS_INLINE void agilenn_dw4_taps(const int8_t* x, const int8_t* w, in
       memcpy(&wx, xr, 4);
       memcpy(&ww, wr, 4);
       x02 = __sadd16(__sxtb16((int32_t)wx), off02);
-      x13 = __sadd16(__sxtb16((int32_t)((wx >> 8) | (wx << 24))), off13);
+      x13 = __sadd16(agilenn_sxtb16_ror8(wx), off13);
       w02 = __sxtb16((int32_t)ww);
-      w13 = __sxtb16((int32_t)((ww >> 8) | (ww << 24)));
+      w13 = agilenn_sxtb16_ror8(ww);
       a0 = __smlabb(x02, w02, a0);
       a2 = __smlatt(x02, w02, a2);
       a1 = __smlabb(x13, w13, a1);
@@ -406,7 +425,7 @@ AGILENN_ALWAYS_INLINE void agilenn_dw4_taps_interior(const int8_t* x, const int3
       const int32_t w02 = wp[2 * (ky * kw + kx)], w13 = wp[2 * (ky * kw + kx) + 1];
       memcpy(&wx, x + ky * x_row + kx * step, 4);
       x02 = __sxtb16((int32_t)wx);
-      x13 = __sxtb16((int32_t)((wx >> 8) | (wx << 24)));
+      x13 = agilenn_sxtb16_ror8(wx);
       a0 = __smlabb(x02, w02, a0);
       a2 = __smlatt(x02, w02, a2);
       a1 = __smlabb(x13, w13, a1);
@@ -528,13 +547,13 @@ AGILENN_ALWAYS_INLINE void agilenn_pwconv_split_impl(const agilenn_pw_params* p,
       int8_t* y = local + (size_t)px * k;
       memcpy(&wx, in + (size_t)px * 4, 4);
       x02 = __sxtb16((int32_t)wx);
-      x13 = __sxtb16((int32_t)((wx >> 8) | (wx << 24)));
+      x13 = agilenn_sxtb16_ror8(wx);
       for (o = 0; o < out_c; ++o) {
         uint32_t ww;
         int32_t acc;
         memcpy(&ww, weight + (size_t)o * 4, 4);
         acc = __smlad(x02, __sxtb16((int32_t)ww), bias[o]);
-        acc = __smlad(x13, __sxtb16((int32_t)((ww >> 8) | (ww << 24))), acc);
+        acc = __smlad(x13, agilenn_sxtb16_ror8(ww), acc);
         acc = agilenn_requantize_inline(acc, qmult[o], qshift[o]) + out_offset;
         acc = agilenn_clamp(acc, act_min, act_max);
         if (o < k)
@@ -629,7 +648,7 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_row_impl(const agilenn_pw_params* p,
       uint32_t wx;
       memcpy(&wx, x, 4);
       x02 = __sxtb16((int32_t)wx);
-      x13 = __sxtb16((int32_t)((wx >> 8) | (wx << 24)));
+      x13 = agilenn_sxtb16_ror8(wx);
     }
 #define AGILENN_PW_ACC(O)                                         \
   (in_c == 4 ? agilenn_dot4_dsp(x02, x13, weight + (size_t)(O)*4) \
@@ -687,7 +706,7 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(
       uint32_t wx;
       memcpy(&wx, x, 4);
       x02 = __sxtb16((int32_t)wx);
-      x13 = __sxtb16((int32_t)((wx >> 8) | (wx << 24)));
+      x13 = agilenn_sxtb16_ror8(wx);
     }
 #define AGILENN_PW_ACC(O)                                         \
   (in_c == 4 ? agilenn_dot4_dsp(x02, x13, weight + (size_t)(O)*4) \
@@ -716,7 +735,7 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(
         for (d = 0; d < bits; ++d) node = 2 * node + 1u - ((uint32_t)(acc - t[node]) >> 31);
         v = index_of_pos ? index_of_pos[node - leaf] : node - leaf;
       }
-      row[i] = up_offset[v];
+      row[i] = v == 0 ? 0 : up_offset[v]; /* index 0 is level 0: offset 0 */
       if (v == 0) { /* cum[0] = 0: low and carry unchanged */
         range = (range >> 12) * ctx[1];
         while (range < (1u << 24)) {
