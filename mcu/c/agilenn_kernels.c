@@ -514,7 +514,25 @@ AGILENN_ALWAYS_INLINE void agilenn_pwconv_impl(const agilenn_pw_params* p, const
   const int8_t* const weight = p->weight;
   const int32_t *const bias = p->bias, *const qmult = p->multiplier, *const qshift = p->shift;
   const int32_t small = p->small_acc;
-  int32_t px, o;
+  int32_t px, o, c;
+  if (in_c < 4) { /* e.g. 3 -> 4 (cifar): inputs in registers (stores to y may alias x) */
+    for (px = 0; px < pixels; ++px) {
+      const int8_t* x = in + (size_t)px * in_c;
+      int8_t* y = out + (size_t)px * out_c;
+      int32_t xv[3] = {0, 0, 0};
+      AGILENN_UNROLL
+      for (c = 0; c < in_c; ++c) xv[c] = x[c];
+      AGILENN_UNROLL
+      for (o = 0; o < out_c; ++o) {
+        int32_t acc = bias[o];
+        AGILENN_UNROLL
+        for (c = 0; c < in_c; ++c) acc += xv[c] * (int32_t)weight[(size_t)o * in_c + c];
+        acc = agilenn_requantize_sel(acc, qmult[o], qshift[o], small) + out_offset;
+        y[o] = (int8_t)agilenn_clamp(acc, act_min, act_max);
+      }
+    }
+    return;
+  }
   for (px = 0; px < pixels; ++px) {
     const int8_t* x = in + (size_t)px * in_c;
     int8_t* y = out + (size_t)px * out_c;
