@@ -323,7 +323,7 @@ Bundle generate_bundle(const Int8Model& m) {
   decl << "static const agilenn_sce_model agilenn_sce = {" << remote_c << "u, " << m.feat_w
        << "u, agilenn_codec_cdf,\n  agilenn_sce_group_offset, agilenn_sce_left_offset, "
           "agilenn_sce_up_offset, agilenn_sce_prev_offset, "
-       << cm.config().levels << "u};\n";
+       << cm.config().levels << "u, " << cm.alphabet() + 1 << "u};\n";
   b.stages[n_ext - 1].weight_bytes +=
       2 * cdf.size() + 2 * (co.group.size() + 3 * co.left.size()) + 32;
   for (const auto& st : b.stages) b.weight_bytes += st.weight_bytes;

@@ -706,8 +706,7 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(
   const uint32_t leaf = 1u << bits, R = m->channels;
   const uint16_t* const cdf = m->cdf;
   const uint16_t* const group_offset = m->group_offset;
-  const uint16_t *const up_offset = m->up_offset, *const prev_offset = m->prev_offset;
-  const uint32_t levels = m->levels;
+  const uint32_t levels = m->levels, stride = m->stride;
   const uint16_t* const left = row - R; /* left[i] = row[i - R], the pad for the first pixel */
   const uint32_t v0 = index_of_pos ? index_of_pos[0] : 0u; /* the index of position 0 */
   uint32_t low = s->low, carry = s->carry, range = s->range;
@@ -753,8 +752,8 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(
         for (d = 0; d < bits; ++d) node = 2 * node + 1u - ((uint32_t)(acc - t[node]) >> 31);
         v = index_of_pos ? index_of_pos[node - leaf] : node - leaf;
       }
-      row[i] = v == 0 ? 0 : up_offset[v]; /* index 0 is level 0: offset 0 */
-      if (v == 0) { /* cum[0] = 0: low and carry unchanged */
+      if (v == 0) { /* cum[0] = 0: low and carry unchanged; index 0 is level 0: offsets 0 */
+        row[i] = 0;
         range = (range >> 12) * ctx[1];
         while (range < (1u << 24)) {
           range <<= 8;
@@ -764,10 +763,12 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(
           low = s->low;
           carry = 0;
         }
-        prev_off = 0; /* prev_offset[0]: index 0 is level 0 */
+        prev_off = 0;
       } else {
+        const uint32_t level = v < levels - 1 ? v : levels - 1;
+        row[i] = (uint16_t)(level * levels * stride); /* up_offset[v] */
         agilenn_sce_step(s, ctx + v, &low, &carry, &range);
-        prev_off = prev_offset[v];
+        prev_off = level * stride; /* prev_offset[v] */
       }
     }
 #undef AGILENN_PW_ACC

@@ -74,6 +74,8 @@ typedef struct {
   const uint16_t *cdf;
   const uint16_t *group_offset, *left_offset, *up_offset, *prev_offset;
   uint32_t levels; /* L: left_offset[v] = L * up_offset[v] (the fused kernel's offset ring) */
+  uint32_t stride; /* C + 1: prev_offset[v] = min(v, L - 1) * stride, up_offset[v] = L times that
+                      (the fused kernel computes them: constants for L = 2 and v != 0) */
 } agilenn_sce_model;
 
 typedef struct {

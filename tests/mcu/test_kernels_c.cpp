@@ -337,7 +337,7 @@ BOOST_AUTO_TEST_CASE(fused_conv_quantizer_coder_matches_reference_and_codec) {
     const std::vector<uint16_t> cdf = cm.static_cdf();
     agilenn_sce_model m{uint32_t(R),    uint32_t(op.in_w), cdf.data(),
                         co.group.data(), co.left.data(),    co.up.data(),
-                        co.prev.data(),  cm.config().levels};
+                        co.prev.data(),  cm.config().levels, C + 1};
     for (unsigned v = 0; v < C; ++v)  // the ring's rule: left offset = levels * up offset
       BOOST_REQUIRE_EQUAL(co.left[v], cm.config().levels * co.up[v]);
     agilenn_pw_params p{op.in_w,
@@ -426,7 +426,8 @@ BOOST_AUTO_TEST_CASE(row_static_context_coder_matches_codec) {
     CContextOffsets co = c_static_context_offsets(cm);
     const std::vector<uint16_t> cdf = cm.static_cdf();
     agilenn_sce_model m{shape.channels, shape.width,  cdf.data(),    co.group.data(),
-                        co.left.data(), co.up.data(), co.prev.data(), cm.config().levels};
+                        co.left.data(), co.up.data(), co.prev.data(), cm.config().levels,
+                        C + 1};
     const size_t row = size_t(shape.width) * shape.channels;
     // Each row behind R zero bytes (the first pixel's left neighbours), a zero row above the
     // first (the generated code's ring layout).
