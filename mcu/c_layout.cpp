@@ -74,6 +74,52 @@ std::vector<int16_t> c_depthwise_offsets(const Int8Conv& op) {
   return out;
 }
 
+std::vector<int32_t> c_depthwise_interior_bias(const Int8Conv& op) {
+  if (op.kind != ConvKind::Depthwise) throw Error("c layout: expected a depthwise conv");
+  std::vector<int32_t> out(op.out_c);
+  for (int o = 0; o < op.out_c; ++o) {
+    int64_t sum = 0;
+    for (int t = 0; t < op.kh * op.kw; ++t) sum += op.weight[size_t(t) * op.out_c + o];
+    out[o] = fold_offset(op.bias[o], op.input_offset[o / op.mult], sum);
+  }
+  return out;
+}
+
+std::vector<int32_t> c_depthwise_weight_pairs(const Int8Conv& op) {
+  std::vector<int32_t> out;
+  if (op.kind != ConvKind::Depthwise || op.mult != 1 || op.in_c % 4 != 0) return out;
+  const int taps = op.kh * op.kw;
+  auto pair = [&](int t, int c0, int c1) {
+    const uint32_t lo = uint16_t(int16_t(op.weight[size_t(t) * op.out_c + c0]));
+    const uint32_t hi = uint16_t(int16_t(op.weight[size_t(t) * op.out_c + c1]));
+    return int32_t(lo | (hi << 16));
+  };
+  for (int c = 0; c < op.in_c; c += 4)
+    for (int t = 0; t < taps; ++t) {
+      out.push_back(pair(t, c, c + 2));
+      out.push_back(pair(t, c + 1, c + 3));
+    }
+  return out;
+}
+
+bool c_acc_fits_small(const Int8Conv& op, bool uint8_input) {
+  const int64_t lo = uint8_input ? 0 : -128, hi = uint8_input ? 255 : 127;
+  const int taps = op.kind == ConvKind::Depthwise ? op.kh * op.kw : op.in_c;
+  for (int o = 0; o < op.out_c; ++o) {
+    if (op.shift[o] < -31 || op.shift[o] > 30) return false;
+    int64_t bound = std::abs(int64_t(op.bias[o]));
+    for (int t = 0; t < taps; ++t) {
+      // depthwise: tap t of channel o (input channel o / mult); pointwise: input channel t
+      const int c = op.kind == ConvKind::Depthwise ? o / op.mult : t;
+      const int8_t w = op.weight[size_t(t) * op.out_c + o];  // (taps or in_c, out_c) either way
+      const int64_t off = op.input_offset[c];
+      bound += std::abs(int64_t(w)) * std::max(std::abs(lo + off), std::abs(hi + off));
+    }
+    if (bound * (int64_t(1) << std::max(op.shift[o], 0)) >= (int64_t(1) << 30)) return false;
+  }
+  return true;
+}
+
 namespace {
 // The quantizer's int8 input for accumulator acc (bias included) of output channel o.
 int32_t requantized_output(const Int8Conv& op, int o, int64_t acc) {

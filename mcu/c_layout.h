@@ -51,6 +51,18 @@ CContextOffsets c_context_offsets(const codec::ContextModel& model);
 // context instead of nodes.
 CContextOffsets c_static_context_offsets(const codec::ContextModel& model);
 
+// A depthwise conv's bias for windows with every tap inside the input (or padded with the input
+// zero point): bias[o] + input_offset[c] * sum of channel o's kh*kw weights (o = c*mult + m).
+std::vector<int32_t> c_depthwise_interior_bias(const Int8Conv& op);
+// The DSP kernel's weights for mult 1 and in_c % 4 == 0: (in_c / 4, kh * kw, 2) words, per 4
+// channels c..c+3 and tap the int16 halfword pairs (w[c] | w[c+2] << 16, w[c+1] | w[c+3] << 16).
+// Empty when the layout does not apply.
+std::vector<int32_t> c_depthwise_weight_pairs(const Int8Conv& op);
+// True if every accumulator of the conv, |bias + sum (x + off) w| with x over the input's range
+// (uint8 for the first layer, int8 otherwise), times 2^max(shift, 0) stays below 2^30 and every
+// shift is in [-31, 30]: the kernels may then use agilenn_requantize_small (same values).
+bool c_acc_fits_small(const Int8Conv& op, bool uint8_input);
+
 // Depthwise input offsets as int16 (the kernels' type); throws if one does not fit.
 std::vector<int16_t> c_depthwise_offsets(const Int8Conv& op);
 

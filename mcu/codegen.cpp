@@ -1,5 +1,6 @@
 #include "mcu/codegen.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
@@ -85,10 +86,32 @@ Bundle generate_bundle(const Int8Model& m) {
   // map, and for the fused last conv two rows of remote indices (the row being coded and the one
   // above it; the static coder's table stays in flash). Op i is extractor op i;
   // op n_ext is the pooling, op n_ext+1 the dense layer.
+  // A depthwise conv (mult 1) fed by a pointwise conv reads a padded copy of its input: the
+  // producer writes its rows into the interior of a (hp, wp) buffer whose border holds the input
+  // zero point (x + offset = 0, what padding contributes), so every window is interior.
+  struct InputPad {
+    bool on = false;
+    int hp = 0, wp = 0, top = 0, left = 0;
+  };
+  std::vector<InputPad> pad(n_ext);
+  for (size_t i = 1; i < n_ext; ++i) {
+    const Int8Conv& op = m.extractor[i];
+    if (op.kind != ConvKind::Depthwise || op.mult != 1 ||
+        m.extractor[i - 1].kind != ConvKind::Pointwise)
+      continue;
+    pad[i].on = true;
+    pad[i].top = op.pad_top;
+    pad[i].left = op.pad_left;
+    pad[i].hp = std::max(op.pad_top + op.in_h, (op.out_h - 1) * op.stride + op.kh);
+    pad[i].wp = std::max(op.pad_left + op.in_w, (op.out_w - 1) * op.stride + op.kw);
+  }
   for (size_t i = 0; i + 1 < n_ext; ++i) {
     const Int8Conv& op = m.extractor[i];
-    b.buffers.push_back({"extractor" + std::to_string(i) + "_out",
-                         size_t(op.out_h) * op.out_w * op.out_c, int(i), int(i) + 1, 0});
+    const size_t bytes = pad[i + 1].on ? size_t(pad[i + 1].hp) * pad[i + 1].wp * op.out_c
+                                       : size_t(op.out_h) * op.out_w * op.out_c;
+    b.buffers.push_back({"extractor" + std::to_string(i) + "_out" +
+                             (pad[i + 1].on ? std::string(" (padded)") : std::string()),
+                         bytes, int(i), int(i) + 1, 0});
   }
   b.buffers.push_back(
       {"local_map", size_t(m.feat_h) * m.feat_w * m.split_k, int(n_ext) - 1, int(n_ext), 0});
@@ -96,8 +119,9 @@ Bundle generate_bundle(const Int8Model& m) {
       {"pooled", size_t(m.grid) * m.grid * m.split_k, int(n_ext), int(n_ext) + 1, 0});
   const size_t row_bytes = size_t(m.feat_w) * remote_c;
   const size_t index_buf = b.buffers.size();
+  // Two slots of R + W*R uint16 context offsets (the packed fallback reuses it as one byte row).
   b.buffers.push_back(
-      {"remote_index_rows", 2 * (row_bytes + remote_c), int(n_ext) - 1, int(n_ext) - 1, 0});
+      {"remote_offset_rows", 4 * (row_bytes + remote_c), int(n_ext) - 1, int(n_ext) - 1, 0});
   b.arena_bytes = plan_arena(b.buffers);
   if (live_buffers_overlap(b.buffers))
     throw Error("generate_bundle: planner produced overlapping buffers");
@@ -128,16 +152,24 @@ Bundle generate_bundle(const Int8Model& m) {
     }
     if (op.kind == ConvKind::Depthwise) {
       auto offs = c_depthwise_offsets(op);
+      const auto bias_in = c_depthwise_interior_bias(op);
+      const auto pairs = c_depthwise_weight_pairs(op);
       W << c_array("int8_t", p + "_weight", op.weight);
       decl << c_static_array("int32_t", p + "_bias", op.bias)
+           << c_static_array("int32_t", p + "_bias_interior", bias_in)
            << c_static_array("int16_t", p + "_input_offset", offs);
-      decl << "static const agilenn_dw_params " << p << " = {" << op.in_h << ", " << op.in_w << ", "
+      if (!pairs.empty()) W << c_array("int32_t", p + "_weight_pairs", pairs);
+      // A padded input (pad[i]): the kernel sees the padded shape and no padding.
+      const int in_h = pad[i].on ? pad[i].hp : op.in_h, in_w = pad[i].on ? pad[i].wp : op.in_w;
+      const int pad_top = pad[i].on ? 0 : op.pad_top, pad_left = pad[i].on ? 0 : op.pad_left;
+      decl << "static const agilenn_dw_params " << p << " = {" << in_h << ", " << in_w << ", "
            << op.in_c << ", " << op.mult << ", " << op.out_h << ", " << op.out_w << ", " << op.kh
-           << ", " << op.kw << ", " << op.stride << ", " << op.pad_top << ", " << op.pad_left
-           << ",\n  " << p << "_input_offset, " << p << "_weight, " << p << "_bias, " << p
-           << "_multiplier, " << p << "_shift, " << op.output_offset << ", " << op.act_min << ", "
-           << op.act_max << "};\n\n";
-      wbytes += op.weight.size() + 4 * op.bias.size() + 2 * offs.size() + 64;
+           << ", " << op.kw << ", " << op.stride << ", " << pad_top << ", " << pad_left << ",\n  "
+           << p << "_input_offset, " << p << "_weight, " << p << "_bias, " << p << "_multiplier, "
+           << p << "_shift, " << op.output_offset << ", " << op.act_min << ", " << op.act_max
+           << ",\n  " << p << "_bias_interior, " << (pairs.empty() ? "NULL" : p + "_weight_pairs")
+           << ", " << (c_acc_fits_small(op, i == 0) ? 1 : 0) << "};\n\n";
+      wbytes += op.weight.size() + 8 * op.bias.size() + 2 * offs.size() + 4 * pairs.size() + 72;
       st.kind = "depthwise";
       st.name = "extractor." + std::to_string(i) + " depthwise " + std::to_string(op.kh) + "x" +
                 std::to_string(op.kw) + " s" + std::to_string(op.stride);
@@ -156,16 +188,37 @@ Bundle generate_bundle(const Int8Model& m) {
         decl << c_static_array("int32_t", p + "_bias", l.bias);
         // The fused last conv runs one row of pixels at a time (the coder codes each row at once).
         decl << "static const agilenn_pw_params " << p << " = {"
-             << (i + 1 < n_ext ? op.in_h * op.in_w : op.in_w) << ", " << op.in_c << ", " << op.out_c
+             << (i + 1 < n_ext && !pad[i + 1].on ? op.in_h * op.in_w : op.in_w) << ", " << op.in_c
+             << ", " << op.out_c
              << ", " << p << "_weight, " << p << "_bias, " << p << "_multiplier, " << p
              << "_shift, " << op.output_offset << ", " << op.act_min << ", " << op.act_max
-             << "};\n\n";
-        wbytes += l.weight.size() + 4 * l.bias.size() + 48;
+             << ", " << (c_acc_fits_small(op, false) ? 1 : 0) << "};\n\n";
+        wbytes += l.weight.size() + 4 * l.bias.size() + 52;
       }
       st.name = "extractor." + std::to_string(i) + " pointwise " + std::to_string(op.in_c) + "->" +
                 std::to_string(op.out_c);
       R << "  AGILENN_MARK(" << i << ");\n";
-      if (i + 1 < n_ext) {
+      if (i + 1 < n_ext && pad[i + 1].on) {
+        // Rows into the padded buffer's interior, the border filled with the zero point.
+        st.kind = "pointwise";
+        const InputPad& pd = pad[i + 1];
+        std::vector<int8_t> zp;
+        for (int32_t off : m.extractor[i + 1].input_offset) zp.push_back(int8_t(-off));
+        decl << c_static_array("int8_t", p + "_pad_pixel", zp);
+        R << "  agilenn_fill_border_impl(" << buf(i) << ", " << pd.hp << ", " << pd.wp << ", "
+          << op.out_c << ", " << pd.top << ", " << pd.left << ", " << op.out_h << ", " << op.out_w
+          << ", " << p << "_pad_pixel);\n  {\n    int32_t y;\n    for (y = 0; y < " << op.in_h
+          << "; ++y)\n      ";
+        const std::string in_row = buf(i - 1) + " + y * " + std::to_string(op.in_w * op.in_c);
+        const std::string out_row = buf(i) + " + (y + " + std::to_string(pd.top) + ") * " +
+                                    std::to_string(pd.wp * op.out_c) + " + " +
+                                    std::to_string(pd.left * op.out_c);
+        if (lut)
+          R << "agilenn_pw1_lut_impl(" << op.in_w << ", " << op.out_c << ", " << p << "_table, "
+            << in_row << ", " << out_row << ");\n  }\n";
+        else
+          R << "agilenn_pwconv_impl(&" << p << ", " << in_row << ", " << out_row << ");\n  }\n";
+      } else if (i + 1 < n_ext) {
         st.kind = "pointwise";
         if (lut)
           R << "  agilenn_pw1_lut_impl(" << op.in_h * op.in_w << ", " << op.out_c << ", " << p
@@ -205,12 +258,13 @@ Bundle generate_bundle(const Int8Model& m) {
         // slot the first row reads as "up" starts all zeros (missing neighbours are index 0).
         const size_t slot = row_bytes + remote_c;
         R << "  {\n    uint8_t *const rows = " << rows
-          << ";\n    uint8_t coder = " << unsigned(kDeviceCoder) << "u;\n"
+          << ";\n    uint16_t *const ring = (uint16_t *)rows;\n    uint8_t coder = "
+          << unsigned(kDeviceCoder) << "u;\n"
           << "    size_t n;\n    int32_t y;\n    agilenn_ce_state ce;\n"
-          << "    memset(rows, 0, " << 2 * slot << "u);\n"
+          << "    memset(rows, 0, " << 4 * slot << "u);\n"
           << "    agilenn_sce_begin(&ce, packet + 24, " << packed << "u);\n"
-          << "    for (y = 0; y < " << op.out_h << "; ++y) {\n      uint8_t *const row = rows + "
-          << remote_c << " + (y & 1) * " << slot << ";\n      const uint8_t *const up = rows + "
+          << "    for (y = 0; y < " << op.out_h << "; ++y) {\n      uint16_t *const row = ring + "
+          << remote_c << " + (y & 1) * " << slot << ";\n      const uint16_t *const up = ring + "
           << remote_c << " + ((y + 1) & 1) * " << slot << ";\n  " << code_row << "    }\n"
           << "    n = agilenn_ce_end(&ce);\n"
           << "    if (n == 0 || n >= " << packed << "u) {\n"
@@ -261,13 +315,15 @@ Bundle generate_bundle(const Int8Model& m) {
   const CContextOffsets co = c_static_context_offsets(cm);
   const std::vector<uint16_t> cdf = cm.static_cdf();
   W << c_array("uint16_t", "agilenn_codec_cdf", cdf)
-    << c_array("uint16_t", "agilenn_sce_group_offset", co.group)
     << c_array("uint16_t", "agilenn_sce_left_offset", co.left)
     << c_array("uint16_t", "agilenn_sce_up_offset", co.up)
     << c_array("uint16_t", "agilenn_sce_prev_offset", co.prev);
+  // The group offsets next to agilenn_run: the unrolled channel loop folds them into its code.
+  decl << c_static_array("uint16_t", "agilenn_sce_group_offset", co.group);
   decl << "static const agilenn_sce_model agilenn_sce = {" << remote_c << "u, " << m.feat_w
        << "u, agilenn_codec_cdf,\n  agilenn_sce_group_offset, agilenn_sce_left_offset, "
-          "agilenn_sce_up_offset, agilenn_sce_prev_offset};\n";
+          "agilenn_sce_up_offset, agilenn_sce_prev_offset, "
+       << cm.config().levels << "u, " << cm.alphabet() + 1 << "u};\n";
   b.stages[n_ext - 1].weight_bytes +=
       2 * cdf.size() + 2 * (co.group.size() + 3 * co.left.size()) + 32;
   for (const auto& st : b.stages) b.weight_bytes += st.weight_bytes;

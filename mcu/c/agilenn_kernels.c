@@ -11,6 +11,20 @@
 #define AGILENN_USE_DSP 0
 #endif
 
+#if AGILENN_USE_DSP
+/* SXTB16 of w rotated right by 8 (bytes 1 and 3 sign-extended to halfwords): the instruction's own
+ * rotation, one instruction where ROR + SXTB16 take two. */
+static inline int32_t agilenn_sxtb16_ror8(uint32_t w) {
+#if defined(__GNUC__)
+  int32_t r;
+  __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(w));
+  return r;
+#else
+  return __sxtb16((int32_t)((w >> 8) | (w << 24)));
+#endif
+}
+#endif
+
 /* Each kernel is an always-inline body (agilenn_*_impl) plus an external wrapper. The generated
  * agilenn_run calls the bodies with parameter structs that are static const in the same
  * translation unit, so the compiler specialises every layer to its constant shapes. */
@@ -22,8 +36,10 @@
 /* Complete unrolling of short constant-count loops (GCC does not at -O2 otherwise). */
 #if defined(__GNUC__) && !defined(__clang__)
 #define AGILENN_UNROLL _Pragma("GCC unroll 8")
+#define AGILENN_UNROLL_ALL _Pragma("GCC unroll 64")
 #else
 #define AGILENN_UNROLL
+#define AGILENN_UNROLL_ALL
 #endif
 
 /* SaturatingRoundingDoublingHighMul for a multiplier b >= 0 (what quantize_multiplier produces, so
@@ -55,13 +71,55 @@ static inline int32_t agilenn_requantize_inline(int32_t acc, int32_t multiplier,
   return agilenn_rdbpot(agilenn_srdhm(acc, multiplier), -shift);
 }
 
+/* floor((a*b + 2^31) / 2^32): SMMULR. With a = 2x (|x| < 2^30) it is SRDHM(x, b) exactly:
+ * floor((2xb + 2^31) / 2^32) = floor((xb + 2^30) / 2^31). */
+static inline int32_t agilenn_smmulr(int32_t a, int32_t b) {
+#if AGILENN_USE_DSP && defined(__GNUC__)
+  int32_t r;
+  __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+  return r;
+#else
+  return (int32_t)(((int64_t)a * (int64_t)b + ((int64_t)1 << 31)) >> 32);
+#endif
+}
+
+/* agilenn_requantize_inline for |acc| * 2^max(shift, 0) < 2^30 (the generator proves the bound per
+ * layer, c_acc_fits_small): the doubled, shifted accumulator fits int32 and needs no saturation,
+ * SRDHM is one SMMULR, and with |x| < 2^30 RDBPOT's round half away from zero is
+ * (x + 2^(e-1) - [x < 0]) >> e: the remainder test rem > 2^(e-1) - 1 + [x < 0] carries exactly
+ * when rem + 2^(e-1) - [x < 0] >= 2^e. */
+static inline int32_t agilenn_requantize_small_inline(int32_t acc, int32_t multiplier,
+                                                      int32_t shift) {
+  const int32_t x = agilenn_smmulr((int32_t)((uint32_t)acc << (shift > 0 ? shift + 1 : 1)),
+                                   multiplier);
+  if (shift >= 0) return x;
+  return (x + (int32_t)(1u << (-shift - 1)) - (int32_t)((uint32_t)x >> 31)) >> -shift;
+}
+
+/* The layer's requantization: small (a constant of the layer's static const parameters) selects
+ * the short form; the compiler keeps one of the two. */
+static inline int32_t agilenn_requantize_sel(int32_t acc, int32_t multiplier, int32_t shift,
+                                             int32_t small) {
+  return small ? agilenn_requantize_small_inline(acc, multiplier, shift)
+               : agilenn_requantize_inline(acc, multiplier, shift);
+}
+
 #ifdef AGILENN_KERNEL_ENTRY_POINTS
 AGILENN_KERNEL int32_t agilenn_requantize(int32_t acc, int32_t multiplier, int32_t shift) {
   return agilenn_requantize_inline(acc, multiplier, shift);
 }
+
+AGILENN_KERNEL int32_t agilenn_requantize_small(int32_t acc, int32_t multiplier, int32_t shift) {
+  return agilenn_requantize_small_inline(acc, multiplier, shift);
+}
 #endif
 
 static inline int32_t agilenn_clamp(int32_t v, int32_t lo, int32_t hi) {
+#if AGILENN_USE_DSP
+  /* The full int8 range (ReLU6 with zero point -128, the usual case): one SSAT instead of two
+   * compares and moves. lo and hi are constants of the layer, so the test folds. */
+  if (lo == -128 && hi == 127) return __ssat(v, 8);
+#endif
   return v < lo ? lo : (v > hi ? hi : v);
 }
 
@@ -75,8 +133,8 @@ static inline int32_t agilenn_dot_s8(const int8_t* a, const int8_t* b, int32_t n
     memcpy(&wa, a, 4);
     memcpy(&wb, b, 4);
     acc = __smlad(__sxtb16((int32_t)wa), __sxtb16((int32_t)wb), acc);
-    acc = __smlad(__sxtb16((int32_t)((wa >> 8) | (wa << 24))),
-                  __sxtb16((int32_t)((wb >> 8) | (wb << 24))), acc);
+    acc = __smlad(agilenn_sxtb16_ror8(wa),
+                  agilenn_sxtb16_ror8(wb), acc);
     a += 4;
     b += 4;
     n -= 4;
@@ -94,7 +152,7 @@ static inline int32_t agilenn_dot_s8(const int8_t* a, const int8_t* b, int32_t n
 static inline int32_t agilenn_dot4_dsp(int32_t x02, int32_t x13, const int8_t* w) {
   uint32_t ww;
   memcpy(&ww, w, 4);
-  return __smlad(x13, __sxtb16((int32_t)((ww >> 8) | (ww << 24))),
+  return __smlad(x13, agilenn_sxtb16_ror8(ww),
                  __smuad(x02, __sxtb16((int32_t)ww)));
 }
 #endif
@@ -249,10 +307,11 @@ AGILENN_KERNEL uint32_t agilenn_quantize_index(const agilenn_quantizer* q, int32
   const int32_t out_h = p->out_h, out_w = p->out_w, kh = p->kh, kw = p->kw;                     \
   const int32_t stride = p->stride, pad_top = p->pad_top, pad_left = p->pad_left;               \
   const int32_t oc = in_c * mult, out_offset = p->output_offset;                                \
-  const int32_t act_min = p->act_min, act_max = p->act_max;                                     \
+  const int32_t act_min = p->act_min, act_max = p->act_max, small = p->small_acc;               \
   const int16_t* const input_offset = p->input_offset;                                          \
   const int8_t* const weight = p->weight;                                                       \
   const int32_t *const bias = p->bias, *const qmult = p->multiplier, *const qshift = p->shift;  \
+  const int32_t* const bias_in = p->bias_interior;                                              \
   int32_t oy, ox, c, m, ky, kx;                                                                 \
   for (oy = 0; oy < out_h; ++oy) {                                                              \
     const int32_t iy0 = oy * stride - pad_top;                                                  \
@@ -263,23 +322,23 @@ AGILENN_KERNEL uint32_t agilenn_quantize_index(const agilenn_quantizer* q, int32
       const int32_t kx0 = ix0 < 0 ? -ix0 : 0;                                                   \
       const int32_t kx1 = ix0 + kw > in_w ? in_w - ix0 : kw;                                    \
       int8_t* y = out + ((size_t)oy * out_w + ox) * oc;                                         \
-      if (mult == 1 && kh == 3 && kw == 3 && ky0 == 0 && ky1 == 3 && kx0 == 0 && kx1 == 3) {    \
-        /* interior 3x3 window: nine explicit taps per channel */                               \
+      if (bias_in && mult == 1 && kh == 3 && kw == 3 && ky0 == 0 && ky1 == 3 && kx0 == 0 &&     \
+          kx1 == 3) {                                                                           \
+        /* interior 3x3 window: nine explicit taps per channel, the offsets in bias_in */       \
         const IN_T* r0 = in + ((size_t)iy0 * in_w + ix0) * in_c;                                \
         const IN_T *r1 = r0 + (size_t)in_w * in_c, *r2 = r1 + (size_t)in_w * in_c;              \
         const int32_t s1 = in_c, s2 = 2 * in_c;                                                 \
         AGILENN_UNROLL                                                                          \
         for (c = 0; c < in_c; ++c) {                                                            \
-          const int32_t off = input_offset[c];                                                  \
           const int8_t* w = weight + c;                                                         \
-          int32_t acc = bias[c];                                                                \
-          acc += ((int32_t)r0[c] + off) * w[0] + ((int32_t)r0[c + s1] + off) * w[oc] +          \
-                 ((int32_t)r0[c + s2] + off) * w[2 * oc];                                       \
-          acc += ((int32_t)r1[c] + off) * w[3 * oc] + ((int32_t)r1[c + s1] + off) * w[4 * oc] + \
-                 ((int32_t)r1[c + s2] + off) * w[5 * oc];                                       \
-          acc += ((int32_t)r2[c] + off) * w[6 * oc] + ((int32_t)r2[c + s1] + off) * w[7 * oc] + \
-                 ((int32_t)r2[c + s2] + off) * w[8 * oc];                                       \
-          acc = agilenn_requantize_inline(acc, qmult[c], qshift[c]) + out_offset;               \
+          int32_t acc = bias_in[c];                                                             \
+          acc += (int32_t)r0[c] * w[0] + (int32_t)r0[c + s1] * w[oc] +                          \
+                 (int32_t)r0[c + s2] * w[2 * oc];                                               \
+          acc += (int32_t)r1[c] * w[3 * oc] + (int32_t)r1[c + s1] * w[4 * oc] +                 \
+                 (int32_t)r1[c + s2] * w[5 * oc];                                               \
+          acc += (int32_t)r2[c] * w[6 * oc] + (int32_t)r2[c + s1] * w[7 * oc] +                 \
+                 (int32_t)r2[c + s2] * w[8 * oc];                                               \
+          acc = agilenn_requantize_sel(acc, qmult[c], qshift[c], small) + out_offset;           \
           y[c] = (int8_t)agilenn_clamp(acc, act_min, act_max);                                  \
         }                                                                                       \
         continue;                                                                               \
@@ -292,16 +351,10 @@ AGILENN_KERNEL uint32_t agilenn_quantize_index(const agilenn_quantizer* q, int32
           for (ky = ky0; ky < ky1; ++ky) {                                                      \
             const IN_T* x = in + ((size_t)(iy0 + ky) * in_w + ix0) * in_c + c;                  \
             const int8_t* w = weight + (size_t)ky * kw * oc + o;                                \
-            if (kx0 == 0 && kx1 == 3) { /* full 3-wide row: unrolled */                         \
-              acc += ((int32_t)x[0] + off) * (int32_t)w[0] +                                    \
-                     ((int32_t)x[in_c] + off) * (int32_t)w[oc] +                                \
-                     ((int32_t)x[2 * in_c] + off) * (int32_t)w[2 * oc];                         \
-            } else {                                                                            \
-              for (kx = kx0; kx < kx1; ++kx)                                                    \
-                acc += ((int32_t)x[kx * in_c] + off) * (int32_t)w[kx * oc];                     \
-            }                                                                                   \
+            for (kx = kx0; kx < kx1; ++kx)                                                      \
+              acc += ((int32_t)x[kx * in_c] + off) * (int32_t)w[kx * oc];                       \
           }                                                                                     \
-          acc = agilenn_requantize_inline(acc, qmult[o], qshift[o]) + out_offset;               \
+          acc = agilenn_requantize_sel(acc, qmult[o], qshift[o], small) + out_offset;           \
           y[o] = (int8_t)agilenn_clamp(acc, act_min, act_max);                                  \
         }                                                                                       \
       }                                                                                         \
@@ -337,9 +390,9 @@ AGILENN_ALWAYS_INLINE void agilenn_dw4_taps(const int8_t* x, const int8_t* w, in
       memcpy(&wx, xr, 4);
       memcpy(&ww, wr, 4);
       x02 = __sadd16(__sxtb16((int32_t)wx), off02);
-      x13 = __sadd16(__sxtb16((int32_t)((wx >> 8) | (wx << 24))), off13);
+      x13 = __sadd16(agilenn_sxtb16_ror8(wx), off13);
       w02 = __sxtb16((int32_t)ww);
-      w13 = __sxtb16((int32_t)((ww >> 8) | (ww << 24)));
+      w13 = agilenn_sxtb16_ror8(ww);
       a0 = __smlabb(x02, w02, a0);
       a2 = __smlatt(x02, w02, a2);
       a1 = __smlabb(x13, w13, a1);
@@ -356,15 +409,46 @@ AGILENN_ALWAYS_INLINE void agilenn_dw4_taps(const int8_t* x, const int8_t* w, in
   a[3] = a3;
 }
 
+/* An interior window's taps for 4 channels, the input offsets in the bias: x at the window's
+ * top-left tap; wp: the 4 channels' weight_pairs (kh * kw pairs). */
+AGILENN_ALWAYS_INLINE void agilenn_dw4_taps_interior(const int8_t* x, const int32_t* wp,
+                                                     int32_t x_row, int32_t step, int32_t kh,
+                                                     int32_t kw, int32_t* a) {
+  int32_t ky, kx;
+  int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+  AGILENN_UNROLL
+  for (ky = 0; ky < kh; ++ky) {
+    AGILENN_UNROLL
+    for (kx = 0; kx < kw; ++kx) {
+      uint32_t wx;
+      int32_t x02, x13;
+      const int32_t w02 = wp[2 * (ky * kw + kx)], w13 = wp[2 * (ky * kw + kx) + 1];
+      memcpy(&wx, x + ky * x_row + kx * step, 4);
+      x02 = __sxtb16((int32_t)wx);
+      x13 = agilenn_sxtb16_ror8(wx);
+      a0 = __smlabb(x02, w02, a0);
+      a2 = __smlatt(x02, w02, a2);
+      a1 = __smlabb(x13, w13, a1);
+      a3 = __smlatt(x13, w13, a3);
+    }
+  }
+  a[0] = a0;
+  a[1] = a1;
+  a[2] = a2;
+  a[3] = a3;
+}
+
 AGILENN_ALWAYS_INLINE void agilenn_dwconv_s8_dsp4(const agilenn_dw_params* p, const int8_t* in,
                                                   int8_t* out) {
   const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c;
   const int32_t out_h = p->out_h, out_w = p->out_w, kh = p->kh, kw = p->kw;
   const int32_t stride = p->stride, pad_top = p->pad_top, pad_left = p->pad_left;
   const int32_t out_offset = p->output_offset, act_min = p->act_min, act_max = p->act_max;
+  const int32_t small = p->small_acc;
   const int16_t* const input_offset = p->input_offset;
   const int8_t* const weight = p->weight;
   const int32_t *const bias = p->bias, *const qmult = p->multiplier, *const qshift = p->shift;
+  const int32_t *const bias_in = p->bias_interior, *const pairs = p->weight_pairs;
   int32_t oy, ox, c, j;
   for (oy = 0; oy < out_h; ++oy) {
     const int32_t iy0 = oy * stride - pad_top;
@@ -374,27 +458,35 @@ AGILENN_ALWAYS_INLINE void agilenn_dwconv_s8_dsp4(const agilenn_dw_params* p, co
       const int32_t ix0 = ox * stride - pad_left;
       const int32_t kx0 = ix0 < 0 ? -ix0 : 0;
       const int32_t kx1 = ix0 + kw > in_w ? in_w - ix0 : kw;
+      const int interior = bias_in && pairs && ky0 == 0 && ky1 == kh && kx0 == 0 && kx1 == kw;
       int8_t* y = out + ((size_t)oy * out_w + ox) * in_c;
+      AGILENN_UNROLL
       for (c = 0; c < in_c; c += 4) {
         int32_t acc[4];
-        const int32_t off02 = (int32_t)(((uint32_t)(uint16_t)input_offset[c + 2] << 16) |
-                                        (uint32_t)(uint16_t)input_offset[c]);
-        const int32_t off13 = (int32_t)(((uint32_t)(uint16_t)input_offset[c + 3] << 16) |
-                                        (uint32_t)(uint16_t)input_offset[c + 1]);
         const int8_t* x = in + ((size_t)(iy0 + ky0) * in_w + ix0 + kx0) * in_c + c;
-        const int8_t* w = weight + ((size_t)ky0 * kw + kx0) * in_c + c;
-        acc[0] = bias[c];
-        acc[1] = bias[c + 1];
-        acc[2] = bias[c + 2];
-        acc[3] = bias[c + 3];
-        if (kh == 3 && kw == 3 && ky0 == 0 && ky1 == 3 && kx0 == 0 && kx1 == 3)
-          agilenn_dw4_taps(x, w, in_w * in_c, 3 * in_c, in_c, 0, 3, 0, 3, off02, off13, acc);
-        else
+        if (interior) {
+          acc[0] = bias_in[c];
+          acc[1] = bias_in[c + 1];
+          acc[2] = bias_in[c + 2];
+          acc[3] = bias_in[c + 3];
+          agilenn_dw4_taps_interior(x, pairs + (size_t)(c / 4) * kh * kw * 2, in_w * in_c, in_c,
+                                    kh, kw, acc);
+        } else {
+          const int32_t off02 = (int32_t)(((uint32_t)(uint16_t)input_offset[c + 2] << 16) |
+                                          (uint32_t)(uint16_t)input_offset[c]);
+          const int32_t off13 = (int32_t)(((uint32_t)(uint16_t)input_offset[c + 3] << 16) |
+                                          (uint32_t)(uint16_t)input_offset[c + 1]);
+          const int8_t* w = weight + ((size_t)ky0 * kw + kx0) * in_c + c;
+          acc[0] = bias[c];
+          acc[1] = bias[c + 1];
+          acc[2] = bias[c + 2];
+          acc[3] = bias[c + 3];
           agilenn_dw4_taps(x, w, in_w * in_c, kw * in_c, in_c, ky0, ky1, kx0, kx1, off02, off13,
                            acc);
+        }
         AGILENN_UNROLL
         for (j = 0; j < 4; ++j) {
-          int32_t v = agilenn_requantize_inline(acc[j], qmult[c + j], qshift[c + j]) + out_offset;
+          int32_t v = agilenn_requantize_sel(acc[j], qmult[c + j], qshift[c + j], small) + out_offset;
           y[c + j] = (int8_t)agilenn_clamp(v, act_min, act_max);
         }
       }
@@ -421,14 +513,33 @@ AGILENN_ALWAYS_INLINE void agilenn_pwconv_impl(const agilenn_pw_params* p, const
   const int32_t act_min = p->act_min, act_max = p->act_max;
   const int8_t* const weight = p->weight;
   const int32_t *const bias = p->bias, *const qmult = p->multiplier, *const qshift = p->shift;
-  int32_t px, o;
+  const int32_t small = p->small_acc;
+  int32_t px, o, c;
+  if (in_c < 4) { /* e.g. 3 -> 4 (cifar): inputs in registers (stores to y may alias x) */
+    for (px = 0; px < pixels; ++px) {
+      const int8_t* x = in + (size_t)px * in_c;
+      int8_t* y = out + (size_t)px * out_c;
+      int32_t xv[3] = {0, 0, 0};
+      AGILENN_UNROLL
+      for (c = 0; c < in_c; ++c) xv[c] = x[c];
+      AGILENN_UNROLL
+      for (o = 0; o < out_c; ++o) {
+        int32_t acc = bias[o];
+        AGILENN_UNROLL
+        for (c = 0; c < in_c; ++c) acc += xv[c] * (int32_t)weight[(size_t)o * in_c + c];
+        acc = agilenn_requantize_sel(acc, qmult[o], qshift[o], small) + out_offset;
+        y[o] = (int8_t)agilenn_clamp(acc, act_min, act_max);
+      }
+    }
+    return;
+  }
   for (px = 0; px < pixels; ++px) {
     const int8_t* x = in + (size_t)px * in_c;
     int8_t* y = out + (size_t)px * out_c;
     AGILENN_UNROLL /* few output channels (4 in the extractor): their parameters fold */
     for (o = 0; o < out_c; ++o) {
       int32_t acc = agilenn_dot_s8(x, weight + (size_t)o * in_c, in_c, bias[o]);
-      acc = agilenn_requantize_inline(acc, qmult[o], qshift[o]) + out_offset;
+      acc = agilenn_requantize_sel(acc, qmult[o], qshift[o], small) + out_offset;
       y[o] = (int8_t)agilenn_clamp(acc, act_min, act_max);
     }
   }
@@ -454,13 +565,13 @@ AGILENN_ALWAYS_INLINE void agilenn_pwconv_split_impl(const agilenn_pw_params* p,
       int8_t* y = local + (size_t)px * k;
       memcpy(&wx, in + (size_t)px * 4, 4);
       x02 = __sxtb16((int32_t)wx);
-      x13 = __sxtb16((int32_t)((wx >> 8) | (wx << 24)));
+      x13 = agilenn_sxtb16_ror8(wx);
       for (o = 0; o < out_c; ++o) {
         uint32_t ww;
         int32_t acc;
         memcpy(&ww, weight + (size_t)o * 4, 4);
         acc = __smlad(x02, __sxtb16((int32_t)ww), bias[o]);
-        acc = __smlad(x13, __sxtb16((int32_t)((ww >> 8) | (ww << 24))), acc);
+        acc = __smlad(x13, agilenn_sxtb16_ror8(ww), acc);
         acc = agilenn_requantize_inline(acc, qmult[o], qshift[o]) + out_offset;
         acc = agilenn_clamp(acc, act_min, act_max);
         if (o < k)
@@ -487,6 +598,30 @@ AGILENN_ALWAYS_INLINE void agilenn_pwconv_split_impl(const agilenn_pw_params* p,
     }
   }
 }
+
+/* The border of a padded buffer (hp, wp, c) around its (h, w) interior at (top, left): every
+ * border pixel gets `pixel` (c bytes, the next layer's input zero point, so x + offset = 0 there,
+ * what zero padding contributes). */
+AGILENN_ALWAYS_INLINE void agilenn_fill_border_impl(int8_t* buf, int32_t hp, int32_t wp, int32_t c,
+                                                    int32_t top, int32_t left, int32_t h,
+                                                    int32_t w, const int8_t* pixel) {
+  int32_t y, x;
+  for (y = 0; y < hp; ++y) {
+    const int border_row = y < top || y >= top + h;
+    for (x = 0; x < wp; ++x) {
+      if (!border_row && x == left) x += w;
+      if (x >= wp) break;
+      memcpy(buf + ((size_t)y * wp + x) * c, pixel, (size_t)c);
+    }
+  }
+}
+
+#ifdef AGILENN_KERNEL_ENTRY_POINTS
+AGILENN_KERNEL void agilenn_fill_border(int8_t* buf, int32_t hp, int32_t wp, int32_t c, int32_t top,
+                                        int32_t left, int32_t h, int32_t w, const int8_t* pixel) {
+  agilenn_fill_border_impl(buf, hp, wp, c, top, left, h, w, pixel);
+}
+#endif
 
 /* 1x1 conv with one input channel: the output is a function of the input value alone, so the
  * generator tabulates it (requantized and clamped, table (256, out_c), input v at row v + 128).
@@ -531,7 +666,7 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_row_impl(const agilenn_pw_params* p,
       uint32_t wx;
       memcpy(&wx, x, 4);
       x02 = __sxtb16((int32_t)wx);
-      x13 = __sxtb16((int32_t)((wx >> 8) | (wx << 24)));
+      x13 = agilenn_sxtb16_ror8(wx);
     }
 #define AGILENN_PW_ACC(O)                                         \
   (in_c == 4 ? agilenn_dot4_dsp(x02, x13, weight + (size_t)(O)*4) \
@@ -541,7 +676,8 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_row_impl(const agilenn_pw_params* p,
 #endif
     AGILENN_UNROLL /* k is small and constant: each channel's shift folds into its code */
     for (o = 0; o < k; ++o) {
-      int32_t acc = agilenn_requantize_inline(AGILENN_PW_ACC(o) + bias[o], qmult[o], qshift[o]);
+      int32_t acc =
+          agilenn_requantize_sel(AGILENN_PW_ACC(o) + bias[o], qmult[o], qshift[o], p->small_acc);
       y[o] = (int8_t)agilenn_clamp(acc + out_offset, act_min, act_max);
     }
     for (; o < out_c; ++o, t += leaf) {
@@ -556,20 +692,23 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_row_impl(const agilenn_pw_params* p,
 }
 
 /* agilenn_pw_quant_row_impl and agilenn_sce_row_impl in one pass: each remote value is quantized
- * and coded at once (same bytes; one loop instead of two, the index not reloaded). */
+ * and coded at once (same bytes; one loop instead of two, the index not reloaded). The ring holds
+ * each coded index's up_offset (its left_offset is levels times that), so a neighbour costs one
+ * load, not two. */
 AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(
     const agilenn_pw_params* p, int32_t k, const int8_t* in, int8_t* local,
     const int32_t* acc_threshold, const uint8_t* index_of_pos, uint32_t bits, agilenn_ce_state* s,
-    const agilenn_sce_model* m, uint8_t* row, const uint8_t* up) {
+    const agilenn_sce_model* m, uint16_t* row, const uint16_t* up) {
   const int32_t pixels = p->pixels, in_c = p->in_c, out_c = p->out_c, out_offset = p->output_offset;
   const int32_t act_min = p->act_min, act_max = p->act_max;
   const int8_t* const weight = p->weight;
   const int32_t *const bias = p->bias, *const qmult = p->multiplier, *const qshift = p->shift;
   const uint32_t leaf = 1u << bits, R = m->channels;
   const uint16_t* const cdf = m->cdf;
-  const uint16_t *const group_offset = m->group_offset, *const left_offset = m->left_offset;
-  const uint16_t *const up_offset = m->up_offset, *const prev_offset = m->prev_offset;
-  const uint8_t* const left = row - R; /* left[i] = row[i - R], the pad for the first pixel */
+  const uint16_t* const group_offset = m->group_offset;
+  const uint32_t levels = m->levels, stride = m->stride;
+  const uint16_t* const left = row - R; /* left[i] = row[i - R], the pad for the first pixel */
+  const uint32_t v0 = index_of_pos ? index_of_pos[0] : 0u; /* the index of position 0 */
   uint32_t low = s->low, carry = s->carry, range = s->range;
   uint32_t i = 0, d;
   int32_t px, o;
@@ -584,7 +723,7 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(
       uint32_t wx;
       memcpy(&wx, x, 4);
       x02 = __sxtb16((int32_t)wx);
-      x13 = __sxtb16((int32_t)((wx >> 8) | (wx << 24)));
+      x13 = agilenn_sxtb16_ror8(wx);
     }
 #define AGILENN_PW_ACC(O)                                         \
   (in_c == 4 ? agilenn_dot4_dsp(x02, x13, weight + (size_t)(O)*4) \
@@ -594,20 +733,43 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(
 #endif
     AGILENN_UNROLL /* k is small and constant: each channel's shift folds into its code */
     for (o = 0; o < k; ++o) {
-      int32_t acc = agilenn_requantize_inline(AGILENN_PW_ACC(o) + bias[o], qmult[o], qshift[o]);
+      int32_t acc =
+          agilenn_requantize_sel(AGILENN_PW_ACC(o) + bias[o], qmult[o], qshift[o], p->small_acc);
       y[o] = (int8_t)agilenn_clamp(acc + out_offset, act_min, act_max);
     }
+    AGILENN_UNROLL_ALL /* R is constant: each channel's offsets become immediates */
     for (; o < out_c; ++o, t += leaf, ++i) {
       const int32_t acc = AGILENN_PW_ACC(o);
-      uint32_t node = 1, v;
-      const uint16_t* cum;
-      AGILENN_UNROLL /* bit = acc >= t (|acc|, |t| <= 2^30: the difference cannot overflow) */
-      for (d = 0; d < bits; ++d) node = 2 * node + 1u - ((uint32_t)(acc - t[node]) >> 31);
-      v = index_of_pos ? index_of_pos[node - leaf] : node - leaf;
-      row[i] = (uint8_t)v;
-      cum = cdf + group_offset[o - k] + prev_off + left_offset[left[i]] + up_offset[up[i]] + v;
-      agilenn_sce_step(s, cum, &low, &carry, &range);
-      prev_off = prev_offset[v];
+      const uint16_t* const ctx = cdf + group_offset[o - k] + prev_off + levels * left[i] + up[i];
+      uint32_t v;
+      /* Position 0 (t[leaf / 2] is the smallest accumulator of position >= 1) is by far the most
+       * frequent (ReLU6's zero): one compare instead of the tree. */
+      if (acc < t[leaf >> 1]) {
+        v = v0;
+      } else {
+        uint32_t node = 1;
+        AGILENN_UNROLL /* bit = acc >= t (|acc|, |t| <= 2^30: the difference cannot overflow) */
+        for (d = 0; d < bits; ++d) node = 2 * node + 1u - ((uint32_t)(acc - t[node]) >> 31);
+        v = index_of_pos ? index_of_pos[node - leaf] : node - leaf;
+      }
+      if (v == 0) { /* cum[0] = 0: low and carry unchanged; index 0 is level 0: offsets 0 */
+        row[i] = 0;
+        range = (range >> 12) * ctx[1];
+        while (range < (1u << 24)) {
+          range <<= 8;
+          s->low = low;
+          s->carry = carry;
+          agilenn_ce_shift_low(s);
+          low = s->low;
+          carry = 0;
+        }
+        prev_off = 0;
+      } else {
+        const uint32_t level = v < levels - 1 ? v : levels - 1;
+        row[i] = (uint16_t)(level * levels * stride); /* up_offset[v] */
+        agilenn_sce_step(s, ctx + v, &low, &carry, &range);
+        prev_off = level * stride; /* prev_offset[v] */
+      }
     }
 #undef AGILENN_PW_ACC
   }
@@ -616,23 +778,34 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(
   s->range = range;
 }
 
-/* in (h, w, c) -> out (g, g, c) */
+/* in (h, w, c) -> out (g, g, c). Per cell, blocks of up to 8 channels summed in registers while
+ * the cell's pixels are read once (c is a constant of the call, so the block loop unrolls). */
 AGILENN_ALWAYS_INLINE void agilenn_grid_avg_pool_impl(const int8_t* in, int32_t h, int32_t w,
                                                       int32_t c, int32_t g, int8_t* out) {
-  int32_t gy, gx, ch, iy, ix;
+  int32_t gy, gx, c0, j, iy, ix;
   for (gy = 0; gy < g; ++gy) {
     const int32_t y0 = gy * h / g, y1 = ((gy + 1) * h + g - 1) / g;
     for (gx = 0; gx < g; ++gx) {
       const int32_t x0 = gx * w / g, x1 = ((gx + 1) * w + g - 1) / g;
       const int32_t count = (y1 - y0) * (x1 - x0);
-      for (ch = 0; ch < c; ++ch) {
-        int32_t sum = 0, avg;
+      for (c0 = 0; c0 < c; c0 += 8) {
+        int32_t sum[8] = {0, 0, 0, 0, 0, 0, 0, 0};
         for (iy = y0; iy < y1; ++iy) {
-          const int8_t* row = in + ((size_t)iy * w) * c + ch;
-          for (ix = x0; ix < x1; ++ix) sum += row[ix * c];
+          const int8_t* px = in + ((size_t)iy * w + x0) * c + c0;
+          for (ix = x0; ix < x1; ++ix, px += c) {
+            AGILENN_UNROLL
+            for (j = 0; j < 8; ++j)
+              if (c0 + j < c) sum[j] += px[j];
+          }
         }
-        avg = sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
-        out[((size_t)gy * g + gx) * c + ch] = (int8_t)agilenn_clamp(avg, -128, 127);
+        AGILENN_UNROLL
+        for (j = 0; j < 8; ++j) {
+          if (c0 + j < c) {
+            const int32_t avg =
+                sum[j] > 0 ? (sum[j] + count / 2) / count : (sum[j] - count / 2) / count;
+            out[((size_t)gy * g + gx) * c + c0 + j] = (int8_t)agilenn_clamp(avg, -128, 127);
+          }
+        }
       }
     }
   }
@@ -680,7 +853,7 @@ AGILENN_KERNEL void agilenn_pw_quant_sce_row(const agilenn_pw_params* p, int32_t
                                              const int32_t* acc_threshold,
                                              const uint8_t* index_of_pos, uint32_t bits,
                                              agilenn_ce_state* s, const agilenn_sce_model* m,
-                                             uint8_t* row, const uint8_t* up) {
+                                             uint16_t* row, const uint16_t* up) {
   agilenn_pw_quant_sce_row_impl(p, k, in, local, acc_threshold, index_of_pos, bits, s, m, row, up);
 }
 

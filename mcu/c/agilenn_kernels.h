@@ -24,6 +24,15 @@ typedef struct {
   const int32_t *multiplier;   /* (in_c * mult) Q31 */
   const int32_t *shift;        /* (in_c * mult) */
   int32_t output_offset, act_min, act_max;
+  /* (in_c * mult): bias + input offset * sum of the channel's kh*kw weights, the bias of a window
+   * with every tap inside the input (the kernel then adds no offsets). NULL: no fast path. */
+  const int32_t *bias_interior;
+  /* NULL, or (in_c / 4, kh * kw, 2) for the DSP path (mult 1, in_c % 4 == 0): per 4 channels
+   * c..c+3 and tap, the weights of channels (c, c+2) and (c+1, c+3) as int16 halfword pairs. */
+  const int32_t *weight_pairs;
+  /* 1: every |accumulator| * 2^max(shift, 0) < 2^30 (c_acc_fits_small): agilenn_requantize_small
+   * gives the same values in fewer instructions. */
+  int32_t small_acc;
 } agilenn_dw_params;
 
 /* Pointwise (1x1) conv; the input offset is folded into the bias: bias[o] = b[o] + off*sum(w[o]). */
@@ -34,6 +43,7 @@ typedef struct {
   const int32_t *multiplier; /* (out_c) */
   const int32_t *shift;      /* (out_c) */
   int32_t output_offset, act_min, act_max;
+  int32_t small_acc; /* as agilenn_dw_params.small_acc */
 } agilenn_pw_params;
 
 /* Dense to int32 logits; bias has the input offset folded in. */
@@ -63,6 +73,9 @@ typedef struct {
   uint32_t width;    /* pixels per row */
   const uint16_t *cdf;
   const uint16_t *group_offset, *left_offset, *up_offset, *prev_offset;
+  uint32_t levels; /* L: left_offset[v] = L * up_offset[v] (the fused kernel's offset ring) */
+  uint32_t stride; /* C + 1: prev_offset[v] = min(v, L - 1) * stride, up_offset[v] = L times that
+                      (the fused kernel computes them: constants for L = 2 and v != 0) */
 } agilenn_sce_model;
 
 typedef struct {
@@ -80,6 +93,8 @@ typedef struct {
 } agilenn_packed_state;
 
 AGILENN_KERNEL int32_t agilenn_requantize(int32_t acc, int32_t multiplier, int32_t shift);
+/* The same value for |acc| * 2^max(shift, 0) < 2^30 (SMMULR and a three-op rounding shift). */
+AGILENN_KERNEL int32_t agilenn_requantize_small(int32_t acc, int32_t multiplier, int32_t shift);
 
 /* in (in_h, in_w, in_c) uint8 pixels (first layer) or int8 -> out (out_h, out_w, in_c*mult) */
 AGILENN_KERNEL void agilenn_dwconv_u8(const agilenn_dw_params *p, const uint8_t *in, int8_t *out);
@@ -109,14 +124,20 @@ AGILENN_KERNEL void agilenn_pw1_lut(int32_t pixels, int32_t out_c, const int8_t 
                                     const int8_t *in, int8_t *out);
 /* agilenn_pwconv_split + agilenn_sce_row fused for one row of p->pixels pixels, the quantizer on
  * the accumulator: acc_threshold (R, 2^bits), bias folded in (c_accumulator_thresholds), positions
- * mapped to indices by index_of_pos (NULL: identity); bits: the quantizer's tree depth; row and
- * up as for agilenn_sce_row. */
+ * mapped to indices by index_of_pos (NULL: identity); bits: the quantizer's tree depth. The
+ * neighbours come from a ring of context offsets instead of indices: row (pixels, R) receives
+ * up_offset[v] of every coded index v, row[-R .. -1] must be zeros, up is the previous row's
+ * (all zeros for the first); the left neighbour's offset is levels * its entry. */
 AGILENN_KERNEL void agilenn_pw_quant_sce_row(const agilenn_pw_params *p, int32_t k,
                                              const int8_t *in, int8_t *local,
                                              const int32_t *acc_threshold,
                                              const uint8_t *index_of_pos, uint32_t bits,
                                              agilenn_ce_state *s, const agilenn_sce_model *m,
-                                             uint8_t *row, const uint8_t *up);
+                                             uint16_t *row, const uint16_t *up);
+/* Fills the border of a padded (hp, wp, c) buffer around its (h, w) interior at (top, left) with
+ * the c bytes of `pixel` (a depthwise conv then reads it with no padding of its own). */
+AGILENN_KERNEL void agilenn_fill_border(int8_t *buf, int32_t hp, int32_t wp, int32_t c, int32_t top,
+                                        int32_t left, int32_t h, int32_t w, const int8_t *pixel);
 /* in (h, w, c) -> out (g, g, c), cells as adaptive_avg_pool2d, TFLite Micro rounding. */
 AGILENN_KERNEL void agilenn_grid_avg_pool(const int8_t *in, int32_t h, int32_t w, int32_t c,
                                           int32_t g, int8_t *out);

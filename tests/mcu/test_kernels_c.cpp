@@ -65,7 +65,10 @@ Int8Conv random_conv(Rng& r, ConvKind kind, bool first) {
   return op;
 }
 
-agilenn_dw_params dw_params(const Int8Conv& op, const std::vector<int16_t>& offsets) {
+// The kernel's parameters; bias_interior / pairs empty: no interior fast path / no DSP pairs.
+agilenn_dw_params dw_params(const Int8Conv& op, const std::vector<int16_t>& offsets,
+                            const std::vector<int32_t>& bias_interior = {},
+                            const std::vector<int32_t>& pairs = {}, int32_t small = 0) {
   return {op.in_h,
           op.in_w,
           op.in_c,
@@ -84,7 +87,10 @@ agilenn_dw_params dw_params(const Int8Conv& op, const std::vector<int16_t>& offs
           op.shift.data(),
           op.output_offset,
           op.act_min,
-          op.act_max};
+          op.act_max,
+          bias_interior.empty() ? nullptr : bias_interior.data(),
+          pairs.empty() ? nullptr : pairs.data(),
+          small};
 }
 
 }  // namespace
@@ -96,21 +102,84 @@ BOOST_AUTO_TEST_CASE(depthwise_u8_and_s8_match_reference) {
   for (int trial = 0; trial < 400; ++trial) {
     bool first = trial % 2 == 0;
     Int8Conv op = random_conv(r, ConvKind::Depthwise, first);
-    auto offsets = c_depthwise_offsets(op);
-    auto p = dw_params(op, offsets);
-    std::vector<int8_t> out(size_t(op.out_h) * op.out_w * op.out_c, 99);
-    size_t n = size_t(op.in_h) * op.in_w * op.in_c;
-    if (first) {
-      std::vector<uint8_t> in(n);
-      for (auto& v : in) v = uint8_t(r.uni(0, 255));
-      agilenn_dwconv_u8(&p, in.data(), out.data());
-      BOOST_REQUIRE(out == reference_conv(op, std::span<const uint8_t>(in)));
-    } else {
-      std::vector<int8_t> in(n);
-      for (auto& v : in) v = int8_t(r.uni(-128, 127));
-      agilenn_dwconv_s8(&p, in.data(), out.data());
-      BOOST_REQUIRE(out == reference_conv(op, std::span<const int8_t>(in)));
+    if (trial % 4 == 1) op.in_c = op.out_c = 4 * r.uni(1, 2), op.mult = 1;  // the DSP layout
+    if (trial % 4 == 1) {
+      op.weight.resize(size_t(op.kh) * op.kw * op.out_c);
+      for (auto& w : op.weight) w = int8_t(r.uni(-127, 127));
+      op.input_offset.assign(op.in_c, op.input_offset[0]);
+      op.bias.resize(op.out_c, 1234);
+      op.multiplier.resize(op.out_c, op.multiplier[0]);
+      op.shift.resize(op.out_c, op.shift[0]);
     }
+    auto offsets = c_depthwise_offsets(op);
+    const auto bias_in = c_depthwise_interior_bias(op);
+    const auto pairs = c_depthwise_weight_pairs(op);
+    const int32_t small = c_acc_fits_small(op, first) ? 1 : 0;
+    // Without and with the interior fast path (offsets in the bias, DSP weight pairs, short
+    // requantization): the same outputs.
+    for (int fast = 0; fast < 2; ++fast) {
+      auto p = fast ? dw_params(op, offsets, bias_in, pairs, small) : dw_params(op, offsets);
+      std::vector<int8_t> out(size_t(op.out_h) * op.out_w * op.out_c, 99);
+      size_t n = size_t(op.in_h) * op.in_w * op.in_c;
+      if (first) {
+        std::vector<uint8_t> in(n);
+        for (auto& v : in) v = uint8_t(r.uni(0, 255));
+        agilenn_dwconv_u8(&p, in.data(), out.data());
+        BOOST_REQUIRE(out == reference_conv(op, std::span<const uint8_t>(in)));
+      } else {
+        std::vector<int8_t> in(n);
+        for (auto& v : in) v = int8_t(r.uni(-128, 127));
+        agilenn_dwconv_s8(&p, in.data(), out.data());
+        BOOST_REQUIRE(out == reference_conv(op, std::span<const int8_t>(in)));
+      }
+    }
+  }
+}
+
+// The bundle's padded input: a pointwise producer writes rows into the interior of a (hp, wp)
+// buffer, agilenn_fill_border puts the input zero point around it, and the depthwise conv reads
+// it with no padding of its own (every window interior): the reference's outputs.
+BOOST_AUTO_TEST_CASE(depthwise_on_padded_input_matches_reference) {
+  Rng r(25);
+  for (int trial = 0; trial < 200; ++trial) {
+    Int8Conv op = random_conv(r, ConvKind::Depthwise, false);
+    op.mult = 1;
+    op.in_c = op.out_c = trial % 2 ? 4 * r.uni(1, 2) : r.uni(1, 6);
+    op.weight.resize(size_t(op.kh) * op.kw * op.out_c);
+    for (auto& w : op.weight) w = int8_t(r.uni(-127, 127));
+    op.input_offset.clear();
+    for (int c = 0; c < op.in_c; ++c) op.input_offset.push_back(r.uni(-127, 128));
+    op.bias.resize(op.out_c, -777);
+    op.multiplier.resize(op.out_c, op.multiplier[0]);
+    op.shift.resize(op.out_c, op.shift[0]);
+    std::vector<int8_t> in(size_t(op.in_h) * op.in_w * op.in_c);
+    for (auto& v : in) v = int8_t(r.uni(-128, 127));
+    const int hp = std::max(op.pad_top + op.in_h, (op.out_h - 1) * op.stride + op.kh);
+    const int wp = std::max(op.pad_left + op.in_w, (op.out_w - 1) * op.stride + op.kw);
+    std::vector<int8_t> padded(size_t(hp) * wp * op.in_c, 55), zp;
+    for (int32_t off : op.input_offset) zp.push_back(int8_t(-off));
+    agilenn_fill_border(padded.data(), hp, wp, op.in_c, op.pad_top, op.pad_left, op.in_h, op.in_w,
+                        zp.data());
+    for (int y = 0; y < op.in_h; ++y)
+      std::copy_n(in.data() + size_t(y) * op.in_w * op.in_c, size_t(op.in_w) * op.in_c,
+                  padded.data() + (size_t(y + op.pad_top) * wp + op.pad_left) * op.in_c);
+    for (int y = 0; y < hp; ++y)  // the border holds the zero points, nothing else was touched
+      for (int x = 0; x < wp; ++x)
+        if (y < op.pad_top || y >= op.pad_top + op.in_h || x < op.pad_left ||
+            x >= op.pad_left + op.in_w)
+          for (int c = 0; c < op.in_c; ++c)
+            BOOST_REQUIRE_EQUAL(int(padded[(size_t(y) * wp + x) * op.in_c + c]), int(zp[c]));
+    const auto offsets = c_depthwise_offsets(op);
+    const auto bias_in = c_depthwise_interior_bias(op);
+    const auto pairs = c_depthwise_weight_pairs(op);
+    Int8Conv padded_op = op;
+    padded_op.in_h = hp;
+    padded_op.in_w = wp;
+    padded_op.pad_top = padded_op.pad_left = 0;
+    auto p = dw_params(padded_op, offsets, bias_in, pairs, c_acc_fits_small(op, false) ? 1 : 0);
+    std::vector<int8_t> out(size_t(op.out_h) * op.out_w * op.out_c, 99);
+    agilenn_dwconv_s8(&p, padded.data(), out.data());
+    BOOST_REQUIRE(out == reference_conv(op, std::span<const int8_t>(in)));
   }
 }
 
@@ -119,11 +188,17 @@ BOOST_AUTO_TEST_CASE(pointwise_and_fused_split_match_reference) {
   for (int trial = 0; trial < 300; ++trial) {
     Int8Conv op = random_conv(r, ConvKind::Pointwise, false);
     auto layout = c_pointwise_layout(op);
-    agilenn_pw_params p{op.in_h * op.in_w,  op.in_c,
-                        op.out_c,           layout.weight.data(),
-                        layout.bias.data(), op.multiplier.data(),
-                        op.shift.data(),    op.output_offset,
-                        op.act_min,         op.act_max};
+    agilenn_pw_params p{op.in_h * op.in_w,
+                        op.in_c,
+                        op.out_c,
+                        layout.weight.data(),
+                        layout.bias.data(),
+                        op.multiplier.data(),
+                        op.shift.data(),
+                        op.output_offset,
+                        op.act_min,
+                        op.act_max,
+                        c_acc_fits_small(op, false) ? 1 : 0};
     std::vector<int8_t> in(size_t(op.in_h) * op.in_w * op.in_c);
     for (auto& v : in) v = int8_t(r.uni(-128, 127));
     auto expect = reference_conv(op, std::span<const int8_t>(in));
@@ -260,8 +335,11 @@ BOOST_AUTO_TEST_CASE(fused_conv_quantizer_coder_matches_reference_and_codec) {
     std::vector<uint8_t> payload = cm.encode_static(idx, shape);
     CContextOffsets co = c_static_context_offsets(cm);
     const std::vector<uint16_t> cdf = cm.static_cdf();
-    agilenn_sce_model m{uint32_t(R),    uint32_t(op.in_w), cdf.data(),    co.group.data(),
-                        co.left.data(), co.up.data(),      co.prev.data()};
+    agilenn_sce_model m{uint32_t(R),    uint32_t(op.in_w), cdf.data(),
+                        co.group.data(), co.left.data(),    co.up.data(),
+                        co.prev.data(),  cm.config().levels, C + 1};
+    for (unsigned v = 0; v < C; ++v)  // the ring's rule: left offset = levels * up offset
+      BOOST_REQUIRE_EQUAL(co.left[v], cm.config().levels * co.up[v]);
     agilenn_pw_params p{op.in_w,
                         op.in_c,
                         op.out_c,
@@ -271,24 +349,27 @@ BOOST_AUTO_TEST_CASE(fused_conv_quantizer_coder_matches_reference_and_codec) {
                         op.shift.data(),
                         op.output_offset,
                         op.act_min,
-                        op.act_max};
+                        op.act_max,
+                        c_acc_fits_small(op, false) ? 1 : 0};
     const size_t row_bytes = size_t(op.in_w) * R, slot = row_bytes + R;
-    std::vector<uint8_t> out(payload.size() + 8, 0xEE), rows(2 * slot, 0);  // zero pads and row
+    std::vector<uint8_t> out(payload.size() + 8, 0xEE);
+    std::vector<uint16_t> rows(2 * slot, 0);  // zero pads and row
     std::vector<int8_t> local(pixels * k);
-    std::vector<uint8_t> got_idx;
+    std::vector<uint16_t> got_offsets, expect_offsets;
+    for (uint8_t v : idx) expect_offsets.push_back(co.up[v]);
     agilenn_ce_state st;
     agilenn_sce_begin(&st, out.data(), payload.size() + 8);
     for (int y = 0; y < op.in_h; ++y) {
-      uint8_t* row = rows.data() + R + (y & 1) * slot;
+      uint16_t* row = rows.data() + R + (y & 1) * slot;
       agilenn_pw_quant_sce_row(&p, k, in.data() + size_t(y) * op.in_w * op.in_c,
                                local.data() + size_t(y) * op.in_w * k, thr.data(), index_of_pos,
                                uint32_t(q.bits), &st, &m, row,
                                rows.data() + R + ((y + 1) & 1) * slot);
-      got_idx.insert(got_idx.end(), row, row + row_bytes);
+      got_offsets.insert(got_offsets.end(), row, row + row_bytes);
     }
     const size_t n = agilenn_ce_end(&st);
     BOOST_REQUIRE(local == local_expect);
-    BOOST_REQUIRE(got_idx == idx);
+    BOOST_REQUIRE(got_offsets == expect_offsets);  // the ring: each index's up offset
     BOOST_REQUIRE_EQUAL(n, payload.size());
     BOOST_REQUIRE(std::equal(payload.begin(), payload.end(), out.begin()));
   }
@@ -345,7 +426,8 @@ BOOST_AUTO_TEST_CASE(row_static_context_coder_matches_codec) {
     CContextOffsets co = c_static_context_offsets(cm);
     const std::vector<uint16_t> cdf = cm.static_cdf();
     agilenn_sce_model m{shape.channels, shape.width,  cdf.data(),    co.group.data(),
-                        co.left.data(), co.up.data(), co.prev.data()};
+                        co.left.data(), co.up.data(), co.prev.data(), cm.config().levels,
+                        C + 1};
     const size_t row = size_t(shape.width) * shape.channels;
     // Each row behind R zero bytes (the first pixel's left neighbours), a zero row above the
     // first (the generated code's ring layout).

@@ -144,4 +144,37 @@ BOOST_AUTO_TEST_CASE(multiply_by_quantized_multiplier_cpp_and_c_match_exact) {
   BOOST_CHECK_GT(checked, 0);
 }
 
+// The short form the kernels use when the layer's accumulators are bounded (c_acc_fits_small):
+// exact for every |x| * 2^max(shift, 0) < 2^30 and shift in [-31, 30], random and at the edges of
+// that range and of every rounding boundary (x * M0 near a multiple of 2^(31 + right) +- half).
+BOOST_AUTO_TEST_CASE(requantize_small_matches_exact_in_its_range) {
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<double> logm(-31, 8);
+  const int32_t lim = (1 << 30) - 1;
+  int checked = 0;
+  for (int i = 0; i < 400000; ++i) {
+    auto qm = quantize_multiplier(std::pow(2.0, logm(rng)));
+    if (qm.shift < -31 || qm.shift > 30) continue;
+    const int32_t bound = lim >> std::max(qm.shift, 0);
+    std::uniform_int_distribution<int32_t> in_range(-bound, bound);
+    std::uniform_int_distribution<int32_t> small(-std::min(bound, 1 << 16), std::min(bound, 1 << 16));
+    const int32_t x = (i % 3 == 0) ? in_range(rng) : (i % 3 == 1 ? small(rng) : (i & 4 ? bound : -bound));
+    BOOST_REQUIRE_EQUAL(agilenn_requantize_small(x, qm.multiplier, qm.shift),
+                        exact_double_rounding(x, qm.multiplier, qm.shift));
+    ++checked;
+  }
+  // Exhaustive over 18-bit accumulators (the extractor's range) for multipliers with every right
+  // shift the layers use, and the zero multiplier.
+  for (int e = 0; e <= 31; e += 3)
+    for (double frac : {0.5, 0.61803, 0.999999}) {
+      auto qm = quantize_multiplier(std::ldexp(frac, -e));
+      for (int32_t x = -(1 << 17); x < (1 << 17); ++x)
+        BOOST_REQUIRE_EQUAL(agilenn_requantize_small(x, qm.multiplier, qm.shift),
+                            exact_double_rounding(x, qm.multiplier, qm.shift));
+    }
+  for (int32_t x : {-lim, -1, 0, 1, lim})
+    BOOST_REQUIRE_EQUAL(agilenn_requantize_small(x, 0, -31), 0);
+  BOOST_CHECK_GT(checked, 100000);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
