@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "codec/lzw.h"
+#include "mcu/build_shell.h"
 #include "mcu/codegen.h"
 #include "nn/io/atomic_file.h"
 #include "nn/io/error.h"
@@ -17,31 +18,6 @@ namespace agilenn::mcu {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string shell_quote(const std::string& path) {
-  if (path.find('\'') != std::string::npos)
-    throw error_at(path, "paths with a single quote are not supported by the build harness");
-  return "'" + path + "'";
-}
-
-std::string tail(const std::string& text, size_t n = 3000) {
-  return text.size() <= n ? text : "..." + text.substr(text.size() - n);
-}
-
-std::string read_or_empty(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-// Runs `cmd` in a shell with stdout+stderr into `log`; throws with the log on failure.
-void run_step(const std::string& what, const std::string& cmd, const std::string& log) {
-  int rc = std::system(("(" + cmd + ") > " + shell_quote(log) + " 2>&1").c_str());
-  if (rc != 0)
-    throw Error(what + " failed (status " + std::to_string(rc) + "): " + cmd + "\n" +
-                tail(read_or_empty(log)));
-}
 
 void write_test_sources(const std::string& dir, std::span<const std::vector<uint8_t>> images) {
   if (images.empty()) throw Error("device harness: no test images");
@@ -102,7 +78,8 @@ DeviceRun parse_output(const std::string& out, size_t n_images, const std::strin
   if (!done || run.images.size() != n_images)
     throw error_at(where, "the test program printed " + std::to_string(run.images.size()) + " of " +
                               std::to_string(n_images) + " results" + (done ? "" : " and no DONE") +
-                              ":\n" + tail(out));
+                              ":\n" +
+                              (out.size() <= 2000 ? out : "..." + out.substr(out.size() - 2000)));
   return run;
 }
 
@@ -137,7 +114,7 @@ DeviceRun run_bundle_on_host(const std::string& bundle_dir,
            work_dir + "/host_build.log");
   std::string out = work_dir + "/host_output.txt";
   run_step("host run", shell_quote(exe) + " > " + shell_quote(out), work_dir + "/host_run.log");
-  return parse_output(read_or_empty(out), images.size(), out);
+  return parse_output(read_text_or_empty(out), images.size(), out);
 }
 
 DeviceRun run_bundle_on_qemu(const std::string& bundle_dir,
@@ -174,14 +151,8 @@ DeviceRun run_bundle_on_qemu(const std::string& bundle_dir,
                shell_quote(work_dir + "/agilenn_m7_test.map") + " -o " + shell_quote(elf),
            log);
   std::string out = work_dir + "/qemu_output.txt";
-  run_step(
-      "QEMU run",
-      "timeout " + std::to_string(timeout_seconds) +
-          " qemu-system-arm -M mps2-an500 -nographic -semihosting-config enable=on,target=native"
-          " -icount shift=7 -kernel " +
-          shell_quote(elf) + " > " + shell_quote(out),
-      work_dir + "/qemu_run.log");
-  return parse_output(read_or_empty(out), images.size(), out);
+  run_step("QEMU run", qemu_command(elf, out, timeout_seconds), work_dir + "/qemu_run.log");
+  return parse_output(read_text_or_empty(out), images.size(), out);
 }
 
 EdgeCompressorRun run_lzw_on_qemu(std::span<const std::vector<uint8_t>> images,
@@ -223,13 +194,9 @@ EdgeCompressorRun run_lzw_on_qemu(std::span<const std::vector<uint8_t>> images,
          shell_quote(work_dir + "/qemu_mps2_an500.ld") + " -o " + shell_quote(elf);
   run_step("Cortex-M7 build of the LZW driver", cmd, work_dir + "/lzw_build.log");
   const std::string out = work_dir + "/lzw_output.txt";
-  run_step("QEMU run of the LZW driver",
-           "timeout " + std::to_string(timeout_seconds) +
-               " qemu-system-arm -M mps2-an500 -nographic -semihosting-config "
-               "enable=on,target=native -icount shift=7 -kernel " +
-               shell_quote(elf) + " > " + shell_quote(out),
+  run_step("QEMU run of the LZW driver", qemu_command(elf, out, timeout_seconds),
            work_dir + "/lzw_run.log");
-  std::istringstream in(read_or_empty(out));
+  std::istringstream in(read_text_or_empty(out));
   EdgeCompressorRun run;
   double ticks = 0, bytes = 0;
   uint64_t overhead = 0;
@@ -289,7 +256,7 @@ ArmSizes measure_arm_sizes(const std::string& bundle_dir, const std::string& wor
   std::string size_out = work_dir + "/size.txt";
   run_step("arm-none-eabi-size", "arm-none-eabi-size " + objs + " > " + shell_quote(size_out), log);
   ArmSizes s;
-  std::istringstream in(read_or_empty(size_out));
+  std::istringstream in(read_text_or_empty(size_out));
   std::string line;
   std::getline(in, line);  // header: text data bss dec hex filename
   while (std::getline(in, line)) {
@@ -304,7 +271,7 @@ ArmSizes measure_arm_sizes(const std::string& bundle_dir, const std::string& wor
   // Stack: agilenn_run's frame plus the two largest other frames (the call depth is at most
   // three: agilenn_run -> kernel -> helper), a conservative bound.
   std::map<std::string, size_t> frames;
-  std::istringstream su(read_or_empty(work_dir + "/agilenn_model.size.su"));
+  std::istringstream su(read_text_or_empty(work_dir + "/agilenn_model.size.su"));
   while (std::getline(su, line)) {
     auto tab = line.find('\t');
     auto colon = line.rfind(':', tab);

@@ -6,6 +6,7 @@
 #include <map>
 #include <sstream>
 
+#include "mcu/build_shell.h"
 #include "mcu/codegen.h"
 #include "mcu/device_harness.h"
 #include "nn/io/atomic_file.h"
@@ -32,34 +33,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string quote(const std::string& path) {
-  if (path.find('\'') != std::string::npos)
-    throw error_at(path, "paths with a single quote are not supported by the build harness");
-  std::string q(1, '\'');  // appended piecewise: GCC 12 warns falsely on "'" + path
-  q += path;
-  q += '\'';
-  return q;
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-void run_or_throw(const std::string& what, const std::string& cmd, const std::string& log) {
-  std::string shell = "(";  // built with += (GCC 12 warns falsely on "(" + cmd)
-  shell += cmd;
-  shell += ") > " + quote(log) + " 2>&1";
-  int rc = std::system(shell.c_str());
-  if (rc != 0) {
-    std::string text = read_text(log);
-    if (text.size() > 3000) text = "..." + text.substr(text.size() - 3000);
-    throw Error(what + " failed (status " + std::to_string(rc) + "): " + cmd + "\n" + text);
-  }
-}
-
 struct Symbol {
   char type;
   size_t size;
@@ -68,12 +41,12 @@ struct Symbol {
 std::multimap<std::string, Symbol> nm_symbols(const std::string& file, bool defined_only,
                                               const std::string& work_dir) {
   const std::string out = work_dir + "/" + fs::path(file).filename().string() + ".nm.txt";
-  run_or_throw("arm-none-eabi-nm of " + file,
-               "arm-none-eabi-nm -S " + std::string(defined_only ? "--defined-only " : "") +
-                   quote(file) + " > " + quote(out),
-               out + ".log");
+  run_step("arm-none-eabi-nm of " + file,
+           "arm-none-eabi-nm -S " + std::string(defined_only ? "--defined-only " : "") +
+               shell_quote(file) + " > " + shell_quote(out),
+           out + ".log");
   std::multimap<std::string, Symbol> syms;
-  std::istringstream in(read_text(out));
+  std::istringstream in(read_text_or_empty(out));
   for (std::string line; std::getline(in, line);) {
     std::istringstream ls(line);
     std::string addr, size, type, name;
@@ -112,7 +85,7 @@ void write_png_sources(std::span<const std::vector<uint8_t>> images, const Image
 
 PngCompressorRun parse_png_output(std::span<const std::vector<uint8_t>> images,
                                   const ImageShape& shape, const std::string& out) {
-  std::istringstream in(read_text(out));
+  std::istringstream in(read_text_or_empty(out));
   PngCompressorRun run;
   double ticks = 0, bytes = 0;
   uint64_t overhead = 0;
@@ -226,21 +199,18 @@ PngCompressorRun run_png_on_qemu(std::span<const std::vector<uint8_t>> images,
   const std::string log = work_dir + "/png_build.log";
   const std::string obj = work_dir + "/agilenn_png.m7.o", elf = work_dir + "/agilenn_png_m7.elf";
   // The compressor as its own object (the footprint is read from its symbols).
-  run_or_throw("Cortex-M7 compile of the PNG compressor",
-               gcc + " -c " + quote(work_dir + "/agilenn_png.c") + " -o " + quote(obj), log);
-  std::string cmd = gcc + " -DAGILENN_QEMU " + quote(obj);
+  run_step("Cortex-M7 compile of the PNG compressor",
+           gcc + " -c " + shell_quote(work_dir + "/agilenn_png.c") + " -o " + shell_quote(obj),
+           log);
+  std::string cmd = gcc + " -DAGILENN_QEMU " + shell_quote(obj);
   for (const char* f : {"agilenn_png_main.c", "agilenn_png_images.c", "qemu_startup.c"})
-    cmd += ' ' + quote(work_dir + "/" + f);
+    cmd += ' ' + shell_quote(work_dir + "/" + f);
   cmd += " -nostartfiles --specs=rdimon.specs -Wl,--gc-sections -T " +
-         quote(work_dir + "/qemu_mps2_an500.ld") + " -lm -o " + quote(elf);
-  run_or_throw("Cortex-M7 build of the PNG driver", cmd, log);
+         shell_quote(work_dir + "/qemu_mps2_an500.ld") + " -lm -o " + shell_quote(elf);
+  run_step("Cortex-M7 build of the PNG driver", cmd, log);
   const std::string out = work_dir + "/png_output.txt";
-  run_or_throw("QEMU run of the PNG driver",
-               "timeout " + std::to_string(timeout_seconds) +
-                   " qemu-system-arm -M mps2-an500 -nographic -semihosting-config "
-                   "enable=on,target=native -icount shift=7 -kernel " +
-                   quote(elf) + " > " + quote(out),
-               work_dir + "/png_run.log");
+  run_step("QEMU run of the PNG driver", qemu_command(elf, out, timeout_seconds),
+           work_dir + "/png_run.log");
   PngCompressorRun run = parse_png_output(images, shape, out);
   run.footprint = measure_compressor_footprint(elf, obj, work_dir);
   run.footprint.note += "; heap: the counting allocator's peak of requested bytes";
@@ -252,14 +222,14 @@ PngCompressorRun run_png_on_host(std::span<const std::vector<uint8_t>> images,
                                  const std::string& cc) {
   write_png_sources(images, shape, work_dir);
   const std::string exe = work_dir + "/agilenn_png_host";
-  std::string cmd = cc + " -std=c99 -O2 -Wall -Wextra -pedantic -Werror -I" + quote(work_dir);
+  std::string cmd = cc + " -std=c99 -O2 -Wall -Wextra -pedantic -Werror -I" + shell_quote(work_dir);
   for (const char* f : {"agilenn_png.c", "agilenn_png_main.c", "agilenn_png_images.c"})
-    cmd += ' ' + quote(work_dir + "/" + f);
-  run_or_throw("host build of the PNG driver", cmd + " -lm -o " + quote(exe),
-               work_dir + "/png_host_build.log");
+    cmd += ' ' + shell_quote(work_dir + "/" + f);
+  run_step("host build of the PNG driver", cmd + " -lm -o " + shell_quote(exe),
+           work_dir + "/png_host_build.log");
   const std::string out = work_dir + "/png_host_output.txt";
-  run_or_throw("host run of the PNG driver", quote(exe) + " > " + quote(out),
-               work_dir + "/png_host_run.log");
+  run_step("host run of the PNG driver", shell_quote(exe) + " > " + shell_quote(out),
+           work_dir + "/png_host_run.log");
   return parse_png_output(images, shape, out);
 }
 
@@ -268,11 +238,11 @@ LzwFootprint measure_lzw_footprint(const std::string& dir) {
   if (!fs::exists(elf) || !fs::exists(src))
     throw error_at(dir, "no LZW build here (run_lzw_on_qemu writes agilenn_lzw_m7.elf)");
   const std::string obj = dir + "/agilenn_lzw.m7.o";
-  run_or_throw("Cortex-M7 compile of the LZW encoder",
-               std::string("arm-none-eabi-gcc ") + kCortexM7Flags +
-                   " -std=c99 -ffunction-sections -fdata-sections -c " + quote(src) + " -o " +
-                   quote(obj),
-               dir + "/lzw_size.log");
+  run_step("Cortex-M7 compile of the LZW encoder",
+           std::string("arm-none-eabi-gcc ") + kCortexM7Flags +
+               " -std=c99 -ffunction-sections -fdata-sections -c " + shell_quote(src) + " -o " +
+               shell_quote(obj),
+           dir + "/lzw_size.log");
   LzwFootprint f;
   f.compressor = measure_compressor_footprint(elf, obj, dir);
   auto linked = nm_symbols(elf, false, dir);

@@ -7,6 +7,7 @@
 #include <random>
 #include <sstream>
 
+#include "mcu/build_shell.h"
 #include "mcu/codegen.h"
 #include "mcu/device_harness.h"
 #include "mcu/edge_compressor.h"
@@ -20,34 +21,6 @@ namespace agilenn::mcu {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string quote(const std::string& path) {
-  if (path.find('\'') != std::string::npos)
-    throw error_at(path, "paths with a single quote are not supported by the build harness");
-  std::string q(1, '\'');
-  q += path;
-  q += '\'';
-  return q;
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-void run_or_throw(const std::string& what, const std::string& cmd, const std::string& log) {
-  std::string shell = "(";
-  shell += cmd;
-  shell += ") > " + quote(log) + " 2>&1";
-  int rc = std::system(shell.c_str());
-  if (rc != 0) {
-    std::string text = read_text(log);
-    if (text.size() > 3000) text = "..." + text.substr(text.size() - 3000);
-    throw Error(what + " failed (status " + std::to_string(rc) + "): " + cmd + "\n" + text);
-  }
-}
 
 template <class T>
 void c_array(std::ostringstream& os, const char* type, const std::string& name,
@@ -82,7 +55,7 @@ bool has_relu6(const PlanOp& op) {
 }
 
 WholeNetworkRun parse_output(const WholeNetworkPlan& plan, const std::string& out) {
-  std::istringstream in(read_text(out));
+  std::istringstream in(read_text_or_empty(out));
   WholeNetworkRun run;
   std::vector<uint64_t> ticks;
   uint64_t overhead = 0;
@@ -213,14 +186,14 @@ WholeNetworkRun run_whole_network_on_host(const WholeNetworkPlan& plan, const st
                                           const std::string& cc) {
   write_whole_network_sources(plan, dir, seed, separate_buffers);
   const std::string exe = dir + "/agilenn_whole_host";
-  std::string cmd = cc + " -std=c99 -O2 -Wall -Wextra -Werror -I" + quote(dir);
+  std::string cmd = cc + " -std=c99 -O2 -Wall -Wextra -Werror -I" + shell_quote(dir);
   for (const char* f : {"agilenn_whole.c", "agilenn_whole_main.c", "agilenn_whole_graph.c"})
-    cmd += ' ' + quote(dir + "/" + f);
-  run_or_throw("host build of the whole-network program", cmd + " -o " + quote(exe),
-               dir + "/whole_host_build.log");
+    cmd += ' ' + shell_quote(dir + "/" + f);
+  run_step("host build of the whole-network program", cmd + " -o " + shell_quote(exe),
+           dir + "/whole_host_build.log");
   const std::string out = dir + "/whole_host_output.txt";
-  run_or_throw("host run of the whole-network program", quote(exe) + " > " + quote(out),
-               dir + "/whole_host_run.log");
+  run_step("host run of the whole-network program", shell_quote(exe) + " > " + shell_quote(out),
+           dir + "/whole_host_run.log");
   WholeNetworkRun run = parse_output(plan, out);
   run.op_instructions.clear();  // no timer on the host
   run.instructions = 0;
@@ -238,27 +211,25 @@ WholeNetworkRun run_whole_network_on_qemu(const WholeNetworkPlan& plan, const st
     write_file_atomic(dir + "/" + f, std::string(embedded_c_source(f)));
   const std::string gcc = std::string("arm-none-eabi-gcc ") + kCortexM7Flags +
                           " -std=c99 -Wall -Wextra -ffunction-sections -fdata-sections -I" +
-                          quote(dir);
+                          shell_quote(dir);
   const std::string log = dir + "/whole_build.log";
   const std::string kobj = dir + "/agilenn_whole.m7.o", gobj = dir + "/agilenn_whole_graph.m7.o";
   const std::string elf = dir + "/agilenn_whole_m7.elf";
-  run_or_throw("Cortex-M7 compile of the whole-network kernels",
-               gcc + " -c " + quote(dir + "/agilenn_whole.c") + " -o " + quote(kobj), log);
-  run_or_throw("Cortex-M7 compile of the whole-network table",
-               gcc + " -c " + quote(dir + "/agilenn_whole_graph.c") + " -o " + quote(gobj), log);
-  run_or_throw("Cortex-M7 link of the whole-network program",
-               gcc + " -DAGILENN_QEMU " + quote(kobj) + ' ' + quote(gobj) + ' ' +
-                   quote(dir + "/agilenn_whole_main.c") + ' ' + quote(dir + "/qemu_startup.c") +
-                   " -nostartfiles --specs=rdimon.specs -Wl,--gc-sections -T " +
-                   quote(dir + "/qemu_mps2_an500.ld") + " -o " + quote(elf),
-               log);
+  run_step("Cortex-M7 compile of the whole-network kernels",
+           gcc + " -c " + shell_quote(dir + "/agilenn_whole.c") + " -o " + shell_quote(kobj), log);
+  run_step("Cortex-M7 compile of the whole-network table",
+           gcc + " -c " + shell_quote(dir + "/agilenn_whole_graph.c") + " -o " + shell_quote(gobj),
+           log);
+  run_step("Cortex-M7 link of the whole-network program",
+           gcc + " -DAGILENN_QEMU " + shell_quote(kobj) + ' ' + shell_quote(gobj) + ' ' +
+               shell_quote(dir + "/agilenn_whole_main.c") + ' ' +
+               shell_quote(dir + "/qemu_startup.c") +
+               " -nostartfiles --specs=rdimon.specs -Wl,--gc-sections -T " +
+               shell_quote(dir + "/qemu_mps2_an500.ld") + " -o " + shell_quote(elf),
+           log);
   const std::string out = dir + "/whole_output.txt";
-  run_or_throw("QEMU run of the whole-network program",
-               "timeout " + std::to_string(timeout_seconds) +
-                   " qemu-system-arm -M mps2-an500 -nographic -semihosting-config "
-                   "enable=on,target=native -icount shift=7 -kernel " +
-                   quote(elf) + " > " + quote(out),
-               dir + "/whole_run.log");
+  run_step("QEMU run of the whole-network program", qemu_command(elf, out, timeout_seconds),
+           dir + "/whole_run.log");
   WholeNetworkRun run = parse_output(plan, out);
   CompressorFootprint k = measure_compressor_footprint(elf, kobj, dir);
   CompressorFootprint t = measure_compressor_footprint(elf, gobj, dir);
