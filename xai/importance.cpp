@@ -69,8 +69,8 @@ ImportanceResult feature_importance(const ReferenceFn& reference, const Tensor& 
   // activations of one op no longer fit in cache), and the double backward walks the chunks'
   // graphs one after the other.
   Tensor base = create_graph ? f : f.detach().set_requires_grad(true);
-  const int per_chunk = int(std::clamp<int64_t>(ig_chunk_images() / std::max<int64_t>(n, 1), 1,
-                                                int64_t(m - 1)));
+  const int per_chunk =
+      int(std::clamp<int64_t>(ig_chunk_images() / std::max<int64_t>(n, 1), 1, int64_t(m - 1)));
   Tensor acc;
   for (int j0 = 1; j0 < m; j0 += per_chunk) {
     const int j1 = std::min(m, j0 + per_chunk);

@@ -7,8 +7,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -167,8 +167,7 @@ int run(int argc, char** argv) {
       cxxopts::value<std::string>()->default_value("runs/bench-train"))(
       "phases", "comma-separated subset of ref,plain,xai,xai8",
       cxxopts::value<std::string>()->default_value("ref,plain,xai,xai8"))(
-      "ig-chunk-images",
-      "images per pass of the integrated-gradients points through the reference",
+      "ig-chunk-images", "images per pass of the integrated-gradients points through the reference",
       cxxopts::value<int>()->default_value("64"))(
       "rounds", "alternate ours/PyTorch this many times per phase; report the median round",
       cxxopts::value<int>()->default_value("3"))("no-torch", "skip the PyTorch side")(
@@ -232,9 +231,9 @@ int run(int argc, char** argv) {
   sum["steps"] = steps;
   sum["rounds"] = rounds;
   bool mismatch = false;
-  std::printf("\n%-6s %10s %12s | %9s %9s %9s %9s %8s | %9s %9s %8s | %7s\n", "phase",
-              "params", "MACs/img", "ours med", "ours min", "ours cpu", "img/s", "RSS MB", "torch med", "torch min",
-              "RSS MB", "ratio");
+  std::printf("\n%-6s %10s %12s | %9s %9s %9s %9s %8s | %9s %9s %8s | %7s\n", "phase", "params",
+              "MACs/img", "ours med", "ours min", "ours cpu", "img/s", "RSS MB", "torch med",
+              "torch min", "RSS MB", "ratio");
   for (auto& ph : phases) {
     // The machine's speed drifts (shared VM): alternate the two sides so both see the same
     // conditions, and keep the round whose median is the median of the rounds.
@@ -281,7 +280,8 @@ int run(int argc, char** argv) {
     std::printf(
         "%-6s %10lld %12lld | %9.1f %9.1f %9.1f %9.0f %8.0f | %9s %9s %8s | %7s\n", ph.c_str(),
         (long long)ours.at("parameters").as_int(), (long long)ours.at("macs_per_image").as_int(),
-        om, ours.at("min_ms").as_number(), ours.at("cpu_median_ms").as_number(), 1000.0 * batch / om, ours.at("peak_rss_mb").as_number(),
+        om, ours.at("min_ms").as_number(), ours.at("cpu_median_ms").as_number(),
+        1000.0 * batch / om, ours.at("peak_rss_mb").as_number(),
         theirs.is_null() ? "-"
                          : std::to_string(theirs.at("median_ms").as_number()).substr(0, 7).c_str(),
         theirs.is_null() ? "-"
