@@ -118,6 +118,9 @@ struct Conv2dOptions {
   }
 };
 Tensor conv2d(const Tensor& x, const Tensor& w, const Conv2dOptions& opt = {});
+// conv2d(x, w) + bias (OC,) in one op: the bias is the GEMM's starting value, not a second pass
+// over the output. Gradient of the bias: the sum of the output gradient over (N, H, W).
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dOptions& opt = {});
 // Gradients of conv2d as ops of their own (each differentiable in terms of the three):
 Tensor conv2d_input_grad(const Tensor& dy, const Tensor& w, const Shape& x_shape,
                          const Conv2dOptions& opt);

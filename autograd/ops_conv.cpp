@@ -87,6 +87,30 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Conv2dOptions& opt) {
   return y;
 }
 
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dOptions& opt) {
+  if (!bias.defined()) return conv2d(x, w, opt);
+  check_same_dtype(x, w, "conv2d");
+  check_same_dtype(x, bias, "conv2d");
+  const Conv2dGeom g = make_geom(x.shape(), w.shape(), opt, "conv2d");
+  if (bias.ndim() != 1 || bias.dim(0) != g.oc)
+    throw Error("conv2d: bias " + bias.shape().str() + " must be (" + std::to_string(g.oc) + ")");
+  Tensor y = Tensor::empty(out_shape(g), x.dtype());
+  MacCounter::add(int64_t(g.n) * g.oh * g.ow * g.oc * g.kh * g.kw * (g.c / g.groups));
+  AG_DISPATCH_FLOAT(
+      x.dtype(), "conv2d",
+      kernels::conv2d_forward<T>(g, x.data<T>(), w.data<T>(), y.data<T>(), bias.data<T>()));
+  if (any_requires_grad({&x, &w, &bias})) {
+    record(y, "conv2d_bias", {x, w, bias},
+           [x, w, opt, rb = bias.requires_grad()](Node&, const Tensor& gy) {
+             return std::vector<Tensor>{
+                 x.requires_grad() ? conv2d_input_grad(gy, w, x.shape(), opt) : Tensor(),
+                 w.requires_grad() ? conv2d_weight_grad(x, gy, w.shape(), opt) : Tensor(),
+                 rb ? sum(gy, {0, 1, 2}) : Tensor()};
+           });
+  }
+  return y;
+}
+
 Tensor conv2d_input_grad(const Tensor& dy, const Tensor& w, const Shape& x_shape,
                          const Conv2dOptions& opt) {
   check_same_dtype(dy, w, "conv2d_input_grad");

@@ -31,8 +31,8 @@ ag::Conv2dOptions Conv2d::options() const {
 }
 
 Tensor Conv2d::forward(const Tensor& x) {
-  Tensor y = ag::conv2d(x, weight, options());
-  return spec_.bias ? ag::add(y, bias) : y;
+  // The bias in the conv's own op (its GEMM's starting value): no second pass over the output.
+  return spec_.bias ? ag::conv2d(x, weight, bias, options()) : ag::conv2d(x, weight, options());
 }
 
 void Conv2d::fold_scale_shift(const Tensor& scale, const Tensor& shift) {

@@ -38,11 +38,11 @@ int batch_parts(int n) {
 }  // namespace detail
 
 template <typename T>
-void conv2d_forward(const Conv2dGeom& g, const T* x, const T* w, T* y) {
+void conv2d_forward(const Conv2dGeom& g, const T* x, const T* w, T* y, const T* bias) {
   detail::check_geometry(g);
-  if (detail::is_pointwise(g)) return detail::pointwise_forward(g, x, w, y);
-  if (detail::is_depthwise(g)) return detail::depthwise_forward(g, x, w, y);
-  detail::im2col_forward(g, x, w, y);
+  if (detail::is_pointwise(g)) return detail::pointwise_forward(g, x, w, y, bias);
+  if (detail::is_depthwise(g)) return detail::depthwise_forward(g, x, w, y, bias);
+  detail::im2col_forward(g, x, w, y, bias);
 }
 
 template <typename T>
@@ -61,8 +61,10 @@ void conv2d_backward_weight(const Conv2dGeom& g, const T* x, const T* dy, T* dw)
   detail::im2col_backward_weight(g, x, dy, dw);
 }
 
-template void conv2d_forward<float>(const Conv2dGeom&, const float*, const float*, float*);
-template void conv2d_forward<double>(const Conv2dGeom&, const double*, const double*, double*);
+template void conv2d_forward<float>(const Conv2dGeom&, const float*, const float*, float*,
+                                    const float*);
+template void conv2d_forward<double>(const Conv2dGeom&, const double*, const double*, double*,
+                                     const double*);
 template void conv2d_backward_input<float>(const Conv2dGeom&, const float*, const float*, float*);
 template void conv2d_backward_input<double>(const Conv2dGeom&, const double*, const double*,
                                             double*);

@@ -14,11 +14,15 @@ struct Conv2dGeom {
   int groups;              // c % groups == 0 and oc % groups == 0; groups == c is depthwise
 };
 
-// y(n,oh,ow,oc) = sum over (kh,kw,c/groups) x * w.  y is overwritten.
-template <typename T> void conv2d_forward(const Conv2dGeom& g, const T* x, const T* w, T* y);
+// y(n,oh,ow,oc) = bias(oc) + sum over (kh,kw,c/groups) x * w.  y is overwritten; a null bias
+// is zero. The bias is the GEMM's starting value (beta = 1), not a pass of its own.
+template <typename T>
+void conv2d_forward(const Conv2dGeom& g, const T* x, const T* w, T* y, const T* bias = nullptr);
 // dx(n,h,w,c) = transpose-conv of dy(n,oh,ow,oc) with w.  dx is overwritten.
-template <typename T> void conv2d_backward_input(const Conv2dGeom& g, const T* dy, const T* w, T* dx);
+template <typename T>
+void conv2d_backward_input(const Conv2dGeom& g, const T* dy, const T* w, T* dx);
 // dw(kh,kw,c/groups,oc) = correlation of x(n,h,w,c) with dy(n,oh,ow,oc).  dw is overwritten.
-template <typename T> void conv2d_backward_weight(const Conv2dGeom& g, const T* x, const T* dy, T* dw);
+template <typename T>
+void conv2d_backward_weight(const Conv2dGeom& g, const T* x, const T* dy, T* dw);
 
 }  // namespace agilenn::ag::kernels

@@ -70,23 +70,37 @@ struct DepthwiseArgs {
   const int* ow_taps;  // (ow, 2): valid kernel columns [j0, j1) of output column ow
   const int* ow_of;    // (w, kw): output column whose tap j reads input column iw, or -1
   const int* oh_of;    // (h, kh): output row whose tap i reads input row ih, or -1
+  const T* bias;       // forward: (oc) starting value of each output, or null for zero
 };
+
+// rows x oc block of y (row stride ldy) set to bias, or zero for a null bias: the starting
+// value of a GEMM with beta = 1.
+template <typename T>
+inline void fill_bias_rows(T* y, int64_t rows, int oc, int64_t ldy, const T* bias) {
+  for (int64_t r = 0; r < rows; ++r) {
+    T* __restrict d = y + r * ldy;
+    if (bias)
+      for (int o = 0; o < oc; ++o) d[o] = bias[o];
+    else
+      for (int o = 0; o < oc; ++o) d[o] = T(0);
+  }
+}
 
 // Kernel implementations (conv2d.cpp dispatches).
 template <typename T>
-void pointwise_forward(const Conv2dGeom& g, const T* x, const T* w, T* y);
+void pointwise_forward(const Conv2dGeom& g, const T* x, const T* w, T* y, const T* bias);
 template <typename T>
 void pointwise_backward_input(const Conv2dGeom& g, const T* dy, const T* w, T* dx);
 template <typename T>
 void pointwise_backward_weight(const Conv2dGeom& g, const T* x, const T* dy, T* dw);
 template <typename T>
-void im2col_forward(const Conv2dGeom& g, const T* x, const T* w, T* y);
+void im2col_forward(const Conv2dGeom& g, const T* x, const T* w, T* y, const T* bias);
 template <typename T>
 void im2col_backward_input(const Conv2dGeom& g, const T* dy, const T* w, T* dx);
 template <typename T>
 void im2col_backward_weight(const Conv2dGeom& g, const T* x, const T* dy, T* dw);
 template <typename T>
-void depthwise_forward(const Conv2dGeom& g, const T* x, const T* w, T* y);
+void depthwise_forward(const Conv2dGeom& g, const T* x, const T* w, T* y, const T* bias);
 template <typename T>
 void depthwise_backward_input(const Conv2dGeom& g, const T* dy, const T* w, T* dx);
 template <typename T>

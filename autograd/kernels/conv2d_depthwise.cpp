@@ -118,9 +118,9 @@ void tap_tables(const Conv2dGeom& g, DepthwiseArgs<T>& a) {
 }  // namespace
 
 template <typename T>
-void depthwise_forward(const Conv2dGeom& g, const T* x, const T* w, T* y) {
+void depthwise_forward(const Conv2dGeom& g, const T* x, const T* w, T* y, const T* bias) {
   DepthwiseArgs<T> args{
-      &g, use_flat<T>(g) ? tile_weights(g, w) : nullptr, nullptr, nullptr, nullptr, nullptr};
+      &g, use_flat<T>(g) ? tile_weights(g, w) : nullptr, nullptr, nullptr, nullptr, nullptr, bias};
   tap_tables(g, args);
   const auto fn = loops<T>().forward;
   parallel_for_ref(0, g.n, 1, [&](int64_t n0, int64_t n1) { fn(args, int(n0), int(n1), x, w, y); });
@@ -129,7 +129,8 @@ void depthwise_forward(const Conv2dGeom& g, const T* x, const T* w, T* y) {
 template <typename T>
 void depthwise_backward_input(const Conv2dGeom& g, const T* dy, const T* w, T* dx) {
   DepthwiseArgs<T> args{
-      &g, use_flat<T>(g) ? tile_weights(g, w) : nullptr, nullptr, nullptr, nullptr, nullptr};
+      &g,     use_flat<T>(g) ? tile_weights(g, w) : nullptr, nullptr, nullptr, nullptr, nullptr,
+      nullptr};
   tap_tables(g, args);
   const auto fn = loops<T>().backward_input;
   parallel_for_ref(0, g.n, 1,
@@ -148,8 +149,8 @@ void depthwise_backward_weight(const Conv2dGeom& g, const T* x, const T* dy, T* 
   const auto fn = loops<T>().backward_weight;
   parallel_for_ref(0, parts, 1, [&](int64_t q0, int64_t q1) {
     for (int64_t q = q0; q < q1; ++q) {
-      DepthwiseArgs<T> args{&g,      nullptr, flat ? tiles + tile * q : nullptr,
-                            nullptr, nullptr, nullptr};
+      DepthwiseArgs<T> args{&g,      nullptr, flat ? tiles + tile * q : nullptr, nullptr, nullptr,
+                            nullptr, nullptr};
       T* out = q == 0 ? dw : partial + wsize * (q - 1);
       fn(args, part_begin(g.n, parts, int(q)), part_begin(g.n, parts, int(q) + 1), x, dy, out);
     }
@@ -160,9 +161,9 @@ void depthwise_backward_weight(const Conv2dGeom& g, const T* x, const T* dy, T* 
   }
 }
 
-#define AGILENN_INSTANTIATE(T)                                                          \
-  template void depthwise_forward<T>(const Conv2dGeom&, const T*, const T*, T*);        \
-  template void depthwise_backward_input<T>(const Conv2dGeom&, const T*, const T*, T*); \
+#define AGILENN_INSTANTIATE(T)                                                             \
+  template void depthwise_forward<T>(const Conv2dGeom&, const T*, const T*, T*, const T*); \
+  template void depthwise_backward_input<T>(const Conv2dGeom&, const T*, const T*, T*);    \
   template void depthwise_backward_weight<T>(const Conv2dGeom&, const T*, const T*, T*);
 AGILENN_INSTANTIATE(float)
 AGILENN_INSTANTIATE(double)

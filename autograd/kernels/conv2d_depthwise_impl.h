@@ -49,12 +49,15 @@ inline void outputs(int t, int stride, int pad, int dil, int size, int out, int&
 // array of constant size that the compiler keeps in vector registers); the remainder goes to
 // blocks of B/2, B/4, ... (compile-time recursion down to 1).
 template <typename T, int B>
-inline void fwd_pixel(const Conv2dGeom& g, const T* xn, const T* w, T* yp, int oh, int ow, int i0,
-                      int i1, int j0, int j1, int c0) {
+inline void fwd_pixel(const Conv2dGeom& g, const T* xn, const T* w, const T* bias, T* yp, int oh,
+                      int ow, int i0, int i1, int j0, int j1, int c0) {
   const int c = g.c;
   for (; c0 + B <= c; c0 += B) {
     T acc[B];
-    for (int k = 0; k < B; ++k) acc[k] = 0;
+    if (bias)
+      for (int k = 0; k < B; ++k) acc[k] = bias[c0 + k];
+    else
+      for (int k = 0; k < B; ++k) acc[k] = 0;
     for (int i = i0; i < i1; ++i) {
       const int ih = oh * g.stride_h - g.pad_top + i * g.dil_h;
       for (int j = j0; j < j1; ++j) {
@@ -67,7 +70,7 @@ inline void fwd_pixel(const Conv2dGeom& g, const T* xn, const T* w, T* yp, int o
     for (int k = 0; k < B; ++k) yp[c0 + k] = acc[k];
   }
   if constexpr (B > 1) {
-    if (c0 < c) fwd_pixel<T, B / 2>(g, xn, w, yp, oh, ow, i0, i1, j0, j1, c0);
+    if (c0 < c) fwd_pixel<T, B / 2>(g, xn, w, bias, yp, oh, ow, i0, i1, j0, j1, c0);
   }
 }
 
@@ -130,7 +133,11 @@ void forward(const detail::DepthwiseArgs<T>& a, int n0, int n1, const T* x, cons
       const int c = g.c, row = g.ow * c;
       for (int oh = 0; oh < g.oh; ++oh) {
         T* __restrict yr = yn + (long)oh * row;
-        for (int f = 0; f < row; ++f) yr[f] = 0;
+        if (a.bias)
+          for (int ow = 0; ow < g.ow; ++ow)
+            for (int ci = 0; ci < c; ++ci) yr[(long)ow * c + ci] = a.bias[ci];
+        else
+          for (int f = 0; f < row; ++f) yr[f] = 0;
         int i0, i1;
         taps(oh, g.stride_h, g.pad_top, g.dil_h, g.kh, g.h, i0, i1);
         for (int i = i0; i < i1; ++i) {
@@ -151,7 +158,7 @@ void forward(const detail::DepthwiseArgs<T>& a, int n0, int n1, const T* x, cons
         int i0, i1;
         taps(oh, g.stride_h, g.pad_top, g.dil_h, g.kh, g.h, i0, i1);
         for (int ow = 0; ow < g.ow; ++ow)
-          fwd_pixel<T, B>(g, xn, w, yn + ((long)oh * g.ow + ow) * g.oc, oh, ow, i0, i1,
+          fwd_pixel<T, B>(g, xn, w, a.bias, yn + ((long)oh * g.ow + ow) * g.oc, oh, ow, i0, i1,
                           a.ow_taps[2 * ow], a.ow_taps[2 * ow + 1], 0);
       }
     } else {
@@ -162,7 +169,7 @@ void forward(const detail::DepthwiseArgs<T>& a, int n0, int n1, const T* x, cons
           int j0, j1;
           taps(ow, g.stride_w, g.pad_left, g.dil_w, g.kw, g.w, j0, j1);
           T* __restrict acc = yn + ((long)oh * g.ow + ow) * g.oc;
-          for (int o = 0; o < g.oc; ++o) acc[o] = 0;
+          for (int o = 0; o < g.oc; ++o) acc[o] = a.bias ? a.bias[o] : T(0);
           for (int i = i0; i < i1; ++i) {
             const int ih = oh * g.stride_h - g.pad_top + i * g.dil_h;
             for (int j = j0; j < j1; ++j) {

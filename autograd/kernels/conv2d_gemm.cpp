@@ -116,13 +116,14 @@ void col2im_add(const Conv2dGeom& g, const T* col, int grp, int p0, int rows, T*
 
 }  // namespace
 
-// y(NHW, oc) = x(NHW, c) * w(c, oc)
+// y(NHW, oc) = bias(oc) + x(NHW, c) * w(c, oc)
 template <typename T>
-void pointwise_forward(const Conv2dGeom& g, const T* x, const T* w, T* y) {
+void pointwise_forward(const Conv2dGeom& g, const T* x, const T* w, T* y, const T* bias) {
   const int64_t rows = int64_t(g.n) * g.h * g.w;
   parallel_for_ref(0, rows, kPointwiseGrain, [&](int64_t r0, int64_t r1) {
-    gemm(false, false, int(r1 - r0), g.oc, g.c, T(1), x + r0 * g.c, g.c, w, g.oc, T(0),
-         y + r0 * g.oc, g.oc);
+    if (bias) fill_bias_rows(y + r0 * g.oc, r1 - r0, g.oc, g.oc, bias);
+    gemm(false, false, int(r1 - r0), g.oc, g.c, T(1), x + r0 * g.c, g.c, w, g.oc,
+         bias ? T(1) : T(0), y + r0 * g.oc, g.oc);
   });
 }
 
@@ -163,9 +164,9 @@ void pointwise_backward_weight(const Conv2dGeom& g, const T* x, const T* dy, T* 
   }
 }
 
-// Per image, per pixel block, per group: y(rows, ocg) = col(rows, k) * w_g(k, ocg).
+// Per image, per pixel block, per group: y(rows, ocg) = bias_g(ocg) + col(rows, k) * w_g(k, ocg).
 template <typename T>
-void im2col_forward(const Conv2dGeom& g, const T* x, const T* w, T* y) {
+void im2col_forward(const Conv2dGeom& g, const T* x, const T* w, T* y, const T* bias) {
   const int cg = g.c / g.groups, ocg = g.oc / g.groups, k = g.kh * g.kw * cg;
   const int pixels = g.oh * g.ow, brows = block_rows<T>(pixels, k);
   parallel_for_ref(0, g.n, 1, [&](int64_t n0, int64_t n1) {
@@ -175,9 +176,10 @@ void im2col_forward(const Conv2dGeom& g, const T* x, const T* w, T* y) {
       T* yn = y + size_t(n) * pixels * g.oc;
       for (int p0 = 0; p0 < pixels; p0 += brows) {
         const int rows = std::min(brows, pixels - p0);
+        if (bias) fill_bias_rows(yn + size_t(p0) * g.oc, rows, g.oc, g.oc, bias);
         for (int grp = 0; grp < g.groups; ++grp) {
           im2col(g, xn, grp, p0, rows, col);
-          gemm(false, false, rows, ocg, k, T(1), col, k, w + grp * ocg, g.oc, T(0),
+          gemm(false, false, rows, ocg, k, T(1), col, k, w + grp * ocg, g.oc, bias ? T(1) : T(0),
                yn + size_t(p0) * g.oc + grp * ocg, g.oc);
         }
       }
@@ -208,7 +210,7 @@ bool backward_input_as_forward(const Conv2dGeom& g, const T* dy, const T* w, T* 
       for (int c = 0; c < g.c; ++c)
         for (int o = 0; o < g.oc; ++o) dst[size_t(o) * g.c + c] = src[size_t(c) * g.oc + o];
     }
-  im2col_forward(t, dy, wt, dx);
+  im2col_forward<T>(t, dy, wt, dx, nullptr);
   return true;
 }
 
@@ -271,12 +273,12 @@ void im2col_backward_weight(const Conv2dGeom& g, const T* x, const T* dy, T* dw)
   }
 }
 
-#define AGILENN_INSTANTIATE(T)                                                           \
-  template void pointwise_forward<T>(const Conv2dGeom&, const T*, const T*, T*);         \
-  template void pointwise_backward_input<T>(const Conv2dGeom&, const T*, const T*, T*);  \
-  template void pointwise_backward_weight<T>(const Conv2dGeom&, const T*, const T*, T*); \
-  template void im2col_forward<T>(const Conv2dGeom&, const T*, const T*, T*);            \
-  template void im2col_backward_input<T>(const Conv2dGeom&, const T*, const T*, T*);     \
+#define AGILENN_INSTANTIATE(T)                                                             \
+  template void pointwise_forward<T>(const Conv2dGeom&, const T*, const T*, T*, const T*); \
+  template void pointwise_backward_input<T>(const Conv2dGeom&, const T*, const T*, T*);    \
+  template void pointwise_backward_weight<T>(const Conv2dGeom&, const T*, const T*, T*);   \
+  template void im2col_forward<T>(const Conv2dGeom&, const T*, const T*, T*, const T*);    \
+  template void im2col_backward_input<T>(const Conv2dGeom&, const T*, const T*, T*);       \
   template void im2col_backward_weight<T>(const Conv2dGeom&, const T*, const T*, T*);
 AGILENN_INSTANTIATE(float)
 AGILENN_INSTANTIATE(double)

@@ -189,6 +189,10 @@ std::vector<OpCase> op_cases() {
     c.push_back(OpCase{std::string("conv2d_") + cc.name, {cc.x, cc.w}, [o](auto& x) {
                          return conv2d(x[0], x[1], o);
                        }});
+    // The fused conv + bias op.
+    c.push_back(OpCase{std::string("conv2d_bias_") + cc.name,
+                       {cc.x, cc.w, Shape{cc.w[3]}},
+                       [o](auto& x) { return conv2d(x[0], x[1], x[2], o); }});
     // The gradient ops as ops of their own (their inputs: dy and w / x and dy).
     Tensor probe = conv2d(Tensor::zeros(cc.x, DType::F64), Tensor::zeros(cc.w, DType::F64), o);
     Shape xs = cc.x, ws = cc.w;

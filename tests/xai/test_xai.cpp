@@ -115,6 +115,44 @@ BOOST_AUTO_TEST_CASE(integrated_gradients_batched_equals_pointwise) {
              boost::test_tools::tolerance(1e-12) << boost::test_tools::per_element());
 }
 
+BOOST_AUTO_TEST_CASE(integrated_gradients_chunked_equals_one_batch) {
+  // The points go through the reference in chunks of ig_chunk_images() images: one point per
+  // chunk, two, or all in one batch give the same importance, logits and second-order gradient.
+  Rng rng(9);
+  ag::Tensor w = ag::randn(Shape{3, 3, 3, 4}, rng, DType::F64, 0.5);
+  ReferenceFn ref = [w](const Tensor& f) {
+    return ag::global_avg_pool(ag::relu6(ag::conv2d(f, w, ag::Conv2dOptions{.same = true})));
+  };
+  Tensor f0 = ag::rand_uniform(Shape{3, 5, 5, 3}, rng, -1, 3, DType::F64);
+  Tensor lab = Tensor::from_ints({1, 3, 0}, Shape{3});
+  Tensor probe = ag::randn(f0.shape(), rng, DType::F64);
+  Tensor g0 = baseline_gradients(ref, Shape{5, 5, 3}, 4, DType::F64);
+  const int saved = ig_chunk_images();
+  std::vector<std::vector<double>> imps, logits, grads;
+  for (int chunk : {1, 3, 6, 7, 1000}) {
+    set_ig_chunk_images(chunk);
+    Tensor f = f0.detach().set_requires_grad(true);
+    auto r = feature_importance(ref, f, lab, g0, XaiMethod::IntegratedGradients, 6, true);
+    Tensor loss = ag::sum(ag::mul(r.importance, probe));
+    imps.push_back(r.importance.to_vector());
+    logits.push_back(r.logits.to_vector());
+    grads.push_back(ag::grad({loss}, {f})[0].to_vector());
+  }
+  set_ig_chunk_images(saved);
+  for (size_t i = 1; i < imps.size(); ++i) {
+    BOOST_TEST(imps[i] == imps[0], boost::test_tools::tolerance(1e-12)
+                                       << boost::test_tools::per_element());
+    BOOST_TEST(logits[i] == logits[0], boost::test_tools::tolerance(1e-12)
+                                           << boost::test_tools::per_element());
+    BOOST_TEST(grads[i] == grads[0], boost::test_tools::tolerance(1e-10)
+                                         << boost::test_tools::per_element());
+  }
+  double norm = 0;
+  for (double v : grads[0]) norm += std::fabs(v);
+  BOOST_TEST(norm > 0);  // the second-order path does carry a gradient
+  BOOST_CHECK_THROW(set_ig_chunk_images(0), Error);
+}
+
 BOOST_AUTO_TEST_CASE(skewness_gradient_through_the_reference_matches_finite_differences) {
   // Tiny model and reference in float64; gradient of the skewness loss (which contains the
   // reference's gradient at the features) w.r.t. the extractor's weights.
@@ -146,6 +184,13 @@ BOOST_AUTO_TEST_CASE(skewness_gradient_through_the_reference_matches_finite_diff
   auto r = ag::gradcheck(fn, inputs, 1e-6, 1e-8, 1e-4);
   BOOST_TEST(r.ok, r.message);
   BOOST_TEST(r.max_abs_err < 1e-6);
+  // Again with every point in its own pass through the reference (the chunked path).
+  const int saved = ig_chunk_images();
+  set_ig_chunk_images(2);
+  auto rc = ag::gradcheck(fn, inputs, 1e-6, 1e-8, 1e-4);
+  set_ig_chunk_images(saved);
+  BOOST_TEST(rc.ok, rc.message);
+  BOOST_TEST(rc.max_abs_err < 1e-6);
 }
 
 BOOST_AUTO_TEST_CASE(remapping_permutes_channels_and_nothing_else) {
