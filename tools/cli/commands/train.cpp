@@ -63,8 +63,12 @@ int run(int argc, char** argv) {
       "xai", "importance: ig | saliency", cxxopts::value<std::string>()->default_value("ig"))(
       "disorder", "disorder loss: paper (channel) | public (element-wise)",
       cxxopts::value<std::string>()->default_value("paper"))(
-      "correct-only", "importance losses only on samples the reference classifies correctly")(
-      "temperature", "alpha = sigmoid(w / T)", cxxopts::value<double>()->default_value("6"))(
+      "correct-only",
+      "importance losses only on samples the reference classifies correctly, as the paper "
+      "(default: the preset's; fashion-mnist: true; --correct-only=false: every sample, as the "
+      "public code)",
+      cxxopts::value<bool>()->implicit_value("true"))("temperature", "alpha = sigmoid(w / T)",
+                                                      cxxopts::value<double>()->default_value("6"))(
       "combiner", "learned (alpha) | sum", cxxopts::value<std::string>()->default_value("learned"))(
       "local-head", "gap | grid:G (default: the preset's; fashion-mnist: grid:4)",
       cxxopts::value<std::string>())(
@@ -95,7 +99,7 @@ int run(int argc, char** argv) {
   lc.ig_steps = r["ig-steps"].as<int>();
   lc.method = parse_xai(r["xai"].as<std::string>());
   lc.disorder = parse_disorder(r["disorder"].as<std::string>());
-  lc.correct_only = r.count("correct-only") > 0;
+  if (r.count("correct-only")) lc.correct_only = r["correct-only"].as<bool>();
   if (r.count("local-loss-weight")) lc.local_loss_weight = r["local-loss-weight"].as<double>();
   if (lc.lambda < 0 || lc.lambda > 1) throw Error("--lambda must be in [0, 1]");
   if (lc.rho <= 0 || lc.rho > 1) throw Error("--rho must be in (0, 1]");
@@ -254,6 +258,7 @@ int run(int argc, char** argv) {
   sum["local_head"] = cfg.unsplit ? "none" : cfg.local_head;
   sum["local_loss_weight"] = lc.local_loss_weight;
   sum["lambda"] = lc.xai ? lc.lambda : 1.0;
+  sum["correct_only"] = lc.xai && lc.correct_only;
   sum["rho"] = lc.rho;
   sum["ig_steps"] = lc.ig_steps;
   sum["xai"] = r["xai"].as<std::string>();
