@@ -142,11 +142,18 @@ int run(int argc, char** argv) {
     std::snprintf(buf, sizeof buf, "%.2f%%", 100 * loc);
     check("local-only >= 80%", buf, !std::isnan(loc), loc >= 0.80);
     if (const Json* st = all.find("stage_seconds")) {
+      // The whole job when it finished (stages.csv's total), else the sum of its trainings.
       double train = 0;
       for (const char* k : {"train-reference", "train-agilenn", "train-unsplit", "train-no-xai"})
         if (const Json* v = st->find(k)) train += v->as_number();
-      std::snprintf(buf, sizeof buf, "%.0f s of training", train);
-      check("main job trainings <= 1800 s", buf, train > 0, train <= 1800);
+      if (const Json* total = st->find("total")) {
+        std::snprintf(buf, sizeof buf, "%.0f s in all, %.0f s of training", total->as_number(),
+                      train);
+        check("main job <= 1800 s", buf, true, total->as_number() <= 1800);
+      } else {
+        std::snprintf(buf, sizeof buf, "%.0f s of training", train);
+        check("main job trainings <= 1800 s", buf, train > 0, train <= 1800);
+      }
     }
     all["targets_met"] = checks;
   }
