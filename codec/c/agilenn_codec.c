@@ -188,7 +188,8 @@ size_t agl_finish_packet(uint8_t* packet, uint8_t coder, uint32_t fingerprint, u
   uint32_t crc;
   packet[0] = 'A';
   packet[1] = 'G';
-  packet[2] = coder == 4 ? 2 : 1; /* coder 4 (static context) travels in version-2 packets */
+  /* coder 4 (static context) travels in version-2 packets, coder 5 (context-skip) in version 3 */
+  packet[2] = coder == 4 ? 2 : coder == 5 ? 3 : 1;
   packet[3] = coder;
   put32(packet + 4, fingerprint);
   put16(packet + 8, height);

@@ -49,7 +49,7 @@ size_t agl_packed_encode(const uint8_t* map, size_t n, uint32_t alphabet, uint8_
 uint32_t agl_crc32(uint32_t crc, const uint8_t* data, size_t n);
 
 /* Writes the 24-byte header in front of a payload already at packet + 24, and the CRC: version 2
- * for coder 4 (the static context coder), 1 for coders 0-3. Returns the packet size. */
+ * for coder 4 (the static context coder), 3 for coder 5 (context-skip), 1 for coders 0-3. Returns the packet size. */
 size_t agl_finish_packet(uint8_t* packet, uint8_t coder, uint32_t fingerprint, uint32_t height,
                          uint32_t width, uint32_t channels, uint32_t local_channels,
                          uint32_t alphabet, size_t payload_length);

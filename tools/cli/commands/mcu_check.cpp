@@ -98,7 +98,7 @@ int run_mcu_check(int argc, char** argv) {
       try {
         codec::DecodedPacket d = codec::decode_packet(host.images[i].packet, e.int8.codec);
         decode_mismatch += d.indices != refs[i].indices;
-        context_packets += d.header.coder == kDeviceCoder;
+        context_packets += d.header.coder == e.int8.device_coder;
       } catch (const agilenn::Error&) {
         ++decode_mismatch;
       }
