@@ -437,8 +437,9 @@ BOOST_AUTO_TEST_CASE(grid_pool_and_dense_match_reference) {
   }
 }
 
-// The row-by-row static context coder of the bundle gives the C++ codec's coder-4 payload
-// (fitted tables, every alphabet size up to 2^5, groups and levels > 1, odd shapes), and 0 when
+// The row-by-row static context coder of the bundle gives the C++ codec's coder-4 payload (and
+// coder 5's range stream when a constant channel is skipped; fitted tables, every alphabet size
+// up to 2^5, groups and levels > 1, odd shapes), and 0 when
 // the capacity is one byte short; packed bits fed row by row give the codec's packed payload.
 BOOST_AUTO_TEST_CASE(row_static_context_coder_matches_codec) {
   Rng r(31);
@@ -456,13 +457,30 @@ BOOST_AUTO_TEST_CASE(row_static_context_coder_matches_codec) {
       return v;
     };
     std::vector<uint8_t> fit = make(20), map = make(1);
+    // Odd trials: coder 5, channel 0 made constant and skipped (the row coder leaves it out).
+    std::vector<int8_t> skip_index;
+    if (trial % 2 == 1) {
+      const uint8_t v = uint8_t(r.uni(0, int(C) - 1));
+      for (size_t pos = 0; pos < map.size(); pos += shape.channels) map[pos] = v;
+      skip_index.assign(shape.channels, -1);
+      skip_index[0] = int8_t(v);
+    }
     codec::ContextModel cm = codec::ContextModel::fit(fit, 20, shape, C);
     std::vector<uint8_t> expect = cm.encode_static(map, shape);
+    if (!skip_index.empty()) {  // the range stream behind the mask and the packed value
+      std::vector<uint8_t> flags(shape.channels, 0);
+      flags[0] = 1;
+      expect = cm.encode_static_skip(map, shape, flags);
+      const size_t prefix = (shape.channels + 7) / 8 + (codec::index_bits(C) + 7) / 8;
+      expect.erase(expect.begin(), expect.begin() + prefix);
+    }
     CContextOffsets co = c_static_context_offsets(cm);
     const std::vector<uint16_t> cdf = cm.static_cdf();
-    agilenn_sce_model m{shape.channels, shape.width,  cdf.data(),     co.group.data(),
-                        co.left.data(), co.up.data(), co.prev.data(), cm.config().levels,
-                        C + 1,          nullptr};
+    agilenn_sce_model m{shape.channels, shape.width,
+                        cdf.data(),     co.group.data(),
+                        co.left.data(), co.up.data(),
+                        co.prev.data(), cm.config().levels,
+                        C + 1,          skip_index.empty() ? nullptr : skip_index.data()};
     const size_t row = size_t(shape.width) * shape.channels;
     // Each row behind R zero bytes (the first pixel's left neighbours), a zero row above the
     // first (the generated code's ring layout).
