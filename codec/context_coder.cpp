@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "codec/packed.h"
 #include "codec/range_coder.h"
 #include "nn/io/error.h"
 
@@ -228,6 +229,102 @@ void ContextModel::decode_static(std::span<const uint8_t> payload, const StreamS
   RangeDecoder dec(payload);
   scan_for_decoding(out, shape, alphabet_, ctx_of,
                     [&](uint32_t ctx) { return dec.decode_interval(cdf.data() + ctx, alphabet_); });
+  dec.expect_end();
+}
+
+std::vector<uint8_t> ContextModel::constant_channels(std::span<const uint8_t> indices,
+                                                     const StreamShape& shape) {
+  if (indices.size() != shape.size())
+    throw Error("context coder: " + std::to_string(indices.size()) + " indices for a shape of " +
+                std::to_string(shape.size()));
+  std::vector<uint8_t> constant(shape.channels, 1);
+  for (size_t pos = shape.channels; pos < indices.size(); ++pos)
+    if (indices[pos] != indices[pos % shape.channels]) constant[pos % shape.channels] = 0;
+  return constant;
+}
+
+std::vector<uint8_t> ContextModel::encode_static_skip(std::span<const uint8_t> indices,
+                                                      const StreamShape& shape,
+                                                      std::span<const uint8_t> skip) const {
+  check_shape(*this, shape);
+  if (skip.size() != shape.channels)
+    throw Error("context-skip coder: " + std::to_string(skip.size()) + " skip flags for " +
+                std::to_string(shape.channels) + " channels");
+  if (indices.size() != shape.size())
+    throw Error("context coder: " + std::to_string(indices.size()) + " indices for a shape of " +
+                std::to_string(shape.size()));
+  const uint32_t R = shape.channels;
+  std::vector<uint8_t> out((R + 7) / 8, 0), values;
+  for (uint32_t r = 0; r < R; ++r) {
+    if (!skip[r]) continue;
+    for (size_t pos = r; pos < indices.size(); pos += R)
+      if (indices[pos] != indices[r])
+        throw Error("context-skip coder: channel " + std::to_string(r) +
+                    " is flagged constant but is not");
+    out[r / 8] |= uint8_t(1u << (r % 8));
+    values.push_back(indices[r]);
+  }
+  const std::vector<uint8_t> packed = packed_encode(values, alphabet_);  // checks the alphabet
+  out.insert(out.end(), packed.begin(), packed.end());
+  const std::vector<uint16_t> cdf = static_cdf();
+  ContextIndexer ctx_of(shape, config_, alphabet_, alphabet_ + 1);
+  RangeEncoder enc(out);
+  scan_for_encoding(indices, shape, alphabet_, ctx_of,
+                    [&, r = uint32_t(0)](unsigned s, uint32_t ctx) mutable {
+                      const uint32_t channel = r;
+                      r = r + 1 == R ? 0 : r + 1;
+                      if (skip[channel]) return;
+                      const uint16_t* cum = cdf.data() + ctx;
+                      enc.encode_interval(cum[s], uint32_t(cum[s + 1]) - cum[s]);
+                    });
+  enc.finish();
+  return out;
+}
+
+void ContextModel::decode_static_skip(std::span<const uint8_t> payload, const StreamShape& shape,
+                                      std::span<uint8_t> out) const {
+  check_shape(*this, shape);
+  if (out.size() != shape.size())
+    throw Error("context coder: output holds " + std::to_string(out.size()) +
+                " indices for a shape of " + std::to_string(shape.size()));
+  const uint32_t R = shape.channels;
+  const size_t mask_bytes = (R + 7) / 8;
+  if (payload.size() < mask_bytes)
+    throw Error("payload: truncated (context-skip mask needs " + std::to_string(mask_bytes) +
+                " bytes, got " + std::to_string(payload.size()) + ")");
+  std::vector<uint8_t> skip(R, 0);
+  size_t skipped = 0;
+  for (uint32_t bit = 0; bit < 8 * mask_bytes; ++bit) {
+    const bool set = (payload[bit / 8] >> (bit % 8)) & 1u;
+    if (bit >= R && set)
+      throw Error("payload: context-skip mask sets bit " + std::to_string(bit) + " for " +
+                  std::to_string(R) + " channels");
+    if (bit < R && set) {
+      skip[bit] = 1;
+      ++skipped;
+    }
+  }
+  const size_t value_bytes = (skipped * index_bits(alphabet_) + 7) / 8;
+  if (payload.size() - mask_bytes < value_bytes)
+    throw Error("payload: truncated (context-skip values need " + std::to_string(value_bytes) +
+                " bytes after the mask)");
+  std::vector<uint8_t> values(skipped);
+  packed_decode(payload.subspan(mask_bytes, value_bytes), alphabet_, values);  // checks < C
+  for (uint32_t r = 0, j = 0; r < R; ++r)
+    if (skip[r]) {
+      for (size_t pos = r; pos < out.size(); pos += R) out[pos] = values[j];
+      ++j;
+    }
+  const std::vector<uint16_t> cdf = static_cdf();
+  ContextIndexer ctx_of(shape, config_, alphabet_, alphabet_ + 1);
+  RangeDecoder dec(payload.subspan(mask_bytes + value_bytes));
+  // A skipped channel keeps its value: the scan writes back what is already there.
+  scan_for_decoding(out, shape, alphabet_, ctx_of,
+                    [&, pos = size_t(0)](uint32_t ctx) mutable -> unsigned {
+                      const size_t here = pos++;
+                      if (skip[here % R]) return out[here];
+                      return dec.decode_interval(cdf.data() + ctx, alphabet_);
+                    });
   dec.expect_end();
 }
 

@@ -82,6 +82,23 @@ class ContextModel {
   void decode_static(std::span<const uint8_t> payload, const StreamShape& shape,
                      std::span<uint8_t> out) const;
 
+  // Coder 5 ("context-skip", packet version 3): coder 4 without the channels that are constant
+  // in the image. `skip` (R flags) names channels whose H x W indices all equal (the encoder
+  // checks it); they are sent once and never range-coded. Payload: the skip mask, ceil(R / 8)
+  // bytes (bit r % 8 of byte r / 8, LSB first; bits >= R zero), then their values as packed bits
+  // (B = ceil(log2 C) bits each, MSB first, channel order, zero padding), then coder 4's range
+  // stream of the other channels in (y, x, r) order with coder 4's contexts over the whole map
+  // (a skipped neighbour is its constant). An MCU skips the channels its weights make constant:
+  // no multiply-accumulate, no quantizer, no coder step for them.
+  std::vector<uint8_t> encode_static_skip(std::span<const uint8_t> indices,
+                                          const StreamShape& shape,
+                                          std::span<const uint8_t> skip) const;
+  void decode_static_skip(std::span<const uint8_t> payload, const StreamShape& shape,
+                          std::span<uint8_t> out) const;
+  // The channels whose indices are all equal in this image (R flags): what encode_payload skips.
+  static std::vector<uint8_t> constant_channels(std::span<const uint8_t> indices,
+                                                const StreamShape& shape);
+
   Json to_json() const;
   static ContextModel from_json(const Json& j, const std::string& where);
 

@@ -52,6 +52,8 @@ const char* coder_name(CoderId id) {
       return "context";
     case CoderId::kContextStatic:
       return "context-static";
+    case CoderId::kContextSkip:
+      return "context-skip";
   }
   return "unknown";
 }
@@ -59,8 +61,8 @@ const char* coder_name(CoderId id) {
 CoderId parse_coder(const std::string& name, const std::string& where) {
   for (unsigned i = 0; i < kCoderCount; ++i)
     if (name == coder_name(CoderId(i))) return CoderId(i);
-  throw error_at(where,
-                 "unknown coder '" + name + "' (packed, lzw, huffman, context, context-static)");
+  throw error_at(where, "unknown coder '" + name +
+                            "' (packed, lzw, huffman, context, context-static, context-skip)");
 }
 
 std::vector<uint8_t> encode_payload(CoderId coder, std::span<const uint8_t> indices,
@@ -81,6 +83,9 @@ std::vector<uint8_t> encode_payload(CoderId coder, std::span<const uint8_t> indi
       return tables.context.encode(indices, shape);
     case CoderId::kContextStatic:
       return tables.context.encode_static(indices, shape);
+    case CoderId::kContextSkip:
+      return tables.context.encode_static_skip(indices, shape,
+                                               ContextModel::constant_channels(indices, shape));
   }
   throw error_at("codec", "unknown coder id " + std::to_string(unsigned(coder)));
 }
@@ -99,6 +104,8 @@ void decode_payload(CoderId coder, std::span<const uint8_t> payload, const Strea
       return tables.context.decode(payload, shape, out);
     case CoderId::kContextStatic:
       return tables.context.decode_static(payload, shape, out);
+    case CoderId::kContextSkip:
+      return tables.context.decode_static_skip(payload, shape, out);
   }
   throw field_error("coder", "unknown coder id " + std::to_string(unsigned(coder)));
 }
@@ -107,7 +114,16 @@ std::vector<uint8_t> encode_packet(std::span<const uint8_t> indices, const Strea
                                    const CodecTables& tables, CoderId coder) {
   if (shape.height < 1 || shape.height > 65535 || shape.width < 1 || shape.width > 65535)
     throw field_error("shape", "H and W must be 1..65535");
-  const std::vector<uint8_t> payload = encode_payload(coder, indices, shape, tables);
+  return wrap_payload(encode_payload(coder, indices, shape, tables), shape, tables, coder);
+}
+
+std::vector<uint8_t> wrap_payload(std::span<const uint8_t> payload, const StreamShape& shape,
+                                  const CodecTables& tables, CoderId coder) {
+  if (shape.height < 1 || shape.height > 65535 || shape.width < 1 || shape.width > 65535)
+    throw field_error("shape", "H and W must be 1..65535");
+  if (unsigned(coder) >= kCoderCount)
+    throw field_error("coder", "unknown coder id " + std::to_string(unsigned(coder)));
+  check_payload_args(shape, tables, shape.size());
   if (payload.size() > UINT32_MAX) throw field_error("payload_length", "payload too large");
   std::vector<uint8_t> p(kPacketHeaderBytes + payload.size());
   p[0] = kMagic[0];

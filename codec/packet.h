@@ -22,21 +22,24 @@
 namespace agilenn::codec {
 
 // Coders 0-3 travel in version-1 packets (unchanged since version 1); coder 4, the static
-// context coder (the MCU's, see ContextModel::encode_static), in version-2 packets. A decoder
-// rejects any other version, and a version-1 packet that names coder 4.
+// context coder (see ContextModel::encode_static), in version-2 packets; coder 5, the static
+// context coder that skips constant channels (ContextModel::encode_static_skip), in version-3
+// packets. A decoder rejects any other version, and a coder in another version than its own.
 enum class CoderId : uint8_t {
   kPacked = 0,
   kLzw = 1,
   kHuffman = 2,
   kContext = 3,
-  kContextStatic = 4
+  kContextStatic = 4,
+  kContextSkip = 5
 };
 constexpr CoderId kDefaultCoder = CoderId::kContext;
-constexpr unsigned kCoderCount = 5;
-constexpr uint8_t kPacketVersion = 2;  // the newest version this code reads and writes
-// The version a packet of `coder` carries: 2 for kContextStatic, 1 otherwise.
+constexpr unsigned kCoderCount = 6;
+constexpr uint8_t kPacketVersion = 3;  // the newest version this code reads and writes
+// The version a packet of `coder` carries: 2 for kContextStatic, 3 for kContextSkip (coder 4
+// without the image's constant channels, ContextModel::encode_static_skip), 1 otherwise.
 constexpr uint8_t packet_version_of(CoderId coder) {
-  return coder == CoderId::kContextStatic ? 2 : 1;
+  return coder == CoderId::kContextStatic ? 2 : coder == CoderId::kContextSkip ? 3 : 1;
 }
 constexpr size_t kPacketHeaderBytes = 24;
 
@@ -62,6 +65,7 @@ struct PacketHeader {
 };
 
 // Payload coders on their own (what the packet wraps; the fuzzer also drives these directly).
+// kContextSkip skips every channel that is constant in the image.
 std::vector<uint8_t> encode_payload(CoderId coder, std::span<const uint8_t> indices,
                                     const StreamShape& shape, const CodecTables& tables);
 void decode_payload(CoderId coder, std::span<const uint8_t> payload, const StreamShape& shape,
@@ -69,6 +73,10 @@ void decode_payload(CoderId coder, std::span<const uint8_t> payload, const Strea
 
 std::vector<uint8_t> encode_packet(std::span<const uint8_t> indices, const StreamShape& shape,
                                    const CodecTables& tables, CoderId coder = kDefaultCoder);
+// The header around an already encoded payload of `coder` (encode_packet's bytes for the same
+// payload; checks the shape against the tables, not the payload).
+std::vector<uint8_t> wrap_payload(std::span<const uint8_t> payload, const StreamShape& shape,
+                                  const CodecTables& tables, CoderId coder);
 
 // What the device sends: `coder` (the default context coder; the generated MCU code uses
 // kContextStatic), or the packed bits if those are not larger (a near-maximal-entropy map the

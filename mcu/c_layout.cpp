@@ -198,6 +198,63 @@ std::vector<int32_t> c_accumulator_thresholds(const Int8Conv& op, const CPointwi
   return out;
 }
 
+std::vector<CValueRange> c_output_ranges(const Int8Conv& op,
+                                         const std::vector<CValueRange>& in_range) {
+  if (in_range.size() != size_t(op.in_c))
+    throw Error("c layout: " + std::to_string(in_range.size()) + " input ranges for " +
+                std::to_string(op.in_c) + " channels");
+  const bool dw = op.kind == ConvKind::Depthwise;
+  const int taps = dw ? op.kh * op.kw : op.in_c;
+  std::vector<CValueRange> out(op.out_c);
+  for (int o = 0; o < op.out_c; ++o) {
+    int64_t lo = op.bias[o], hi = op.bias[o];
+    for (int t = 0; t < taps; ++t) {
+      const int c = dw ? o / op.mult : t;
+      const int64_t w = op.weight[size_t(t) * op.out_c + o];  // (taps or in_c, out_c) either way
+      const int64_t a = w * (in_range[c].lo + op.input_offset[c]);
+      const int64_t b = w * (in_range[c].hi + op.input_offset[c]);
+      // A depthwise tap may be padding, which contributes 0.
+      lo += std::min({a, b, dw ? int64_t(0) : std::min(a, b)});
+      hi += std::max({a, b, dw ? int64_t(0) : std::max(a, b)});
+    }
+    auto output = [&](int64_t acc) {
+      acc = std::clamp<int64_t>(acc, std::numeric_limits<int32_t>::min(),
+                                std::numeric_limits<int32_t>::max());
+      return requantized_output(op, o, acc);
+    };
+    out[o] = {output(lo), output(hi)};
+  }
+  return out;
+}
+
+std::vector<int> c_constant_remote_indices(const Int8Conv& op, const CPointwiseLayout& layout,
+                                           int k, const Int8Quantizer& q,
+                                           const std::vector<CValueRange>& in_range) {
+  if (!in_range.empty() && in_range.size() != size_t(op.in_c))
+    throw Error("c layout: " + std::to_string(in_range.size()) + " input ranges for " +
+                std::to_string(op.in_c) + " channels");
+  std::vector<int> out;
+  auto position = [&](int o, int64_t acc) {
+    const int32_t v = requantized_output(op, o, acc);
+    int pos = 0;
+    for (int16_t t : q.thresholds) pos += v >= t ? 1 : 0;
+    return pos;
+  };
+  for (int o = k; o < op.out_c; ++o) {
+    int64_t lo = layout.bias[o], hi = layout.bias[o];
+    for (int c = 0; c < op.in_c; ++c) {
+      const int64_t w = layout.weight[size_t(o) * op.in_c + c];
+      const int64_t x_lo = in_range.empty() ? -128 : in_range[c].lo;
+      const int64_t x_hi = in_range.empty() ? 127 : in_range[c].hi;
+      lo += std::min(x_lo * w, x_hi * w);
+      hi += std::max(x_lo * w, x_hi * w);
+    }
+    const int p_lo = position(o, lo), p_hi = position(o, hi);
+    out.push_back(p_lo == p_hi ? int(q.index_of_pos[p_lo]) : -1);
+  }
+  return out;
+}
+
 namespace {
 CContextOffsets context_offsets(const codec::ContextModel& m, uint32_t nodes) {
   const size_t entries = m.contexts() * nodes;

@@ -35,6 +35,24 @@ std::vector<int8_t> c_pointwise_lut(const Int8Conv& op);
 // (R, 2^bits), entry 0 of each row unused. Throws if an accumulator could reach 2^30.
 std::vector<int32_t> c_accumulator_thresholds(const Int8Conv& op, const CPointwiseLayout& layout,
                                               int k, const Int8Quantizer& q);
+// Remote channels whose index the weights fix: for remote channel r = o - k, the index every
+// reachable accumulator (bias' + sum x w, x in its channel's range, the bound per weight sign)
+// maps to if the smallest and the largest give the same quantizer position (requantization, clamp
+// and thresholds are monotone), else -1. The device neither computes nor codes those channels
+// (codec coder 5 sends them once).
+// in_range: the int8 range of each input channel (c_output_ranges of the layers before; empty:
+// the whole int8 range).
+struct CValueRange {
+  int32_t lo = -128, hi = 127;
+};
+std::vector<int> c_constant_remote_indices(const Int8Conv& op, const CPointwiseLayout& layout,
+                                           int k, const Int8Quantizer& q,
+                                           const std::vector<CValueRange>& in_range = {});
+// Per output channel, the range every output of `op` stays in when each input value of channel c
+// lies in in_range[c] (uint8 pixels for the first layer): interval arithmetic on the accumulator
+// (padded taps contribute 0), then requantization and clamp, both monotone.
+std::vector<CValueRange> c_output_ranges(const Int8Conv& op,
+                                         const std::vector<CValueRange>& in_range);
 // True if the quantizer's positions are its indices (centroids sorted ascending).
 bool quantizer_is_sorted(const Int8Quantizer& q);
 

@@ -189,10 +189,9 @@ Bundle generate_bundle(const Int8Model& m) {
         // The fused last conv runs one row of pixels at a time (the coder codes each row at once).
         decl << "static const agilenn_pw_params " << p << " = {"
              << (i + 1 < n_ext && !pad[i + 1].on ? op.in_h * op.in_w : op.in_w) << ", " << op.in_c
-             << ", " << op.out_c
-             << ", " << p << "_weight, " << p << "_bias, " << p << "_multiplier, " << p
-             << "_shift, " << op.output_offset << ", " << op.act_min << ", " << op.act_max
-             << ", " << (c_acc_fits_small(op, false) ? 1 : 0) << "};\n\n";
+             << ", " << op.out_c << ", " << p << "_weight, " << p << "_bias, " << p
+             << "_multiplier, " << p << "_shift, " << op.output_offset << ", " << op.act_min << ", "
+             << op.act_max << ", " << (c_acc_fits_small(op, false) ? 1 : 0) << "};\n\n";
         wbytes += l.weight.size() + 4 * l.bias.size() + 52;
       }
       st.name = "extractor." + std::to_string(i) + " pointwise " + std::to_string(op.in_c) + "->" +
@@ -257,17 +256,32 @@ Bundle generate_bundle(const Int8Model& m) {
         // The ring: two slots of R zero bytes (the first pixel's left neighbours) + one row; the
         // slot the first row reads as "up" starts all zeros (missing neighbours are index 0).
         const size_t slot = row_bytes + remote_c;
+        // Coder 5: the skip mask and the fixed channels' values go first (a constant of the
+        // model), the range stream after them; its capacity is what is left of the packed size.
+        const std::vector<uint8_t> prefix = device_skip_prefix(m);
+        if (prefix.size() >= packed)
+          throw Error("generate_bundle: the context-skip prefix (" + std::to_string(prefix.size()) +
+                      " B) is not smaller than packed bits (" + std::to_string(packed) + " B)");
+        const size_t stream_capacity = packed - prefix.size();
+        std::string begin =
+            "    agilenn_sce_begin(&ce, packet + 24, " + std::to_string(packed) + "u);\n";
+        if (!prefix.empty()) {
+          decl << c_static_array("uint8_t", "agilenn_skip_prefix", prefix);
+          begin = "    memcpy(packet + 24, agilenn_skip_prefix, " + std::to_string(prefix.size()) +
+                  "u);\n    agilenn_sce_begin(&ce, packet + " + std::to_string(24 + prefix.size()) +
+                  ", " + std::to_string(stream_capacity) + "u);\n";
+        }
         R << "  {\n    uint8_t *const rows = " << rows
           << ";\n    uint16_t *const ring = (uint16_t *)rows;\n    uint8_t coder = "
-          << unsigned(kDeviceCoder) << "u;\n"
+          << unsigned(m.device_coder) << "u;\n"
           << "    size_t n;\n    int32_t y;\n    agilenn_ce_state ce;\n"
           << "    memset(rows, 0, " << 4 * slot << "u);\n"
-          << "    agilenn_sce_begin(&ce, packet + 24, " << packed << "u);\n"
-          << "    for (y = 0; y < " << op.out_h << "; ++y) {\n      uint16_t *const row = ring + "
-          << remote_c << " + (y & 1) * " << slot << ";\n      const uint16_t *const up = ring + "
-          << remote_c << " + ((y + 1) & 1) * " << slot << ";\n  " << code_row << "    }\n"
+          << begin << "    for (y = 0; y < " << op.out_h
+          << "; ++y) {\n      uint16_t *const row = ring + " << remote_c << " + (y & 1) * " << slot
+          << ";\n      const uint16_t *const up = ring + " << remote_c << " + ((y + 1) & 1) * "
+          << slot << ";\n  " << code_row << "    }\n"
           << "    n = agilenn_ce_end(&ce);\n"
-          << "    if (n == 0 || n >= " << packed << "u) {\n"
+          << "    if (n == 0 || n >= " << stream_capacity << "u) {\n"
           << "      agilenn_packed_state pk;\n      coder = 0u;\n"
           << "      agilenn_packed_begin(&pk, " << codec::index_bits(m.codec.alphabet)
           << "u, packet + 24);\n"
@@ -275,7 +289,10 @@ Bundle generate_bundle(const Int8Model& m) {
           << "; ++y) {\n        uint8_t *const row = rows;\n  "
           << "  " << conv_row << "        agilenn_packed_put(&pk, row, " << row_bytes
           << "u);\n      }\n"
-          << "      n = agilenn_packed_end(&pk);\n    }\n"
+          << "      n = agilenn_packed_end(&pk);\n    }"
+          << (prefix.empty()
+                  ? std::string("\n")
+                  : " else {\n      n += " + std::to_string(prefix.size()) + "u;\n    }\n")
           << "    *packet_len = agl_finish_packet(packet, coder, " << m.codec.fingerprint() << "u, "
           << m.feat_h << "u, " << m.feat_w << "u, " << remote_c << "u, " << m.split_k << "u, "
           << m.codec.alphabet << "u, n);\n  }\n";
@@ -320,10 +337,21 @@ Bundle generate_bundle(const Int8Model& m) {
     << c_array("uint16_t", "agilenn_sce_prev_offset", co.prev);
   // The group offsets next to agilenn_run: the unrolled channel loop folds them into its code.
   decl << c_static_array("uint16_t", "agilenn_sce_group_offset", co.group);
+  // Coder 5: the channels the weights fix, next to agilenn_run too (the unrolled loop drops them).
+  std::string skip_index = "NULL";
+  if (m.device_coder == kDeviceSkipCoder) {
+    std::vector<int8_t> skip;
+    for (int v : device_constant_indices(m)) skip.push_back(int8_t(v < 0 ? -1 : v));
+    decl << c_static_array("int8_t", "agilenn_sce_skip_index", skip);
+    skip_index = "agilenn_sce_skip_index";
+  } else if (m.device_coder != kDeviceCoder) {
+    throw Error(std::string("generate_bundle: the device has no coder ") +
+                codec::coder_name(m.device_coder));
+  }
   decl << "static const agilenn_sce_model agilenn_sce = {" << remote_c << "u, " << m.feat_w
        << "u, agilenn_codec_cdf,\n  agilenn_sce_group_offset, agilenn_sce_left_offset, "
           "agilenn_sce_up_offset, agilenn_sce_prev_offset, "
-       << cm.config().levels << "u, " << cm.alphabet() + 1 << "u};\n";
+       << cm.config().levels << "u, " << cm.alphabet() + 1 << "u, " << skip_index << "};\n";
   b.stages[n_ext - 1].weight_bytes +=
       2 * cdf.size() + 2 * (co.group.size() + 3 * co.left.size()) + 32;
   for (const auto& st : b.stages) b.weight_bytes += st.weight_bytes;

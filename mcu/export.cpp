@@ -157,6 +157,7 @@ ExportedModel export_device_model(const ExportOptions& o) {
     e.description = f.path + " (" + f.model->config().local_head + " head, k " +
                     std::to_string(e.model.split_k) + ", " +
                     std::to_string(e.model.centroids.size()) + " centroids)";
+    e.int8.device_coder = parse_device_coder(o.coder, e.int8, "--coder");
     e.bundle = generate_bundle(e.int8);
     return e;
   }
@@ -183,6 +184,7 @@ ExportedModel export_device_model(const ExportOptions& o) {
   e.codec_tables = "fitted on the device's indices of " + std::to_string(fit.size()) + " " +
                    o.calib_source + " images (model id = seed)";
   e.description = "random (seed " + std::to_string(o.seed) + "), local head " + o.local_head;
+  e.int8.device_coder = parse_device_coder(o.coder, e.int8, "--coder");
   e.bundle = generate_bundle(e.int8);
   return e;
 }
@@ -221,6 +223,10 @@ Json memory_json(const ExportedModel& e, const ArmSizes* sizes, const std::strin
   j["calibration"] = e.calibration;
   j["codec_tables"] = e.codec_tables;
   j["codec_table_bytes"] = e.int8.codec.context.table_bytes();
+  j["device_coder"] = codec::coder_name(e.int8.device_coder);
+  int skipped = 0;
+  for (uint8_t f : device_skip_channels(e.int8)) skipped += f;
+  j["skipped_remote_channels"] = skipped;
   j["requantization"] = "TFLite Micro / CMSIS-NN, gemmlowp double rounding";
   Json stages = Json::array();
   for (const auto& s : b.stages) {

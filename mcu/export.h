@@ -29,6 +29,9 @@ struct ExportOptions {
   size_t codec_fit_images = 1000;  // training images the codec tables are fitted on (if not stored)
   std::string dataset;             // trained model: "" = the model's own (metadata "dataset")
   std::string data_dir;            // "" = the data set's default directory
+  // The device's packet coder: auto (context-skip when the weights fix at least one remote
+  // channel, else context-static) | context-static | context-skip.
+  std::string coder = "auto";
 };
 
 struct ExportedModel {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "codec/packet.h"
 #include "codec/tables.h"
 #include "nn/io/frozen_model.h"
 
@@ -73,6 +74,9 @@ struct Int8Model {
   // The entropy coder's fitted tables (mcu/packet_encoder.h: attach_codec_tables); alphabet 0
   // until attached.
   codec::CodecTables codec;
+  // The coder of the device's packets (mcu/packet_encoder.h): context-static (coder 4) or
+  // context-skip (coder 5, the channels the weights make constant are neither computed nor coded).
+  codec::CoderId device_coder = codec::CoderId::kContextStatic;
   // Number of remote values per image (H * W * (C - k)) and the raw packet size in bytes.
   size_t remote_values() const { return size_t(feat_h) * feat_w * (feat_c - split_k); }
   int64_t head_macs() const { return int64_t(dense.in) * dense.out; }

@@ -61,7 +61,7 @@ PipelineAccuracy pipeline_accuracy(const ExportedModel& e, const data::Dataset& 
       ReferenceResult ref = reference_run(q, test.image(start + i));
       codec::DecodedPacket d = codec::decode_packet(ref.packet, q.codec);
       acc.decode_mismatches += d.indices != ref.indices;
-      acc.context_packets += d.header.coder == kDeviceCoder;
+      acc.context_packets += d.header.coder == q.device_coder;
       packet_bytes += ref.packet.size();
       for (size_t j = 0; j < d.indices.size(); ++j)
         remote_in[i * fh * fw * r + j] = fm.centroids.at(d.indices[j]);

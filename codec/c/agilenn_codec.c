@@ -103,8 +103,9 @@ size_t agl_context_encode(const agl_context_model* m, const uint8_t* map, uint32
   return rc.overflow ? 0 : rc.pos;
 }
 
-size_t agl_context_encode_static(const agl_static_context_model* m, const uint8_t* map,
-                                 uint32_t height, uint32_t width, uint8_t* out, size_t capacity) {
+/* Coder 4's range stream; channels with skip[r] != 0 (coder 5) are not coded. */
+static size_t static_stream(const agl_static_context_model* m, const uint8_t* map, uint32_t height,
+                            uint32_t width, const uint8_t* skip, uint8_t* out, size_t capacity) {
   const uint32_t L = m->levels, R = m->channels, G = m->groups, stride = m->alphabet + 1;
   const size_t row = (size_t)width * R;
   agl_rc rc = {0, 0xFFFFFFFFu, 0, 1, 0, out, 0, capacity, 0};
@@ -123,6 +124,8 @@ size_t agl_context_encode_static(const agl_static_context_model* m, const uint8_
         const uint16_t* cum;
         uint32_t step;
         while (acc >= (group + 1) * R) ++group;
+        acc += G;
+        if (skip && skip[r]) continue;
         cum = m->cdf + (((group * L + ql) * L + qu) * L + qp) * stride + map[pos];
         step = rc.range >> 12;
         rc.low += (uint64_t)step * cum[0];
@@ -131,12 +134,51 @@ size_t agl_context_encode_static(const agl_static_context_model* m, const uint8_
           rc.range <<= 8;
           rc_shift_low(&rc);
         }
-        acc += G;
       }
     }
   }
   for (int i = 0; i < 5; ++i) rc_shift_low(&rc);
   return rc.overflow ? 0 : rc.pos;
+}
+
+size_t agl_context_encode_static(const agl_static_context_model* m, const uint8_t* map,
+                                 uint32_t height, uint32_t width, uint8_t* out, size_t capacity) {
+  return static_stream(m, map, height, width, NULL, out, capacity);
+}
+
+size_t agl_context_encode_skip(const agl_static_context_model* m, const uint8_t* map,
+                               uint32_t height, uint32_t width, const uint8_t* skip, uint8_t* out,
+                               size_t capacity) {
+  const uint32_t R = m->channels, bits = index_bits(m->alphabet);
+  const size_t mask_bytes = (R + 7) / 8;
+  size_t n = 0, pos, stream;
+  uint32_t r, acc = 0, fill = 0;
+  if (capacity < mask_bytes) return 0;
+  for (pos = 0; pos < mask_bytes; ++pos) out[pos] = 0;
+  for (r = 0; r < R; ++r)
+    if (skip[r]) {
+      for (pos = r; pos < (size_t)height * width * R; pos += R)
+        if (map[pos] != map[r]) return 0; /* not constant: cannot be skipped */
+      out[r / 8] |= (uint8_t)(1u << (r % 8));
+    }
+  n = mask_bytes;
+  for (r = 0; r < R; ++r) { /* the skipped values as packed bits, MSB first */
+    if (!skip[r]) continue;
+    acc = (acc << bits) | map[r];
+    fill += bits;
+    while (fill >= 8) {
+      fill -= 8;
+      if (n >= capacity) return 0;
+      out[n++] = (uint8_t)(acc >> fill);
+    }
+    acc &= (1u << fill) - 1u;
+  }
+  if (fill > 0) {
+    if (n >= capacity) return 0;
+    out[n++] = (uint8_t)(acc << (8 - fill));
+  }
+  stream = static_stream(m, map, height, width, skip, out + n, capacity - n);
+  return stream == 0 ? 0 : n + stream;
 }
 
 size_t agl_packed_encode(const uint8_t* map, size_t n, uint32_t alphabet, uint8_t* out) {
@@ -188,7 +230,8 @@ size_t agl_finish_packet(uint8_t* packet, uint8_t coder, uint32_t fingerprint, u
   uint32_t crc;
   packet[0] = 'A';
   packet[1] = 'G';
-  packet[2] = coder == 4 ? 2 : 1; /* coder 4 (static context) travels in version-2 packets */
+  /* coder 4 (static context) travels in version-2 packets, coder 5 (context-skip) in version 3 */
+  packet[2] = coder == 4 ? 2 : coder == 5 ? 3 : 1;
   packet[3] = coder;
   put32(packet + 4, fingerprint);
   put16(packet + 8, height);

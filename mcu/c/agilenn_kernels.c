@@ -241,12 +241,15 @@ AGILENN_ALWAYS_INLINE void agilenn_sce_row_impl(agilenn_ce_state* s, const agile
   const uint16_t *const up_offset = m->up_offset, *const prev_offset = m->prev_offset;
   const uint8_t* const left = row - R; /* left[i] = row[i - R], the pad for the first pixel */
   uint32_t low = s->low, carry = s->carry, range = s->range;
+  const int8_t* const skip_index = m->skip_index;
   uint32_t i, r = 0, prev_off = 0;
   for (i = 0; i < n; ++i) {
     const uint32_t v = row[i];
-    const uint16_t* const cum =
-        cdf + group_offset[r] + prev_off + left_offset[left[i]] + up_offset[up[i]] + v;
-    agilenn_sce_step(s, cum, &low, &carry, &range);
+    if (!skip_index || skip_index[r] < 0) { /* a skipped channel (coder 5) is not coded */
+      const uint16_t* const cum =
+          cdf + group_offset[r] + prev_off + left_offset[left[i]] + up_offset[up[i]] + v;
+      agilenn_sce_step(s, cum, &low, &carry, &range);
+    }
     prev_off = prev_offset[v];
     if (++r == R) { /* next pixel: prev counts as index 0 again */
       r = 0;
@@ -707,6 +710,7 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(
   const uint16_t* const cdf = m->cdf;
   const uint16_t* const group_offset = m->group_offset;
   const uint32_t levels = m->levels, stride = m->stride;
+  const int8_t* const skip_index = m->skip_index;
   const uint16_t* const left = row - R; /* left[i] = row[i - R], the pad for the first pixel */
   const uint32_t v0 = index_of_pos ? index_of_pos[0] : 0u; /* the index of position 0 */
   uint32_t low = s->low, carry = s->carry, range = s->range;
@@ -739,6 +743,14 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(
     }
     AGILENN_UNROLL_ALL /* R is constant: each channel's offsets become immediates */
     for (; o < out_c; ++o, t += leaf, ++i) {
+      if (skip_index && skip_index[o - k] >= 0) {
+        /* Coder 5: the weights fix this channel's index (c_constant_remote_indices); no
+         * accumulator, no quantizer, no coder step, and no ring entry (only coded channels read
+         * their own channel's neighbours); the next channel's prev is the fixed index. */
+        const uint32_t sv = (uint32_t)skip_index[o - k];
+        prev_off = (sv < levels - 1 ? sv : levels - 1) * stride;
+        continue;
+      }
       const int32_t acc = AGILENN_PW_ACC(o);
       const uint16_t* const ctx = cdf + group_offset[o - k] + prev_off + levels * left[i] + up[i];
       uint32_t v;

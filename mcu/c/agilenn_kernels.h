@@ -76,6 +76,9 @@ typedef struct {
   uint32_t levels; /* L: left_offset[v] = L * up_offset[v] (the fused kernel's offset ring) */
   uint32_t stride; /* C + 1: prev_offset[v] = min(v, L - 1) * stride, up_offset[v] = L times that
                       (the fused kernel computes them: constants for L = 2 and v != 0) */
+  const int8_t *skip_index; /* (R) or NULL: coder 5 (context-skip) skips channel r when
+                               skip_index[r] >= 0, its index everywhere (the fused kernel neither
+                               computes nor codes it); -1: coded */
 } agilenn_sce_model;
 
 typedef struct {

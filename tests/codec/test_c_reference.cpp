@@ -37,13 +37,16 @@ BOOST_AUTO_TEST_CASE(c_encoder_packets_equal_the_golden_packets) {
                                     t.context.config().groups, cdf.data()};
   for (size_t image = 12; image < 16; ++image) {
     const uint8_t* map = idx.data() + image * kShape.size();
-    for (const std::string coder : {"context", "context-static", "packed"}) {
+    const auto constant = ContextModel::constant_channels(std::span(map, kShape.size()), kShape);
+    for (const std::string coder : {"context", "context-static", "context-skip", "packed"}) {
       std::vector<uint8_t> pkt(kPacketHeaderBytes + 4096);
       const size_t payload =
           coder == "context"
               ? agl_context_encode(&m, map, 14, 14, work.data(), pkt.data() + 24, 4096)
           : coder == "context-static"
               ? agl_context_encode_static(&sm, map, 14, 14, pkt.data() + 24, 4096)
+          : coder == "context-skip"
+              ? agl_context_encode_skip(&sm, map, 14, 14, constant.data(), pkt.data() + 24, 4096)
               : agl_packed_encode(map, kShape.size(), 8, pkt.data() + 24);
       BOOST_REQUIRE(payload > 0);
       pkt.resize(agl_finish_packet(pkt.data(), uint8_t(parse_coder(coder, "coder")),
@@ -103,6 +106,27 @@ BOOST_AUTO_TEST_CASE(c_encoder_matches_on_other_shapes_and_alphabets) {
       std::vector<uint8_t> cs(cpp_static.size() + 16);
       cs.resize(agl_context_encode_static(&sm, im.data(), 5, 7, cs.data(), cs.size()));
       BOOST_TEST(cs == cpp_static, "static, C=" << alphabet << " image " << i);
+      // Coder 5: channels 1 and 4 made constant (value i % C) and skipped, then none skipped.
+      std::vector<uint8_t> map(im.begin(), im.end());
+      for (size_t pos = 0; pos < map.size(); pos += 6) map[pos + 1] = map[pos + 4] = i % alphabet;
+      const auto skip = ContextModel::constant_channels(map, s);
+      BOOST_REQUIRE(skip[1] == 1 && skip[4] == 1);
+      for (const auto& flags : {skip, std::vector<uint8_t>(6, 0)}) {
+        const auto cpp_skip = t.context.encode_static_skip(map, s, flags);
+        std::vector<uint8_t> ck(cpp_skip.size() + 16);
+        ck.resize(
+            agl_context_encode_skip(&sm, map.data(), 5, 7, flags.data(), ck.data(), ck.size()));
+        BOOST_TEST(ck == cpp_skip, "skip, C=" << alphabet << " image " << i);
+        ck.assign(cpp_skip.size(), 0);  // one byte short: 0
+        BOOST_TEST(agl_context_encode_skip(&sm, map.data(), 5, 7, flags.data(), ck.data(),
+                                           cpp_skip.size() - 1) == 0u);
+      }
+      std::vector<uint8_t> bad(6, 0);  // a channel that is not constant cannot be skipped
+      bad[0] = !skip[0];
+      std::vector<uint8_t> ck(map.size() + 32);
+      if (!skip[0])
+        BOOST_TEST(
+            agl_context_encode_skip(&sm, map.data(), 5, 7, bad.data(), ck.data(), ck.size()) == 0u);
     }
   }
 }

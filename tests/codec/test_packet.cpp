@@ -91,7 +91,7 @@ BOOST_AUTO_TEST_CASE(each_header_field_is_checked_and_named) {
   auto p = good;
   p[0] = 'X';
   expect_error_naming(p, "magic");
-  for (uint8_t v : {0, 3, 255}) {  // versions this decoder does not know
+  for (uint8_t v : {0, 4, 255}) {  // versions this decoder does not know
     p = good;
     p[2] = v;
     fix_crc(p);
@@ -106,6 +106,19 @@ BOOST_AUTO_TEST_CASE(each_header_field_is_checked_and_named) {
   BOOST_CHECK_NO_THROW(decode_packet(stat, default_tables()));
   p = stat;
   p[2] = 1;
+  fix_crc(p);
+  expect_error_naming(p, "coder");
+  const auto skip = sample_packet(CoderId::kContextSkip);  // coder 5 only in version 3
+  BOOST_TEST(int(skip[2]) == 3);
+  BOOST_CHECK_NO_THROW(decode_packet(skip, default_tables()));
+  for (uint8_t v : {1, 2}) {
+    p = skip;
+    p[2] = v;
+    fix_crc(p);
+    expect_error_naming(p, "coder");
+  }
+  p = stat;  // coder 4 in a version-3 packet
+  p[2] = 3;
   fix_crc(p);
   expect_error_naming(p, "coder");
   p = good;

@@ -49,13 +49,24 @@ struct Tiny {
 
 // fit_on_constant: fit the codec tables on all-zero index maps, so the context coder expands the
 // test images' maps and the packets fall back to packed bits (coder 0).
+// zero_remote > 0: coder 5 (context-skip), with the weights of every zero_remote-th remote
+// channel of the last conv zeroed (the weights then fix those channels' indices).
 Tiny make_tiny(const std::string& name, RandomModelOptions opt, uint64_t seed,
-               bool fit_on_constant = false) {
+               bool fit_on_constant = false, int zero_remote = 0) {
   Tiny t;
   t.model = random_frozen_model(opt, seed);
   size_t n_in = size_t(opt.in_h) * opt.in_w * opt.in_c;
   auto calib = images(16, n_in, 100 + seed);
   t.q = quantize_model(t.model, calib);
+  if (zero_remote > 0) {
+    Int8Conv& last = t.q.extractor.back();
+    for (int o = t.q.split_k; o < last.out_c; o += zero_remote)
+      for (int c = 0; c < last.in_c; ++c) last.weight[size_t(c) * last.out_c + o] = 0;
+    t.q.device_coder = kDeviceSkipCoder;
+    int fixed = 0;
+    for (int v : device_constant_indices(t.q)) fixed += v >= 0;
+    BOOST_REQUIRE_GE(fixed, (last.out_c - t.q.split_k + zero_remote - 1) / zero_remote);
+  }
   if (fit_on_constant) {
     // Centroids at the quantiles of the remote values: near-uniform, noisy index maps.
     std::vector<int8_t> values;
@@ -99,7 +110,7 @@ size_t require_matches_reference(const Tiny& t, const DeviceRun& run) {
     BOOST_REQUIRE(run.images[i].packet == ref.packet);
     codec::DecodedPacket d = codec::decode_packet(run.images[i].packet, t.q.codec);
     BOOST_REQUIRE(d.indices == ref.indices);
-    context += d.header.coder == kDeviceCoder;
+    context += d.header.coder == t.q.device_coder;
   }
   return context;
 }
@@ -110,8 +121,8 @@ BOOST_AUTO_TEST_SUITE(bundle)
 
 namespace {
 void check_tiny(const std::string& name, const RandomModelOptions& opt, uint64_t seed,
-                bool fit_on_constant = false) {
-  Tiny t = make_tiny(name, opt, seed, fit_on_constant);
+                bool fit_on_constant = false, int zero_remote = 0) {
+  Tiny t = make_tiny(name, opt, seed, fit_on_constant, zero_remote);
   BOOST_CHECK(!live_buffers_overlap(t.bundle.buffers));
   for (const char* f : {"agilenn_model.h", "agilenn_model.c", "agilenn_kernels.h",
                         "agilenn_codec.h", "agilenn_weights.c", "README.md"})
@@ -206,6 +217,32 @@ BOOST_AUTO_TEST_CASE(tiny_bundle_packed_fallback_bit_exact) {
   opt.split_k = 3;
   opt.grid = 2;
   check_tiny("tiny_packed", opt, 6, /*fit_on_constant=*/true);
+}
+
+// Coder 5 (context-skip): remote channels fixed by the weights are neither computed nor coded;
+// the DSP shapes and the portable ones, and its packed-bits fallback (prefix + overflow).
+BOOST_AUTO_TEST_CASE(tiny_bundle_context_skip_bit_exact) {
+  RandomModelOptions opt;
+  opt.in_h = 17;
+  opt.in_w = 13;
+  opt.in_c = 4;
+  opt.stride = 2;
+  opt.mid_channels = 4;
+  opt.channels = 13;
+  opt.split_k = 4;
+  opt.grid = 2;
+  opt.num_classes = 5;
+  opt.num_centroids = 8;
+  check_tiny("tiny_skip_dsp", opt, 4, false, 3);
+  opt.mid_channels = 5;
+  opt.num_centroids = 6;
+  check_tiny("tiny_skip", opt, 7, false, 2);
+  RandomModelOptions fallback;
+  fallback.in_h = fallback.in_w = 12;
+  fallback.channels = 10;
+  fallback.split_k = 3;
+  fallback.grid = 2;
+  check_tiny("tiny_skip_packed", fallback, 6, /*fit_on_constant=*/true, 4);
 }
 
 // agilenn_local_argmax / agilenn_combine_argmax through a host build of the bundle.

@@ -286,6 +286,16 @@ BOOST_AUTO_TEST_CASE(fused_conv_quantizer_coder_matches_reference_and_codec) {
     }
     if (op.out_c < 2) continue;
     const int k = r.uni(1, op.out_c - 1), R = op.out_c - k;
+    // Odd trials: coder 5, some remote channels with all-zero weights (fixed by the bias, so
+    // c_constant_remote_indices must find them and the kernel skips them).
+    const bool skip_trial = trial % 4 == 1 || trial % 4 == 2;
+    std::vector<int> zeroed;
+    if (skip_trial)
+      for (int o = k; o < op.out_c; ++o)
+        if (r.uni(0, 2) == 0) {
+          zeroed.push_back(o - k);
+          for (int c = 0; c < op.in_c; ++c) op.weight[size_t(c) * op.out_c + o] = 0;
+        }
     std::vector<float> cent;
     for (int j = 0, n = r.uni(2, 9); j < n; ++j) cent.push_back(float(r.uni(0, 600)) / 100.f);
     std::sort(cent.begin(), cent.end());
@@ -333,11 +343,35 @@ BOOST_AUTO_TEST_CASE(fused_conv_quantizer_coder_matches_reference_and_codec) {
     codec::StreamShape shape{uint32_t(op.in_h), uint32_t(op.in_w), uint32_t(R)};
     codec::ContextModel cm = codec::ContextModel::fit(idx, 1, shape, C);
     std::vector<uint8_t> payload = cm.encode_static(idx, shape);
+    std::vector<int8_t> skip_index;
+    if (skip_trial) {
+      const std::vector<int> constant = c_constant_remote_indices(op, layout, k, q);
+      BOOST_REQUIRE_EQUAL(constant.size(), size_t(R));
+      for (int z : zeroed) BOOST_REQUIRE(constant[z] >= 0);  // zero weights: fixed index
+      std::vector<uint8_t> flags;
+      for (int v : constant) {
+        skip_index.push_back(int8_t(v));
+        flags.push_back(v >= 0);
+      }
+      // The C++ coder checks that every flagged channel is constant (and equal to the claim).
+      payload = cm.encode_static_skip(idx, shape, flags);
+      const size_t skipped = std::count(flags.begin(), flags.end(), 1);
+      const size_t prefix = (size_t(R) + 7) / 8 + (skipped * codec::index_bits(C) + 7) / 8;
+      std::vector<uint8_t> values;
+      for (int v : constant)
+        if (v >= 0) values.push_back(uint8_t(v));
+      const auto packed_values = codec::packed_encode(values, C);
+      BOOST_REQUIRE(std::equal(packed_values.begin(), packed_values.end(),
+                               payload.begin() + (size_t(R) + 7) / 8));
+      payload.erase(payload.begin(), payload.begin() + prefix);  // the kernel codes the rest
+    }
     CContextOffsets co = c_static_context_offsets(cm);
     const std::vector<uint16_t> cdf = cm.static_cdf();
-    agilenn_sce_model m{uint32_t(R),    uint32_t(op.in_w), cdf.data(),
-                        co.group.data(), co.left.data(),    co.up.data(),
-                        co.prev.data(),  cm.config().levels, C + 1};
+    agilenn_sce_model m{uint32_t(R),    uint32_t(op.in_w),
+                        cdf.data(),     co.group.data(),
+                        co.left.data(), co.up.data(),
+                        co.prev.data(), cm.config().levels,
+                        C + 1,          skip_index.empty() ? nullptr : skip_index.data()};
     for (unsigned v = 0; v < C; ++v)  // the ring's rule: left offset = levels * up offset
       BOOST_REQUIRE_EQUAL(co.left[v], cm.config().levels * co.up[v]);
     agilenn_pw_params p{op.in_w,
@@ -356,7 +390,8 @@ BOOST_AUTO_TEST_CASE(fused_conv_quantizer_coder_matches_reference_and_codec) {
     std::vector<uint16_t> rows(2 * slot, 0);  // zero pads and row
     std::vector<int8_t> local(pixels * k);
     std::vector<uint16_t> got_offsets, expect_offsets;
-    for (uint8_t v : idx) expect_offsets.push_back(co.up[v]);
+    for (size_t j = 0; j < idx.size(); ++j)  // a skipped channel's ring entry stays 0
+      expect_offsets.push_back(!skip_index.empty() && skip_index[j % R] >= 0 ? 0 : co.up[idx[j]]);
     agilenn_ce_state st;
     agilenn_sce_begin(&st, out.data(), payload.size() + 8);
     for (int y = 0; y < op.in_h; ++y) {
@@ -402,8 +437,9 @@ BOOST_AUTO_TEST_CASE(grid_pool_and_dense_match_reference) {
   }
 }
 
-// The row-by-row static context coder of the bundle gives the C++ codec's coder-4 payload
-// (fitted tables, every alphabet size up to 2^5, groups and levels > 1, odd shapes), and 0 when
+// The row-by-row static context coder of the bundle gives the C++ codec's coder-4 payload (and
+// coder 5's range stream when a constant channel is skipped; fitted tables, every alphabet size
+// up to 2^5, groups and levels > 1, odd shapes), and 0 when
 // the capacity is one byte short; packed bits fed row by row give the codec's packed payload.
 BOOST_AUTO_TEST_CASE(row_static_context_coder_matches_codec) {
   Rng r(31);
@@ -421,13 +457,30 @@ BOOST_AUTO_TEST_CASE(row_static_context_coder_matches_codec) {
       return v;
     };
     std::vector<uint8_t> fit = make(20), map = make(1);
+    // Odd trials: coder 5, channel 0 made constant and skipped (the row coder leaves it out).
+    std::vector<int8_t> skip_index;
+    if (trial % 2 == 1) {
+      const uint8_t v = uint8_t(r.uni(0, int(C) - 1));
+      for (size_t pos = 0; pos < map.size(); pos += shape.channels) map[pos] = v;
+      skip_index.assign(shape.channels, -1);
+      skip_index[0] = int8_t(v);
+    }
     codec::ContextModel cm = codec::ContextModel::fit(fit, 20, shape, C);
     std::vector<uint8_t> expect = cm.encode_static(map, shape);
+    if (!skip_index.empty()) {  // the range stream behind the mask and the packed value
+      std::vector<uint8_t> flags(shape.channels, 0);
+      flags[0] = 1;
+      expect = cm.encode_static_skip(map, shape, flags);
+      const size_t prefix = (shape.channels + 7) / 8 + (codec::index_bits(C) + 7) / 8;
+      expect.erase(expect.begin(), expect.begin() + prefix);
+    }
     CContextOffsets co = c_static_context_offsets(cm);
     const std::vector<uint16_t> cdf = cm.static_cdf();
-    agilenn_sce_model m{shape.channels, shape.width,  cdf.data(),    co.group.data(),
-                        co.left.data(), co.up.data(), co.prev.data(), cm.config().levels,
-                        C + 1};
+    agilenn_sce_model m{shape.channels, shape.width,
+                        cdf.data(),     co.group.data(),
+                        co.left.data(), co.up.data(),
+                        co.prev.data(), cm.config().levels,
+                        C + 1,          skip_index.empty() ? nullptr : skip_index.data()};
     const size_t row = size_t(shape.width) * shape.channels;
     // Each row behind R zero bytes (the first pixel's left neighbours), a zero row above the
     // first (the generated code's ring layout).

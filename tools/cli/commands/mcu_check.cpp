@@ -98,7 +98,7 @@ int run_mcu_check(int argc, char** argv) {
       try {
         codec::DecodedPacket d = codec::decode_packet(host.images[i].packet, e.int8.codec);
         decode_mismatch += d.indices != refs[i].indices;
-        context_packets += d.header.coder == kDeviceCoder;
+        context_packets += d.header.coder == e.int8.device_coder;
       } catch (const agilenn::Error&) {
         ++decode_mismatch;
       }
@@ -222,7 +222,9 @@ int run_mcu_check(int argc, char** argv) {
     summary["packet_decode_mismatches"] = decode_mismatch;
     summary["mean_packet_bytes"] = double(packet_bytes) / double(images.size());
     summary["packed_packet_bytes"] = e.bundle.packet_max_bytes;
-    summary["context_coded_packets"] = context_packets;
+    summary["context_coded_packets"] = context_packets;  // of the device coder, not packed bits
+    summary["device_coder"] = mem.at("device_coder");
+    summary["skipped_remote_channels"] = mem.at("skipped_remote_channels");
     summary["codec_tables"] = e.codec_tables;
     summary["images_checked"] = images.size();
     summary["host_mismatches"] = host_mismatch;

@@ -10,7 +10,7 @@
 namespace agilenn::cli {
 
 // Adds --model, --dataset, --codec-fit-images, --random-model, --seed, --preset, --local-head,
-// --calib-source, --calib-images and --data-dir with their defaults.
+// --calib-source, --calib-images, --data-dir and --coder with their defaults.
 inline void add_mcu_export_flags(cxxopts::Options& opts) {
   opts.add_options()("model", "Trained model: directory of model.safetensors (agilenn train)",
                      cxxopts::value<std::string>()->default_value(""))(
@@ -35,7 +35,12 @@ inline void add_mcu_export_flags(cxxopts::Options& opts) {
       "calib-images", "Number of calibration images",
       cxxopts::value<size_t>()->default_value("256"))(
       "data-dir", "Data set directory (default: the data set's installed directory)",
-      cxxopts::value<std::string>()->default_value(""));
+      cxxopts::value<std::string>()->default_value(""))(
+      "coder",
+      "Device packet coder: context-static (codec coder 4), context-skip (coder 5: the remote "
+      "channels the weights make constant are neither computed nor coded), or auto "
+      "(context-skip when the weights fix a remote channel)",
+      cxxopts::value<std::string>()->default_value("auto"));
 }
 
 inline mcu::ExportOptions mcu_export_options(const cxxopts::ParseResult& r) {
@@ -50,6 +55,7 @@ inline mcu::ExportOptions mcu_export_options(const cxxopts::ParseResult& r) {
   o.data_dir = r["data-dir"].as<std::string>();
   o.dataset = r["dataset"].as<std::string>();
   o.codec_fit_images = r["codec-fit-images"].as<size_t>();
+  o.coder = r["coder"].as<std::string>();
   return o;
 }
 
