@@ -14,13 +14,20 @@ Quantizer::Quantizer(std::vector<float> centroids) : centroids_(std::move(centro
   for (size_t i = 0; i < n; ++i) {
     if (!std::isfinite(centroids_[i]))
       throw error_at("centroids[" + std::to_string(i) + "]", "not a finite number");
-    if (i > 0 && !(centroids_[i] > centroids_[i - 1]))
+    if (i > 0 && !(centroids_[i] >= centroids_[i - 1]))
       throw error_at("centroids[" + std::to_string(i) + "]",
-                     "centroids must be strictly increasing (sort them at training time)");
+                     "centroids must be increasing (sort them at training time)");
   }
+  if (!(centroids_.back() > centroids_.front()))
+    throw error_at("centroids", "need at least two distinct centroid values");
   thresholds_.resize(n - 1);
-  for (size_t i = 0; i + 1 < n; ++i) {
+  // Right to left: a merged copy (b == a) takes the next threshold up, an empty interval.
+  for (size_t i = n - 1; i-- > 0;) {
     const double a = centroids_[i], b = centroids_[i + 1];
+    if (a == b) {
+      thresholds_[i] = i + 2 < n ? thresholds_[i + 1] : INFINITY;
+      continue;
+    }
     const double sum = a + b;
     // The midpoint must be exact in double for "round down to float" to reproduce the tie rule.
     if (sum - a != b || sum - b != a)

@@ -11,8 +11,11 @@ namespace agilenn::codec {
 
 class Quantizer {
  public:
-  // Centroids: 2..256 finite, strictly increasing values (sort them at training time: a
-  // permutation of the indices costs nothing and makes the threshold form exact).
+  // Centroids: 2..256 finite, non-decreasing values with at least two distinct ones (sort them at
+  // training time: a permutation of the indices costs nothing and makes the threshold form
+  // exact). Training can merge two centroids into one value; the copy at the higher index is then
+  // never the nearest (ties go to the lower index), and its threshold equals the next one (or +inf
+  // at the top) so the threshold form never emits it either.
   explicit Quantizer(std::vector<float> centroids);
 
   unsigned alphabet() const { return unsigned(centroids_.size()); }

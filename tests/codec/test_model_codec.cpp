@@ -181,14 +181,29 @@ BOOST_AUTO_TEST_CASE(unordered_centroids_are_sorted_and_indices_follow) {
   const data::Dataset ds = make_images(6, 7, "images");
   const cli::RemoteIndices r = cli::extract_remote_indices(f, ds, c, 4, "test");
   BOOST_TEST(r.model_disagreements == 0u);  // the mapping through model_index agrees everywhere
-  // Equal centroids cannot be told apart by thresholds: a clear error.
+  // Two centroids merged into one value (as training can leave them): still a codec alphabet of 8,
+  // the model's lower index first, and the threshold form agrees with the model everywhere.
   {
     ag::NoGradGuard ng;
     float* w = f.model->quantizer->w.data<float>();
     w[5] = w[2];
   }
+  const cli::CodecCentroids merged = cli::codec_centroids(*f.model, f.path);
+  BOOST_TEST(merged.values.size() == 8u);
+  const std::vector<float> merged_c = f.model->quantizer->centroids().to_floats();
+  for (uint32_t j = 1; j < 8; ++j)
+    if (merged.values[j] == merged.values[j - 1])
+      BOOST_TEST(merged.model_index[j - 1] < merged.model_index[j]);
+  const cli::RemoteIndices rm = cli::extract_remote_indices(f, ds, merged, 4, "test");
+  BOOST_TEST(rm.model_disagreements == 0u);
+  // All centroids equal: nothing to code, a clear error.
+  {
+    ag::NoGradGuard ng;
+    float* w = f.model->quantizer->w.data<float>();
+    for (int i = 0; i < 8; ++i) w[i] = w[0];
+  }
   BOOST_CHECK_EXCEPTION(cli::codec_centroids(*f.model, f.path), Error,
-                        [](const Error& e) { return mentions(e, "are equal"); });
+                        [](const Error& e) { return mentions(e, "all centroids are equal"); });
 }
 
 BOOST_AUTO_TEST_CASE(tables_stored_in_the_model_file_round_trip) {

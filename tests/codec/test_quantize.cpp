@@ -71,6 +71,34 @@ BOOST_AUTO_TEST_CASE(exact_midpoint_ties_to_the_lower_index) {
   BOOST_TEST(q.by_threshold(99.0f) == 2);
 }
 
+// Training can merge two learned centroids into one float value (seen in a main-job run):
+// the copy at the higher index is never the nearest, and the threshold form must not emit it.
+BOOST_AUTO_TEST_CASE(merged_centroids_keep_both_forms_equal_and_never_emit_the_copy) {
+  const std::vector<std::vector<float>> cases = {{0.0f, 1.0f, 1.0f, 2.0f},
+                                                 {0.0f, 0.0f, 1.0f},
+                                                 {0.0f, 1.0f, 1.0f},
+                                                 {0.5f, 1.0f, 1.0f, 1.0f, 3.0f, 3.0f},
+                                                 {0.0f, 3.730129f, 3.730129f, 5.0f, 6.0f}};
+  for (const auto& cent : cases) {
+    const Quantizer q(cent);
+    std::vector<float> probes = {-1.0f, 7.0f};
+    for (float c : cent)
+      probes.insert(probes.end(), {c, std::nextafter(c, -INFINITY), std::nextafter(c, INFINITY)});
+    for (float t : q.thresholds())
+      if (std::isfinite(t))
+        probes.insert(probes.end(), {t, std::nextafter(t, -INFINITY), std::nextafter(t, INFINITY)});
+    for (int i = 0; i <= 700; ++i) probes.push_back(-0.5f + 0.01f * float(i));
+    for (float x : probes) {
+      const uint8_t n = q.nearest(x), t = q.by_threshold(x);
+      BOOST_REQUIRE_MESSAGE(n == t, "x=" << x << " nearest " << int(n) << " threshold " << int(t));
+      BOOST_REQUIRE_MESSAGE(n == 0 || cent[n] != cent[n - 1], "x=" << x << " got a copy " << int(n));
+    }
+  }
+  BOOST_TEST(Quantizer({0.0f, 1.0f, 1.0f}).by_threshold(9.0f) == 1);
+  BOOST_TEST(Quantizer({0.0f, 0.0f, 1.0f}).by_threshold(0.2f) == 0);
+  BOOST_TEST(Quantizer({0.0f, 0.0f, 1.0f}).by_threshold(0.9f) == 2);
+}
+
 BOOST_AUTO_TEST_CASE(quantize_dequantize_and_bad_input) {
   const Quantizer q({0.0f, 1.0f, 2.0f, 4.0f});
   const std::vector<float> v = {0.1f, 0.6f, 1.4f, 3.1f, 7.0f};
@@ -86,7 +114,8 @@ BOOST_AUTO_TEST_CASE(quantize_dequantize_and_bad_input) {
   std::vector<uint8_t> bad = {0, 4};
   std::vector<float> out(2);
   BOOST_CHECK_THROW(q.dequantize(bad, out), Error);
-  BOOST_CHECK_THROW(Quantizer({1.0f, 1.0f}), Error);  // not strictly increasing
+  BOOST_CHECK_THROW(Quantizer({1.0f, 1.0f}), Error);  // fewer than two distinct values
+  BOOST_CHECK_THROW(Quantizer({1.0f, 1.0f, 1.0f}), Error);
   BOOST_CHECK_THROW(Quantizer({2.0f, 1.0f}), Error);
   BOOST_CHECK_THROW(Quantizer({1.0f}), Error);            // too few
   BOOST_CHECK_THROW(Quantizer({0.0f, INFINITY}), Error);  // not finite

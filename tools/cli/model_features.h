@@ -4,10 +4,10 @@
 // Device path per image: normalise (the model's mean/std, no crop or flip, resize to the model's
 // input) -> float extractor -> channels k..F-1 -> codec::Quantizer (threshold form) on the model's
 // centroids in increasing order. The model's quantizer learns c = 6 sigmoid(w) with no ordering
-// constraint; the codec needs strictly increasing centroids, so they are sorted and codec index j
+// constraint; the codec needs increasing centroids, so they are sorted and codec index j
 // stands for the model's centroid model_index[j] (stored with the tables; the server dequantizes
-// codec index j to values[j], so the order changes nothing downstream). Equal centroids cannot be
-// told apart by the threshold form and are an error.
+// codec index j to values[j], so the order changes nothing downstream). Two centroids merged into
+// one value stay in the alphabet; the quantizer never emits the copy (codec/quantize.h).
 //
 // Header-only so the CLI commands and the tests share it without a new library target (its users
 // link agilenn_xai, agilenn_data and agilenn_codec).
@@ -37,7 +37,7 @@
 namespace agilenn::cli {
 
 struct CodecCentroids {
-  std::vector<float> values;  // strictly increasing: the codec's (and the device's) centroids
+  std::vector<float> values;  // increasing (merged centroids repeat): the codec's (and the device's) centroids
   std::vector<uint32_t> model_index;  // codec index j is the model's centroid model_index[j]
   bool reordered() const {
     for (size_t j = 0; j < model_index.size(); ++j)
@@ -60,12 +60,11 @@ inline CodecCentroids codec_centroids(const xai::SplitModel& model, const std::s
   std::stable_sort(out.model_index.begin(), out.model_index.end(),
                    [&](uint32_t a, uint32_t b) { return c[a] < c[b]; });
   for (uint32_t i : out.model_index) out.values.push_back(c[i]);
-  for (size_t j = 1; j < out.values.size(); ++j)
-    if (!(out.values[j - 1] < out.values[j]))
-      throw error_at(where, "centroids " + std::to_string(out.model_index[j - 1]) + " and " +
-                                std::to_string(out.model_index[j]) + " are equal (" +
-                                std::to_string(out.values[j]) +
-                                "): the codec needs distinct centroids");
+  // Two centroids training merged into one value: the stable sort keeps the lower model index
+  // first, the one the model's tie rule picks; codec::Quantizer never emits the copy.
+  if (!(out.values.back() > out.values.front()))
+    throw error_at(where, "all centroids are equal (" + std::to_string(out.values.front()) +
+                              "): the codec needs at least two distinct values");
   return out;
 }
 
