@@ -6,7 +6,8 @@
 //                unreachable is measured by running the device clients against a refused port
 //   edge-only  : raw image as PNG (stb_image_write) or LZW (codec/), classified on the server;
 //                the compressor's MCU time from mcu-check's edge_compressor_instructions_{lzw,png}
-//                when present, else the total is a lower bound
+//                when present, else the total is a lower bound; the server's time is the
+//                decompression (measured, checked against the raw image) plus the network
 //   local-only : the whole network on the device: its int8 layer graph planned
 //                (mcu/whole_network_plan.h: int8 weights + per-channel parameters, mcu/planner's
 //                arena) and, with --local-only-run qemu, built as a layer table with plain-loop
@@ -16,6 +17,12 @@
 // Latency model: runtime/latency_model.h (1 instruction per cycle). Server times are measured
 // here (batch 1, in-process, median). Every stand-in is written into the table's note column.
 #define STB_IMAGE_WRITE_IMPLEMENTATION
+// stb_image's PNG decoder, private to this file (the server's decompression for edge-only).
+#define STB_IMAGE_STATIC
+#define STB_IMAGE_IMPLEMENTATION
+#define STBI_ONLY_PNG
+#define STBI_NO_STDIO
+#include <stb/stb_image.h>
 #include <stb/stb_image_write.h>
 
 #include <algorithm>
@@ -357,16 +364,37 @@ int run(int argc, char** argv) {
 
   {  // edge-only: PNG and LZW of the raw image
     double png = 0, lzw = 0;
+    // The server decompresses before it classifies: median decode time per image, each decode
+    // checked against the raw image.
+    std::vector<double> png_decode_t, lzw_decode_t;
     for (size_t i = 0; i < n; ++i) {
+      const auto image = s.test.image(i);
       int len = 0;
-      unsigned char* p =
-          stbi_write_png_to_mem(s.test.image(i).data(), s.test.width * s.test.channels,
-                                s.test.width, s.test.height, s.test.channels, &len);
+      unsigned char* p = stbi_write_png_to_mem(image.data(), s.test.width * s.test.channels,
+                                               s.test.width, s.test.height, s.test.channels, &len);
       if (!p) throw Error("bench-e2e: stb_image_write failed on test image " + std::to_string(i));
-      std::free(p);
       png += double(len);
-      lzw += double(codec::lzw_encode(s.test.image(i), 256).size());
+      const std::vector<uint8_t> lz = codec::lzw_encode(image, 256);
+      lzw += double(lz.size());
+      if (i < n_time) {
+        int w = 0, h = 0, c = 0;
+        auto t0 = Clock::now();
+        unsigned char* back = stbi_load_from_memory(p, len, &w, &h, &c, s.test.channels);
+        png_decode_t.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+        const bool same = back && w == s.test.width && h == s.test.height &&
+                          std::equal(image.begin(), image.end(), back);
+        stbi_image_free(back);
+        std::vector<uint8_t> raw(image.size());
+        t0 = Clock::now();
+        codec::lzw_decode(lz, 256, raw);
+        lzw_decode_t.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+        if (!same || !std::equal(image.begin(), image.end(), raw.begin()))
+          throw Error("bench-e2e: PNG or LZW round trip differs on test image " +
+                      std::to_string(i));
+      }
+      std::free(p);
     }
+    const double png_decode_ms = median(png_decode_t), lzw_decode_ms = median(lzw_decode_t);
     // mcu-check's counts are for a 28x28 greyscale image (Fashion-MNIST's size).
     const bool count_applies = s.test.height == 28 && s.test.width == 28 && s.test.channels == 1;
     for (int k = 0; k < 2; ++k) {
@@ -394,7 +422,11 @@ int run(int argc, char** argv) {
                         "): total is a lower bound";
         e.total_lower_bound = true;
       }
-      e.server_ms = whole_server_ms;
+      e.server_ms = whole_server_ms + (k == 0 ? png_decode_ms : lzw_decode_ms);
+      e.device_note += "; server = " + std::string(coder) + " decode (median " +
+                       fmt(k == 0 ? png_decode_ms : lzw_decode_ms, 4) +
+                       " ms, output checked) + the network (median " + fmt(whole_server_ms, 4) +
+                       " ms)";
       e.accuracy = whole_acc;
       e.accuracy_server_down = std::nullopt;  // no answer without the server
       const std::optional<double> flash = k == 0 ? png_flash : lzw_flash;
