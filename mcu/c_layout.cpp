@@ -102,6 +102,18 @@ std::vector<int32_t> c_depthwise_weight_pairs(const Int8Conv& op) {
   return out;
 }
 
+std::vector<int32_t> c_pointwise_weight_pairs(const CPointwiseLayout& layout, int in_c) {
+  std::vector<int32_t> out;
+  if (in_c != 4) return out;
+  auto half = [](int8_t w) { return uint32_t(uint16_t(int16_t(w))); };
+  for (size_t o = 0; o + 4 <= layout.weight.size(); o += 4) {
+    const int8_t* w = layout.weight.data() + o;
+    out.push_back(int32_t(half(w[0]) | (half(w[2]) << 16)));
+    out.push_back(int32_t(half(w[1]) | (half(w[3]) << 16)));
+  }
+  return out;
+}
+
 bool c_acc_fits_small(const Int8Conv& op, bool uint8_input) {
   const int64_t lo = uint8_input ? 0 : -128, hi = uint8_input ? 255 : 127;
   const int taps = op.kind == ConvKind::Depthwise ? op.kh * op.kw : op.in_c;

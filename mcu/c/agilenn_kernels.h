@@ -44,6 +44,9 @@ typedef struct {
   const int32_t *shift;      /* (out_c) */
   int32_t output_offset, act_min, act_max;
   int32_t small_acc; /* as agilenn_dw_params.small_acc */
+  /* NULL, or (out_c, 2) for in_c == 4 on the DSP path: per output channel its weights as int16
+   * halfword pairs (w0 | w2 << 16, w1 | w3 << 16), SXTB16 of the row done by the generator. */
+  const int32_t *weight_pairs;
 } agilenn_pw_params;
 
 /* Dense to int32 logits; bias has the input offset folded in. */

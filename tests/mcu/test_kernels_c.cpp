@@ -198,7 +198,17 @@ BOOST_AUTO_TEST_CASE(pointwise_and_fused_split_match_reference) {
                         op.output_offset,
                         op.act_min,
                         op.act_max,
-                        c_acc_fits_small(op, false) ? 1 : 0};
+                        c_acc_fits_small(op, false) ? 1 : 0,
+                        nullptr};  // the host build has no DSP path
+    // The DSP path's weight pairs (M7 only; checked end to end by the bundle tests): per output
+    // channel, the int16 halves are the row's weights 0, 2 and 1, 3.
+    const auto pairs = c_pointwise_weight_pairs(layout, op.in_c);
+    BOOST_REQUIRE_EQUAL(pairs.size(), op.in_c == 4 ? size_t(2 * op.out_c) : size_t(0));
+    for (size_t k = 0; k < pairs.size(); ++k) {
+      const int8_t* w = layout.weight.data() + (k / 2) * 4 + (k % 2);
+      BOOST_REQUIRE_EQUAL(int16_t(uint32_t(pairs[k]) & 0xFFFFu), w[0]);
+      BOOST_REQUIRE_EQUAL(int16_t(uint32_t(pairs[k]) >> 16), w[2]);
+    }
     std::vector<int8_t> in(size_t(op.in_h) * op.in_w * op.in_c);
     for (auto& v : in) v = int8_t(r.uni(-128, 127));
     auto expect = reference_conv(op, std::span<const int8_t>(in));
@@ -384,7 +394,8 @@ BOOST_AUTO_TEST_CASE(fused_conv_quantizer_coder_matches_reference_and_codec) {
                         op.output_offset,
                         op.act_min,
                         op.act_max,
-                        c_acc_fits_small(op, false) ? 1 : 0};
+                        c_acc_fits_small(op, false) ? 1 : 0,
+                        nullptr};
     const size_t row_bytes = size_t(op.in_w) * R, slot = row_bytes + R;
     std::vector<uint8_t> out(payload.size() + 8, 0xEE);
     std::vector<uint16_t> rows(2 * slot, 0);  // zero pads and row
