@@ -291,8 +291,44 @@ CContextOffsets c_context_offsets(const codec::ContextModel& m) {
   return context_offsets(m, uint32_t(m.nodes()));
 }
 
+uint32_t c_static_left_shift(const codec::ContextModel& m) {
+  uint32_t shift = 0;
+  while ((1u << shift) < m.config().levels) ++shift;
+  return shift;
+}
+
 CContextOffsets c_static_context_offsets(const codec::ContextModel& m) {
-  return context_offsets(m, m.alphabet() + 1);
+  const uint32_t L = m.config().levels, G = m.config().groups, R = m.channels();
+  const uint32_t S = m.alphabet() + 1, up = L * S, left = up << c_static_left_shift(m);
+  const size_t entries = size_t(G) * L * left;
+  if (entries > 65535)
+    throw Error("context coder: padded static table of " + std::to_string(entries) +
+                " entries does not fit 16-bit offsets");
+  CContextOffsets o;
+  for (uint32_t r = 0; r < R; ++r) o.group.push_back(uint16_t(r * G / R * L * left));
+  for (uint32_t v = 0; v < m.alphabet(); ++v) {
+    const uint32_t q = std::min(v, L - 1);
+    o.left.push_back(uint16_t(q * left));
+    o.up.push_back(uint16_t(q * up));
+    o.prev.push_back(uint16_t(q * S));
+  }
+  return o;
+}
+
+std::vector<uint16_t> c_static_cdf(const codec::ContextModel& m) {
+  const std::vector<uint16_t> dense = m.static_cdf();
+  const uint32_t L = m.config().levels, G = m.config().groups, S = m.alphabet() + 1;
+  const uint32_t up = L * S, left = up << c_static_left_shift(m);
+  if (dense.size() != size_t(G) * L * L * L * S)
+    throw Error("context coder: static table of " + std::to_string(dense.size()) +
+                " entries, expected " + std::to_string(size_t(G) * L * L * L * S));
+  std::vector<uint16_t> out(size_t(G) * L * left, 0);
+  for (uint32_t g = 0; g < G; ++g)
+    for (uint32_t ql = 0; ql < L; ++ql)
+      for (uint32_t rest = 0; rest < L * L * S; ++rest)  // (qu, qp, symbol), contiguous in both
+        out[size_t(g) * L * left + size_t(ql) * left + rest] =
+            dense[((size_t(g) * L + ql) * L * L * S) + rest];
+  return out;
 }
 
 }  // namespace agilenn::mcu

@@ -65,8 +65,14 @@ struct CContextOffsets {
 };
 // Throws agilenn::Error if the table is too large for 16-bit offsets.
 CContextOffsets c_context_offsets(const codec::ContextModel& model);
-// The same offsets into the static coder's table (ContextModel::static_cdf): C + 1 entries per
-// context instead of nodes.
+// The static coder's table as the device reads it (c_static_cdf): ContextModel::static_cdf()'s
+// C + 1 entries per context, laid out with the left neighbour's stride padded from L^2 (C + 1) to
+// 2^c_static_left_shift * L (C + 1), a power-of-two multiple of the up neighbour's stride, so the
+// fused kernel's left offset is its ring entry (an up offset) shifted, not multiplied; padding 0.
+uint32_t c_static_left_shift(const codec::ContextModel& model);
+std::vector<uint16_t> c_static_cdf(const codec::ContextModel& model);
+// The offsets into c_static_cdf: group[r] = (r G / R) L 2^shift L (C + 1),
+// left/up/prev[v] = min(v, L - 1) * (2^shift L, L, 1) * (C + 1).
 CContextOffsets c_static_context_offsets(const codec::ContextModel& model);
 
 // A depthwise conv's bias for windows with every tap inside the input (or padded with the input

@@ -344,7 +344,7 @@ Bundle generate_bundle(const Int8Model& m) {
   // The static context coder's model (codec coder 4): the cumulative frequency table and the
   // context offsets, fed row by row.
   const CContextOffsets co = c_static_context_offsets(cm);
-  const std::vector<uint16_t> cdf = cm.static_cdf();
+  const std::vector<uint16_t> cdf = c_static_cdf(cm);
   W << c_array("uint16_t", "agilenn_codec_cdf", cdf)
     << c_array("uint16_t", "agilenn_sce_left_offset", co.left)
     << c_array("uint16_t", "agilenn_sce_up_offset", co.up)
@@ -365,7 +365,8 @@ Bundle generate_bundle(const Int8Model& m) {
   decl << "static const agilenn_sce_model agilenn_sce = {" << remote_c << "u, " << m.feat_w
        << "u, agilenn_codec_cdf,\n  agilenn_sce_group_offset, agilenn_sce_left_offset, "
           "agilenn_sce_up_offset, agilenn_sce_prev_offset, "
-       << cm.config().levels << "u, " << cm.alphabet() + 1 << "u, " << skip_index << "};\n";
+       << cm.config().levels << "u, " << cm.alphabet() + 1 << "u, " << skip_index << ", "
+       << c_static_left_shift(cm) << "u};\n";
   b.stages[n_ext - 1].weight_bytes +=
       2 * cdf.size() + 2 * (co.group.size() + 3 * co.left.size()) + 32;
   for (const auto& st : b.stages) b.weight_bytes += st.weight_bytes;

@@ -173,28 +173,40 @@ static inline int32_t agilenn_dot4_dsp(int32_t x02, int32_t x13, const int8_t* w
 
 /* ---- the context coder, row by row (see agilenn_kernels.h) ---- */
 /* The LZMA range coder's byte output (rc_shift_low), with the state's low/carry up to date. Rare
- * (about once per output byte), so it stays out of line and the bit loop keeps its registers. */
+ * (about once per output byte), so it stays out of line and the coder loop keeps its registers.
+ * LZMA's always-zero first byte is not written: agilenn_sce_begin starts with no pending byte
+ * (cache_size 0) and cache 0xFF, so a first byte held back by low >= 0xFF000000 comes out as
+ * 0xFF + carry, as rc_shift_low's second pending byte would; later calls are rc_shift_low's.
+ * The fields are read once into registers (the common case writes one byte). */
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
 static void
 agilenn_ce_shift_low(agilenn_ce_state* s) {
-  if (s->low < 0xFF000000u || s->carry) {
-    uint32_t byte = s->cache;
-    do {
-      if (s->started) {
-        if (s->pos < s->capacity)
-          s->out[s->pos++] = (uint8_t)(byte + s->carry);
+  const uint32_t low = s->low;
+  if (low < 0xFF000000u || s->carry) {
+    const uint32_t carry = s->carry;
+    uint32_t n = s->cache_size;
+    if (n != 0) {
+      uint8_t* const out = s->out;
+      const size_t capacity = s->capacity;
+      size_t pos = s->pos;
+      uint32_t byte = s->cache + carry;
+      do {
+        if (pos < capacity)
+          out[pos++] = (uint8_t)byte;
         else
           s->overflow = 1;
-      }
-      s->started = 1;
-      byte = 0xFF;
-    } while (--s->cache_size != 0);
-    s->cache = s->low >> 24;
+        byte = 0xFFu + carry;
+      } while (--n != 0);
+      s->pos = pos;
+    }
+    s->cache = low >> 24;
+    s->cache_size = 1;
+  } else {
+    ++s->cache_size;
   }
-  ++s->cache_size;
-  s->low <<= 8;
+  s->low = low << 8;
   s->carry = 0;
 }
 
@@ -208,9 +220,8 @@ AGILENN_KERNEL void agilenn_sce_begin(agilenn_ce_state* s, uint8_t* out, size_t 
   s->low = 0;
   s->carry = 0;
   s->range = 0xFFFFFFFFu;
-  s->cache_size = 1;
-  s->cache = 0;
-  s->started = 0;
+  s->cache_size = 0; /* see agilenn_ce_shift_low */
+  s->cache = 0xFF;
   s->overflow = 0;
   s->out = out;
   s->pos = 0;
@@ -804,6 +815,7 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_row_impl(const agilenn_pw_params* p,
     const int32_t* t = acc_threshold;
 #if AGILENN_USE_DSP
     const int32_t* const pairs = p->weight_pairs; /* generator-made SXTB16 pairs, or NULL */
+    const int32_t* const pw = pairs;
     int32_t x02 = 0, x13 = 0;
     if (in_c == 4) { /* the default extractor: sign-extend the 4 inputs once per pixel */
       uint32_t wx;
@@ -813,7 +825,7 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_row_impl(const agilenn_pw_params* p,
     }
 /* channel O's dot product plus B (the bias as SMLAD's accumulator) */
 #define AGILENN_PW_ACC_B(O, B)                                                                  \
-  (in_c == 4 ? (pairs ? __smlad(x13, pairs[2 * (O) + 1], __smlad(x02, pairs[2 * (O)], (B)))    \
+  (in_c == 4 ? (pairs ? __smlad(x13, pw[2 * (O) + 1], __smlad(x02, pw[2 * (O)], (B)))          \
                       : agilenn_dot4_dsp(x02, x13, weight + (size_t)(O)*4) + (B))               \
              : agilenn_dot_s8(x, weight + (size_t)(O)*in_c, in_c, (B)))
 #else
@@ -840,7 +852,7 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_row_impl(const agilenn_pw_params* p,
 
 /* agilenn_pw_quant_row_impl and agilenn_sce_row_impl in one pass: each remote value is quantized
  * and coded at once (same bytes; one loop instead of two, the index not reloaded). The ring holds
- * each coded index's up_offset (its left_offset is levels times that), so a neighbour costs one
+ * each coded index's up_offset (its left_offset is that << left_shift), so a neighbour costs one
  * load, not two. */
 AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(
     const agilenn_pw_params* p, int32_t k, const int8_t* in, int8_t* local,
@@ -853,7 +865,7 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(
   const uint32_t leaf = 1u << bits, R = m->channels;
   const uint16_t* const cdf = m->cdf;
   const uint16_t* const group_offset = m->group_offset;
-  const uint32_t levels = m->levels, stride = m->stride;
+  const uint32_t levels = m->levels, stride = m->stride, left_shift = m->left_shift;
   const int8_t* const skip_index = m->skip_index;
   const uint16_t* const left = row - R; /* left[i] = row[i - R], the pad for the first pixel */
   const uint32_t v0 = index_of_pos ? index_of_pos[0] : 0u; /* the index of position 0 */
@@ -877,6 +889,7 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(
     uint32_t prev_off = 0; /* r = 0: prev counts as index 0, offset 0 */
 #if AGILENN_USE_DSP
     const int32_t* const pairs = p->weight_pairs; /* generator-made SXTB16 pairs, or NULL */
+    const int32_t* const pw = pairs;
     int32_t x02 = 0, x13 = 0;
     if (in_c == 4) { /* the default extractor: sign-extend the 4 inputs once per pixel */
       uint32_t wx;
@@ -886,7 +899,7 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(
     }
 /* channel O's dot product plus B (the bias as SMLAD's accumulator) */
 #define AGILENN_PW_ACC_B(O, B)                                                                  \
-  (in_c == 4 ? (pairs ? __smlad(x13, pairs[2 * (O) + 1], __smlad(x02, pairs[2 * (O)], (B)))    \
+  (in_c == 4 ? (pairs ? __smlad(x13, pw[2 * (O) + 1], __smlad(x02, pw[2 * (O)], (B)))          \
                       : agilenn_dot4_dsp(x02, x13, weight + (size_t)(O)*4) + (B))               \
              : agilenn_dot_s8(x, weight + (size_t)(O)*in_c, in_c, (B)))
 #else
@@ -910,7 +923,8 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(
         continue;
       }
       const int32_t acc = AGILENN_PW_ACC(o);
-      const uint16_t* const ctx = cdf + group_offset[o - k] + prev_off + levels * left[i] + up[i];
+      const uint16_t* const ctx =
+          cdf + group_offset[o - k] + prev_off + ((uint32_t)left[i] << left_shift) + up[i];
       uint32_t v;
       /* Position 0 (t[leaf / 2] is the smallest accumulator of position >= 1) is by far the most
        * frequent (ReLU6's zero): one compare instead of the tree. */

@@ -69,24 +69,27 @@ typedef struct {
 /* The codec's static context coder (coder 4, codec::ContextModel::encode_static), fed one row of
  * the index map at a time, so only two rows (the current one and the one above, the "up"
  * neighbours) are ever stored. Per context C + 1 cumulative frequencies summing to 2^12, in flash.
- * Context offsets into that table (L levels, G groups, stride C + 1): group[r] = (r G / R) L^3
- * (C + 1); left/up/prev[v] = min(v, L-1) * (L^2, L, 1) * (C + 1) (c_static_context_offsets). */
+ * Context offsets into that table (L levels, G groups, stride C + 1, left stride padded to
+ * 2^left_shift L (C + 1)): group[r] = (r G / R) L 2^left_shift L (C + 1); left/up/prev[v] =
+ * min(v, L-1) * (2^left_shift L, L, 1) * (C + 1) (c_static_cdf, c_static_context_offsets). */
 typedef struct {
   uint32_t channels; /* R, indices per pixel */
   uint32_t width;    /* pixels per row */
   const uint16_t *cdf;
   const uint16_t *group_offset, *left_offset, *up_offset, *prev_offset;
-  uint32_t levels; /* L: left_offset[v] = L * up_offset[v] (the fused kernel's offset ring) */
+  uint32_t levels; /* L */
   uint32_t stride; /* C + 1: prev_offset[v] = min(v, L - 1) * stride, up_offset[v] = L times that
                       (the fused kernel computes them: constants for L = 2 and v != 0) */
   const int8_t *skip_index; /* (R) or NULL: coder 5 (context-skip) skips channel r when
                                skip_index[r] >= 0, its index everywhere (the fused kernel neither
                                computes nor codes it); -1: coded */
+  uint32_t left_shift; /* left_offset[v] = up_offset[v] << left_shift (the fused kernel's offset
+                          ring holds up offsets) */
 } agilenn_sce_model;
 
 typedef struct {
   uint32_t low, carry, range, cache_size; /* 33-bit low = carry:low (low + range <= 2^33) */
-  uint32_t cache, started, overflow;
+  uint32_t cache, overflow;
   uint8_t *out;
   size_t pos, capacity;
 } agilenn_ce_state;
@@ -133,7 +136,7 @@ AGILENN_KERNEL void agilenn_pw1_lut(int32_t pixels, int32_t out_c, const int8_t 
  * mapped to indices by index_of_pos (NULL: identity); bits: the quantizer's tree depth. The
  * neighbours come from a ring of context offsets instead of indices: row (pixels, R) receives
  * up_offset[v] of every coded index v, row[-R .. -1] must be zeros, up is the previous row's
- * (all zeros for the first); the left neighbour's offset is levels * its entry. */
+ * (all zeros for the first); the left neighbour's offset is its entry << left_shift. */
 AGILENN_KERNEL void agilenn_pw_quant_sce_row(const agilenn_pw_params *p, int32_t k,
                                              const int8_t *in, int8_t *local,
                                              const int32_t *acc_threshold,

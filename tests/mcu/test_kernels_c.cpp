@@ -376,14 +376,20 @@ BOOST_AUTO_TEST_CASE(fused_conv_quantizer_coder_matches_reference_and_codec) {
       payload.erase(payload.begin(), payload.begin() + prefix);  // the kernel codes the rest
     }
     CContextOffsets co = c_static_context_offsets(cm);
-    const std::vector<uint16_t> cdf = cm.static_cdf();
-    agilenn_sce_model m{uint32_t(R),    uint32_t(op.in_w),
-                        cdf.data(),     co.group.data(),
-                        co.left.data(), co.up.data(),
-                        co.prev.data(), cm.config().levels,
-                        C + 1,          skip_index.empty() ? nullptr : skip_index.data()};
-    for (unsigned v = 0; v < C; ++v)  // the ring's rule: left offset = levels * up offset
-      BOOST_REQUIRE_EQUAL(co.left[v], cm.config().levels * co.up[v]);
+    const std::vector<uint16_t> cdf = c_static_cdf(cm);
+    agilenn_sce_model m{uint32_t(R),
+                        uint32_t(op.in_w),
+                        cdf.data(),
+                        co.group.data(),
+                        co.left.data(),
+                        co.up.data(),
+                        co.prev.data(),
+                        cm.config().levels,
+                        C + 1,
+                        skip_index.empty() ? nullptr : skip_index.data(),
+                        c_static_left_shift(cm)};
+    for (unsigned v = 0; v < C; ++v)  // the ring's rule: left offset = up offset << left_shift
+      BOOST_REQUIRE_EQUAL(co.left[v], co.up[v] << c_static_left_shift(cm));
     agilenn_pw_params p{op.in_w,
                         op.in_c,
                         op.out_c,
@@ -486,12 +492,18 @@ BOOST_AUTO_TEST_CASE(row_static_context_coder_matches_codec) {
       expect.erase(expect.begin(), expect.begin() + prefix);
     }
     CContextOffsets co = c_static_context_offsets(cm);
-    const std::vector<uint16_t> cdf = cm.static_cdf();
-    agilenn_sce_model m{shape.channels, shape.width,
-                        cdf.data(),     co.group.data(),
-                        co.left.data(), co.up.data(),
-                        co.prev.data(), cm.config().levels,
-                        C + 1,          skip_index.empty() ? nullptr : skip_index.data()};
+    const std::vector<uint16_t> cdf = c_static_cdf(cm);
+    agilenn_sce_model m{shape.channels,
+                        shape.width,
+                        cdf.data(),
+                        co.group.data(),
+                        co.left.data(),
+                        co.up.data(),
+                        co.prev.data(),
+                        cm.config().levels,
+                        C + 1,
+                        skip_index.empty() ? nullptr : skip_index.data(),
+                        c_static_left_shift(cm)};
     const size_t row = size_t(shape.width) * shape.channels;
     // Each row behind R zero bytes (the first pixel's left neighbours), a zero row above the
     // first (the generated code's ring layout).
