@@ -85,13 +85,13 @@ std::vector<int32_t> c_depthwise_interior_bias(const Int8Conv& op) {
   return out;
 }
 
-std::vector<int32_t> c_depthwise_weight_pairs(const Int8Conv& op) {
+std::vector<int32_t> c_depthwise_weight_pairs(const Int8Conv& op, bool doubled) {
   std::vector<int32_t> out;
   if (op.kind != ConvKind::Depthwise || op.mult != 1 || op.in_c % 4 != 0) return out;
-  const int taps = op.kh * op.kw;
+  const int taps = op.kh * op.kw, scale = doubled ? 2 : 1;
   auto pair = [&](int t, int c0, int c1) {
-    const uint32_t lo = uint16_t(int16_t(op.weight[size_t(t) * op.out_c + c0]));
-    const uint32_t hi = uint16_t(int16_t(op.weight[size_t(t) * op.out_c + c1]));
+    const uint32_t lo = uint16_t(int16_t(scale * op.weight[size_t(t) * op.out_c + c0]));
+    const uint32_t hi = uint16_t(int16_t(scale * op.weight[size_t(t) * op.out_c + c1]));
     return int32_t(lo | (hi << 16));
   };
   for (int c = 0; c < op.in_c; c += 4)
@@ -102,11 +102,13 @@ std::vector<int32_t> c_depthwise_weight_pairs(const Int8Conv& op) {
   return out;
 }
 
-std::vector<int32_t> c_pointwise_weight_pairs(const CPointwiseLayout& layout, int in_c) {
+std::vector<int32_t> c_pointwise_weight_pairs(const CPointwiseLayout& layout, int in_c,
+                                              int doubled_channels) {
   std::vector<int32_t> out;
   if (in_c != 4) return out;
-  auto half = [](int8_t w) { return uint32_t(uint16_t(int16_t(w))); };
   for (size_t o = 0; o + 4 <= layout.weight.size(); o += 4) {
+    const int scale = int(o / 4) < doubled_channels ? 2 : 1;
+    auto half = [&](int8_t w) { return uint32_t(uint16_t(int16_t(scale * w))); };
     const int8_t* w = layout.weight.data() + o;
     out.push_back(int32_t(half(w[0]) | (half(w[2]) << 16)));
     out.push_back(int32_t(half(w[1]) | (half(w[3]) << 16)));

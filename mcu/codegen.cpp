@@ -153,7 +153,7 @@ Bundle generate_bundle(const Int8Model& m) {
     if (op.kind == ConvKind::Depthwise) {
       auto offs = c_depthwise_offsets(op);
       const auto bias_in = c_depthwise_interior_bias(op);
-      const auto pairs = c_depthwise_weight_pairs(op);
+      const auto pairs = c_depthwise_weight_pairs(op, c_acc_fits_small(op, i == 0));
       W << c_array("int8_t", p + "_weight", op.weight);
       decl << c_static_array("int32_t", p + "_bias", op.bias)
            << c_static_array("int32_t", p + "_bias_interior", bias_in)
@@ -184,7 +184,10 @@ Bundle generate_bundle(const Int8Model& m) {
         W << c_array("int8_t", p + "_table", table);
         wbytes += table.size();
       } else {
-        const auto pairs = c_pointwise_weight_pairs(l, op.in_c);
+        // The fused last conv's local channels use doubled pairs when the layer is small.
+        const bool fused = i + 1 == n_ext;
+        const auto pairs = c_pointwise_weight_pairs(
+            l, op.in_c, fused && c_acc_fits_small(op, false) ? m.split_k : 0);
         W << c_array("int8_t", p + "_weight", l.weight);
         if (!pairs.empty()) W << c_array("int32_t", p + "_weight_pairs", pairs);
         decl << c_static_array("int32_t", p + "_bias", l.bias);

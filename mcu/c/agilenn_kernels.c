@@ -118,6 +118,20 @@ static inline int32_t agilenn_requantize_off(int32_t acc, int32_t multiplier, in
   return agilenn_requantize_sel(acc, multiplier, shift, small) + off;
 }
 
+/* agilenn_requantize_off(acc, ..., small = 1, off) given acc2 = 2 * acc: the DSP paths of small
+ * layers accumulate with doubled weight pairs and bias (c_depthwise_weight_pairs,
+ * c_pointwise_weight_pairs), so the short form's doubling before SMMULR is already done. */
+static inline int32_t agilenn_requantize_off2(int32_t acc2, int32_t multiplier, int32_t shift,
+                                              int32_t off) {
+  const int32_t x =
+      agilenn_smmulr(shift > 0 ? (int32_t)((uint32_t)acc2 << shift) : acc2, multiplier);
+  if (shift >= 0) return x + off;
+  if (shift >= -22 && off >= -255 && off <= 255)
+    return (x + (int32_t)(1u << (-shift - 1)) + off * (int32_t)(1u << -shift) -
+            (int32_t)((uint32_t)x >> 31)) >> -shift;
+  return ((x + (int32_t)(1u << (-shift - 1)) - (int32_t)((uint32_t)x >> 31)) >> -shift) + off;
+}
+
 #ifdef AGILENN_KERNEL_ENTRY_POINTS
 AGILENN_KERNEL int32_t agilenn_requantize(int32_t acc, int32_t multiplier, int32_t shift) {
   return agilenn_requantize_inline(acc, multiplier, shift);
@@ -616,11 +630,9 @@ AGILENN_ALWAYS_INLINE void agilenn_dwconv_s8_dsp4(const agilenn_dw_params* p, co
       for (c = 0; c < in_c; c += 4) {
         int32_t acc[4];
         const int8_t* x = in + ((size_t)(iy0 + ky0) * in_w + ix0 + kx0) * in_c + c;
-        if (interior) {
-          acc[0] = bias_in[c];
-          acc[1] = bias_in[c + 1];
-          acc[2] = bias_in[c + 2];
-          acc[3] = bias_in[c + 3];
+        if (interior) { /* small layers: doubled pairs, so doubled bias: acc = 2 x the sum */
+          AGILENN_UNROLL
+          for (j = 0; j < 4; ++j) acc[j] = small ? 2 * bias_in[c + j] : bias_in[c + j];
           agilenn_dw4_taps_interior(x, pairs + (size_t)(c / 4) * kh * kw * 2, in_w * in_c, in_c,
                                     kh, kw, acc);
         } else {
@@ -639,7 +651,9 @@ AGILENN_ALWAYS_INLINE void agilenn_dwconv_s8_dsp4(const agilenn_dw_params* p, co
         AGILENN_UNROLL
         for (j = 0; j < 4; ++j) {
           const int32_t v =
-              agilenn_requantize_off(acc[j], qmult[c + j], qshift[c + j], small, out_offset);
+              small && interior
+                  ? agilenn_requantize_off2(acc[j], qmult[c + j], qshift[c + j], out_offset)
+                  : agilenn_requantize_off(acc[j], qmult[c + j], qshift[c + j], small, out_offset);
           y[c + j] = (int8_t)agilenn_clamp(v, act_min, act_max);
         }
       }
@@ -834,8 +848,18 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_row_impl(const agilenn_pw_params* p,
 #define AGILENN_PW_ACC(O) AGILENN_PW_ACC_B(O, 0)
     AGILENN_UNROLL /* k is small and constant: each channel's shift folds into its code */
     for (o = 0; o < k; ++o) {
+#if AGILENN_USE_DSP
+      /* small layers' local channels: doubled pairs (c_pointwise_weight_pairs), doubled bias */
+      const int32_t acc =
+          in_c == 4 && pairs && p->small_acc
+              ? agilenn_requantize_off2(AGILENN_PW_ACC_B(o, 2 * bias[o]), qmult[o], qshift[o],
+                                        out_offset)
+              : agilenn_requantize_off(AGILENN_PW_ACC_B(o, bias[o]), qmult[o], qshift[o],
+                                       p->small_acc, out_offset);
+#else
       const int32_t acc = agilenn_requantize_off(AGILENN_PW_ACC_B(o, bias[o]), qmult[o], qshift[o],
                                                  p->small_acc, out_offset);
+#endif
       y[o] = (int8_t)agilenn_clamp(acc, act_min, act_max);
     }
     for (; o < out_c; ++o, t += leaf) {
@@ -908,8 +932,18 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(
 #define AGILENN_PW_ACC(O) AGILENN_PW_ACC_B(O, 0)
     AGILENN_UNROLL /* k is small and constant: each channel's shift folds into its code */
     for (o = 0; o < k; ++o) {
+#if AGILENN_USE_DSP
+      /* small layers' local channels: doubled pairs (c_pointwise_weight_pairs), doubled bias */
+      const int32_t acc =
+          in_c == 4 && pairs && p->small_acc
+              ? agilenn_requantize_off2(AGILENN_PW_ACC_B(o, 2 * bias[o]), qmult[o], qshift[o],
+                                        out_offset)
+              : agilenn_requantize_off(AGILENN_PW_ACC_B(o, bias[o]), qmult[o], qshift[o],
+                                       p->small_acc, out_offset);
+#else
       const int32_t acc = agilenn_requantize_off(AGILENN_PW_ACC_B(o, bias[o]), qmult[o], qshift[o],
                                                  p->small_acc, out_offset);
+#endif
       y[o] = (int8_t)agilenn_clamp(acc, act_min, act_max);
     }
     AGILENN_UNROLL_ALL /* R is constant: each channel's offsets become immediates */

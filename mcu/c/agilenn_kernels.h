@@ -28,7 +28,8 @@ typedef struct {
    * with every tap inside the input (the kernel then adds no offsets). NULL: no fast path. */
   const int32_t *bias_interior;
   /* NULL, or (in_c / 4, kh * kw, 2) for the DSP path (mult 1, in_c % 4 == 0): per 4 channels
-   * c..c+3 and tap, the weights of channels (c, c+2) and (c+1, c+3) as int16 halfword pairs. */
+   * c..c+3 and tap, the weights of channels (c, c+2) and (c+1, c+3) as int16 halfword pairs,
+   * doubled when small_acc (the kernel then starts from 2 * bias_interior: sums of 2 * acc). */
   const int32_t *weight_pairs;
   /* 1: every |accumulator| * 2^max(shift, 0) < 2^30 (c_acc_fits_small): agilenn_requantize_small
    * gives the same values in fewer instructions. */
@@ -45,7 +46,8 @@ typedef struct {
   int32_t output_offset, act_min, act_max;
   int32_t small_acc; /* as agilenn_dw_params.small_acc */
   /* NULL, or (out_c, 2) for in_c == 4 on the DSP path: per output channel its weights as int16
-   * halfword pairs (w0 | w2 << 16, w1 | w3 << 16), SXTB16 of the row done by the generator. */
+   * halfword pairs (w0 | w2 << 16, w1 | w3 << 16), SXTB16 of the row done by the generator; in
+   * the fused last conv with small_acc the k local channels' weights are doubled. */
   const int32_t *weight_pairs;
 } agilenn_pw_params;
 

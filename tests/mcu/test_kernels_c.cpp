@@ -113,8 +113,8 @@ BOOST_AUTO_TEST_CASE(depthwise_u8_and_s8_match_reference) {
     }
     auto offsets = c_depthwise_offsets(op);
     const auto bias_in = c_depthwise_interior_bias(op);
-    const auto pairs = c_depthwise_weight_pairs(op);
     const int32_t small = c_acc_fits_small(op, first) ? 1 : 0;
+    const auto pairs = c_depthwise_weight_pairs(op, small != 0);
     // Without and with the interior fast path (offsets in the bias, DSP weight pairs, short
     // requantization): the same outputs.
     for (int fast = 0; fast < 2; ++fast) {
@@ -171,7 +171,7 @@ BOOST_AUTO_TEST_CASE(depthwise_on_padded_input_matches_reference) {
             BOOST_REQUIRE_EQUAL(int(padded[(size_t(y) * wp + x) * op.in_c + c]), int(zp[c]));
     const auto offsets = c_depthwise_offsets(op);
     const auto bias_in = c_depthwise_interior_bias(op);
-    const auto pairs = c_depthwise_weight_pairs(op);
+    const auto pairs = c_depthwise_weight_pairs(op, c_acc_fits_small(op, false));
     Int8Conv padded_op = op;
     padded_op.in_h = hp;
     padded_op.in_w = wp;
@@ -201,13 +201,15 @@ BOOST_AUTO_TEST_CASE(pointwise_and_fused_split_match_reference) {
                         c_acc_fits_small(op, false) ? 1 : 0,
                         nullptr};  // the host build has no DSP path
     // The DSP path's weight pairs (M7 only; checked end to end by the bundle tests): per output
-    // channel, the int16 halves are the row's weights 0, 2 and 1, 3.
-    const auto pairs = c_pointwise_weight_pairs(layout, op.in_c);
+    // channel, the int16 halves are the row's weights 0, 2 and 1, 3, doubled for the first ones.
+    const int doubled = r.uni(0, op.out_c);
+    const auto pairs = c_pointwise_weight_pairs(layout, op.in_c, doubled);
     BOOST_REQUIRE_EQUAL(pairs.size(), op.in_c == 4 ? size_t(2 * op.out_c) : size_t(0));
     for (size_t k = 0; k < pairs.size(); ++k) {
       const int8_t* w = layout.weight.data() + (k / 2) * 4 + (k % 2);
-      BOOST_REQUIRE_EQUAL(int16_t(uint32_t(pairs[k]) & 0xFFFFu), w[0]);
-      BOOST_REQUIRE_EQUAL(int16_t(uint32_t(pairs[k]) >> 16), w[2]);
+      const int scale = int(k / 2) < doubled ? 2 : 1;
+      BOOST_REQUIRE_EQUAL(int16_t(uint32_t(pairs[k]) & 0xFFFFu), scale * w[0]);
+      BOOST_REQUIRE_EQUAL(int16_t(uint32_t(pairs[k]) >> 16), scale * w[2]);
     }
     std::vector<int8_t> in(size_t(op.in_h) * op.in_w * op.in_c);
     for (auto& v : in) v = int8_t(r.uni(-128, 127));
