@@ -459,8 +459,8 @@ AGILENN_ALWAYS_INLINE void agilenn_dwconv_u8_s2c1(const agilenn_dw_params* p, co
   const int32_t b_in = p->bias_interior[0];
   const int8_t* const w = p->weight;
   /* interior columns: 0 <= 2 ox - pad_left and 2 ox - pad_left + 3 <= in_w */
-  const int32_t ox_lo = (pad_left + 1) / 2;
-  const int32_t ox_end = (in_w - 3 + pad_left) / 2 + 1;
+  const int32_t ox_lo = (pad_left + 1) / 2, last = in_w - 3 + pad_left; /* 2 ox <= last */
+  const int32_t ox_end = last < 0 ? 0 : last / 2 + 1;
   const int32_t ox_hi = ox_end < out_w ? (ox_end > ox_lo ? ox_end : ox_lo) : out_w;
   int32_t w02[3], w01[3], oy, ox, ky;
   for (ky = 0; ky < 3; ++ky) {
