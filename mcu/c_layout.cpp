@@ -85,13 +85,13 @@ std::vector<int32_t> c_depthwise_interior_bias(const Int8Conv& op) {
   return out;
 }
 
-std::vector<int32_t> c_depthwise_weight_pairs(const Int8Conv& op) {
+std::vector<int32_t> c_depthwise_weight_pairs(const Int8Conv& op, bool doubled) {
   std::vector<int32_t> out;
   if (op.kind != ConvKind::Depthwise || op.mult != 1 || op.in_c % 4 != 0) return out;
-  const int taps = op.kh * op.kw;
+  const int taps = op.kh * op.kw, scale = doubled ? 2 : 1;
   auto pair = [&](int t, int c0, int c1) {
-    const uint32_t lo = uint16_t(int16_t(op.weight[size_t(t) * op.out_c + c0]));
-    const uint32_t hi = uint16_t(int16_t(op.weight[size_t(t) * op.out_c + c1]));
+    const uint32_t lo = uint16_t(int16_t(scale * op.weight[size_t(t) * op.out_c + c0]));
+    const uint32_t hi = uint16_t(int16_t(scale * op.weight[size_t(t) * op.out_c + c1]));
     return int32_t(lo | (hi << 16));
   };
   for (int c = 0; c < op.in_c; c += 4)
@@ -99,6 +99,20 @@ std::vector<int32_t> c_depthwise_weight_pairs(const Int8Conv& op) {
       out.push_back(pair(t, c, c + 2));
       out.push_back(pair(t, c + 1, c + 3));
     }
+  return out;
+}
+
+std::vector<int32_t> c_pointwise_weight_pairs(const CPointwiseLayout& layout, int in_c,
+                                              int doubled_channels) {
+  std::vector<int32_t> out;
+  if (in_c != 4) return out;
+  for (size_t o = 0; o + 4 <= layout.weight.size(); o += 4) {
+    const int scale = int(o / 4) < doubled_channels ? 2 : 1;
+    auto half = [&](int8_t w) { return uint32_t(uint16_t(int16_t(scale * w))); };
+    const int8_t* w = layout.weight.data() + o;
+    out.push_back(int32_t(half(w[0]) | (half(w[2]) << 16)));
+    out.push_back(int32_t(half(w[1]) | (half(w[3]) << 16)));
+  }
   return out;
 }
 
@@ -279,8 +293,44 @@ CContextOffsets c_context_offsets(const codec::ContextModel& m) {
   return context_offsets(m, uint32_t(m.nodes()));
 }
 
+uint32_t c_static_left_shift(const codec::ContextModel& m) {
+  uint32_t shift = 0;
+  while ((1u << shift) < m.config().levels) ++shift;
+  return shift;
+}
+
 CContextOffsets c_static_context_offsets(const codec::ContextModel& m) {
-  return context_offsets(m, m.alphabet() + 1);
+  const uint32_t L = m.config().levels, G = m.config().groups, R = m.channels();
+  const uint32_t S = m.alphabet() + 1, up = L * S, left = up << c_static_left_shift(m);
+  const size_t entries = size_t(G) * L * left;
+  if (entries > 65535)
+    throw Error("context coder: padded static table of " + std::to_string(entries) +
+                " entries does not fit 16-bit offsets");
+  CContextOffsets o;
+  for (uint32_t r = 0; r < R; ++r) o.group.push_back(uint16_t(r * G / R * L * left));
+  for (uint32_t v = 0; v < m.alphabet(); ++v) {
+    const uint32_t q = std::min(v, L - 1);
+    o.left.push_back(uint16_t(q * left));
+    o.up.push_back(uint16_t(q * up));
+    o.prev.push_back(uint16_t(q * S));
+  }
+  return o;
+}
+
+std::vector<uint16_t> c_static_cdf(const codec::ContextModel& m) {
+  const std::vector<uint16_t> dense = m.static_cdf();
+  const uint32_t L = m.config().levels, G = m.config().groups, S = m.alphabet() + 1;
+  const uint32_t up = L * S, left = up << c_static_left_shift(m);
+  if (dense.size() != size_t(G) * L * L * L * S)
+    throw Error("context coder: static table of " + std::to_string(dense.size()) +
+                " entries, expected " + std::to_string(size_t(G) * L * L * L * S));
+  std::vector<uint16_t> out(size_t(G) * L * left, 0);
+  for (uint32_t g = 0; g < G; ++g)
+    for (uint32_t ql = 0; ql < L; ++ql)
+      for (uint32_t rest = 0; rest < L * L * S; ++rest)  // (qu, qp, symbol), contiguous in both
+        out[size_t(g) * L * left + size_t(ql) * left + rest] =
+            dense[((size_t(g) * L + ql) * L * L * S) + rest];
+  return out;
 }
 
 }  // namespace agilenn::mcu

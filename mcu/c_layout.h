@@ -65,8 +65,14 @@ struct CContextOffsets {
 };
 // Throws agilenn::Error if the table is too large for 16-bit offsets.
 CContextOffsets c_context_offsets(const codec::ContextModel& model);
-// The same offsets into the static coder's table (ContextModel::static_cdf): C + 1 entries per
-// context instead of nodes.
+// The static coder's table as the device reads it (c_static_cdf): ContextModel::static_cdf()'s
+// C + 1 entries per context, laid out with the left neighbour's stride padded from L^2 (C + 1) to
+// 2^c_static_left_shift * L (C + 1), a power-of-two multiple of the up neighbour's stride, so the
+// fused kernel's left offset is its ring entry (an up offset) shifted, not multiplied; padding 0.
+uint32_t c_static_left_shift(const codec::ContextModel& model);
+std::vector<uint16_t> c_static_cdf(const codec::ContextModel& model);
+// The offsets into c_static_cdf: group[r] = (r G / R) L 2^shift L (C + 1),
+// left/up/prev[v] = min(v, L - 1) * (2^shift L, L, 1) * (C + 1).
 CContextOffsets c_static_context_offsets(const codec::ContextModel& model);
 
 // A depthwise conv's bias for windows with every tap inside the input (or padded with the input
@@ -74,8 +80,19 @@ CContextOffsets c_static_context_offsets(const codec::ContextModel& model);
 std::vector<int32_t> c_depthwise_interior_bias(const Int8Conv& op);
 // The DSP kernel's weights for mult 1 and in_c % 4 == 0: (in_c / 4, kh * kw, 2) words, per 4
 // channels c..c+3 and tap the int16 halfword pairs (w[c] | w[c+2] << 16, w[c+1] | w[c+3] << 16).
-// Empty when the layout does not apply.
-std::vector<int32_t> c_depthwise_weight_pairs(const Int8Conv& op);
+// Empty when the layout does not apply. doubled (pass the layer's small_acc, c_acc_fits_small):
+// the weights times 2, so the kernel's SMLABB/SMLATT sums are 2 * acc, what the short
+// requantization feeds SMMULR (agilenn_requantize_off2: one shift fewer per value; |2 acc| < 2^31
+// holds only for small layers).
+std::vector<int32_t> c_depthwise_weight_pairs(const Int8Conv& op, bool doubled);
+// The DSP pointwise kernels' weights for in_c == 4: (out_c, 2) words, per output channel the int16
+// halfword pairs (w[0] | w[2] << 16, w[1] | w[3] << 16) of its (out_c, in_c) row, what SXTB16 of
+// the row's word and of it rotated by 8 give (one LDRD instead of a load and two extends per dot
+// product). Empty when in_c != 4. The first doubled_channels output channels (the local ones of a
+// small fused conv, c_acc_fits_small; 0 otherwise) get doubled weights, as
+// c_depthwise_weight_pairs.
+std::vector<int32_t> c_pointwise_weight_pairs(const CPointwiseLayout& layout, int in_c,
+                                              int doubled_channels);
 // True if every accumulator of the conv, |bias + sum (x + off) w| with x over the input's range
 // (uint8 for the first layer, int8 otherwise), times 2^max(shift, 0) stays below 2^30 and every
 // shift is in [-31, 30]: the kernels may then use agilenn_requantize_small (same values).

@@ -104,6 +104,34 @@ static inline int32_t agilenn_requantize_sel(int32_t acc, int32_t multiplier, in
                : agilenn_requantize_inline(acc, multiplier, shift);
 }
 
+/* agilenn_requantize_sel(acc, ...) + off. In the short form with a right shift e <= 22 the offset
+ * joins the rounding constant: (x + 2^(e-1) + off * 2^e - [x < 0]) >> e is the rounded quotient
+ * plus off exactly (the arithmetic shift is floor division and off * 2^e a multiple of 2^e;
+ * |x| <= |acc| < 2^30 and |off| <= 255 keep the sum inside int32). One add fewer per value. */
+static inline int32_t agilenn_requantize_off(int32_t acc, int32_t multiplier, int32_t shift,
+                                             int32_t small, int32_t off) {
+  if (small && shift < 0 && shift >= -22 && off >= -255 && off <= 255) {
+    const int32_t x = agilenn_smmulr((int32_t)((uint32_t)acc << 1), multiplier);
+    return (x + (int32_t)(1u << (-shift - 1)) + off * (int32_t)(1u << -shift) -
+            (int32_t)((uint32_t)x >> 31)) >> -shift;
+  }
+  return agilenn_requantize_sel(acc, multiplier, shift, small) + off;
+}
+
+/* agilenn_requantize_off(acc, ..., small = 1, off) given acc2 = 2 * acc: the DSP paths of small
+ * layers accumulate with doubled weight pairs and bias (c_depthwise_weight_pairs,
+ * c_pointwise_weight_pairs), so the short form's doubling before SMMULR is already done. */
+static inline int32_t agilenn_requantize_off2(int32_t acc2, int32_t multiplier, int32_t shift,
+                                              int32_t off) {
+  const int32_t x =
+      agilenn_smmulr(shift > 0 ? (int32_t)((uint32_t)acc2 << shift) : acc2, multiplier);
+  if (shift >= 0) return x + off;
+  if (shift >= -22 && off >= -255 && off <= 255)
+    return (x + (int32_t)(1u << (-shift - 1)) + off * (int32_t)(1u << -shift) -
+            (int32_t)((uint32_t)x >> 31)) >> -shift;
+  return ((x + (int32_t)(1u << (-shift - 1)) - (int32_t)((uint32_t)x >> 31)) >> -shift) + off;
+}
+
 #ifdef AGILENN_KERNEL_ENTRY_POINTS
 AGILENN_KERNEL int32_t agilenn_requantize(int32_t acc, int32_t multiplier, int32_t shift) {
   return agilenn_requantize_inline(acc, multiplier, shift);
@@ -159,28 +187,40 @@ static inline int32_t agilenn_dot4_dsp(int32_t x02, int32_t x13, const int8_t* w
 
 /* ---- the context coder, row by row (see agilenn_kernels.h) ---- */
 /* The LZMA range coder's byte output (rc_shift_low), with the state's low/carry up to date. Rare
- * (about once per output byte), so it stays out of line and the bit loop keeps its registers. */
+ * (about once per output byte), so it stays out of line and the coder loop keeps its registers.
+ * LZMA's always-zero first byte is not written: agilenn_sce_begin starts with no pending byte
+ * (cache_size 0) and cache 0xFF, so a first byte held back by low >= 0xFF000000 comes out as
+ * 0xFF + carry, as rc_shift_low's second pending byte would; later calls are rc_shift_low's.
+ * The fields are read once into registers (the common case writes one byte). */
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
 static void
 agilenn_ce_shift_low(agilenn_ce_state* s) {
-  if (s->low < 0xFF000000u || s->carry) {
-    uint32_t byte = s->cache;
-    do {
-      if (s->started) {
-        if (s->pos < s->capacity)
-          s->out[s->pos++] = (uint8_t)(byte + s->carry);
+  const uint32_t low = s->low;
+  if (low < 0xFF000000u || s->carry) {
+    const uint32_t carry = s->carry;
+    uint32_t n = s->cache_size;
+    if (n != 0) {
+      uint8_t* const out = s->out;
+      const size_t capacity = s->capacity;
+      size_t pos = s->pos;
+      uint32_t byte = s->cache + carry;
+      do {
+        if (pos < capacity)
+          out[pos++] = (uint8_t)byte;
         else
           s->overflow = 1;
-      }
-      s->started = 1;
-      byte = 0xFF;
-    } while (--s->cache_size != 0);
-    s->cache = s->low >> 24;
+        byte = 0xFFu + carry;
+      } while (--n != 0);
+      s->pos = pos;
+    }
+    s->cache = low >> 24;
+    s->cache_size = 1;
+  } else {
+    ++s->cache_size;
   }
-  ++s->cache_size;
-  s->low <<= 8;
+  s->low = low << 8;
   s->carry = 0;
 }
 
@@ -194,9 +234,8 @@ AGILENN_KERNEL void agilenn_sce_begin(agilenn_ce_state* s, uint8_t* out, size_t 
   s->low = 0;
   s->carry = 0;
   s->range = 0xFFFFFFFFu;
-  s->cache_size = 1;
-  s->cache = 0;
-  s->started = 0;
+  s->cache_size = 0; /* see agilenn_ce_shift_low */
+  s->cache = 0xFF;
   s->overflow = 0;
   s->out = out;
   s->pos = 0;
@@ -341,7 +380,7 @@ AGILENN_KERNEL uint32_t agilenn_quantize_index(const agilenn_quantizer* q, int32
                  (int32_t)r1[c + s2] * w[5 * oc];                                               \
           acc += (int32_t)r2[c] * w[6 * oc] + (int32_t)r2[c + s1] * w[7 * oc] +                 \
                  (int32_t)r2[c + s2] * w[8 * oc];                                               \
-          acc = agilenn_requantize_sel(acc, qmult[c], qshift[c], small) + out_offset;           \
+          acc = agilenn_requantize_off(acc, qmult[c], qshift[c], small, out_offset);           \
           y[c] = (int8_t)agilenn_clamp(acc, act_min, act_max);                                  \
         }                                                                                       \
         continue;                                                                               \
@@ -357,16 +396,140 @@ AGILENN_KERNEL uint32_t agilenn_quantize_index(const agilenn_quantizer* q, int32
             for (kx = kx0; kx < kx1; ++kx)                                                      \
               acc += ((int32_t)x[kx * in_c] + off) * (int32_t)w[kx * oc];                       \
           }                                                                                     \
-          acc = agilenn_requantize_sel(acc, qmult[o], qshift[o], small) + out_offset;           \
+          acc = agilenn_requantize_off(acc, qmult[o], qshift[o], small, out_offset);           \
           y[o] = (int8_t)agilenn_clamp(acc, act_min, act_max);                                  \
         }                                                                                       \
       }                                                                                         \
     }                                                                                           \
   }
 
+#if AGILENN_USE_DSP
+/* UXTB16 of w rotated right by 8: bytes 1 and 3 zero-extended to halfwords. */
+static inline int32_t agilenn_uxtb16_ror8(uint32_t w) {
+#if defined(__GNUC__)
+  int32_t r;
+  __asm__("uxtb16 %0, %1, ror #8" : "=r"(r) : "r"(w));
+  return r;
+#else
+  return (int32_t)__uxtb16((w >> 8) | (w << 24));
+#endif
+}
+
+/* (o & 0xFFFF0000) | (e >> 16): PKHTB, the top halfword of o over the top halfword of e. */
+static inline int32_t agilenn_pkhtb16(int32_t o, int32_t e) {
+#if defined(__GNUC__)
+  int32_t r;
+  __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(o), "r"(e));
+  return r;
+#else
+  return (int32_t)(((uint32_t)o & 0xFFFF0000u) | ((uint32_t)e >> 16));
+#endif
+}
+
+/* One output pixel of a 3x3 depthwise conv on one uint8 channel, any window (taps outside the
+ * input skipped, the input offset added per tap): the border pixels of agilenn_dwconv_u8_s2c1. */
+AGILENN_ALWAYS_INLINE int32_t agilenn_dw_u8c1_border_acc(const agilenn_dw_params* p,
+                                                         const uint8_t* in, int32_t iy0,
+                                                         int32_t ix0) {
+  const int32_t off = p->input_offset[0];
+  int32_t acc = p->bias[0], ky, kx;
+  for (ky = 0; ky < 3; ++ky) {
+    if (iy0 + ky < 0 || iy0 + ky >= p->in_h) continue;
+    for (kx = 0; kx < 3; ++kx) {
+      if (ix0 + kx < 0 || ix0 + kx >= p->in_w) continue;
+      acc += ((int32_t)in[(size_t)(iy0 + ky) * p->in_w + ix0 + kx] + off) * p->weight[ky * 3 + kx];
+    }
+  }
+  return acc;
+}
+
+/* Depthwise 3x3, stride 2, one uint8 channel, mult 1 (the default extractor's first layer): two
+ * output pixels per step along each interior row. A word of input bytes x0..x3 gives the UXTB16
+ * pairs (x0, x2) and (x1, x3); output A = (x0, x1, x2) . (w0, w1, w2) is SMLAD((x0, x2), (w0, w2))
+ * + x1 * w1 and output B = (x2, x3, x4) . w is SMLAD((x2, x3), (w0, w1)) + x4 * w2, with (x2, x3)
+ * one PKHTB and w1, w2 the top halves of the two weight pairs (SMLABT). Pixels are <= 255, so
+ * every halfword is a non-negative int16; all sums are the portable loop's exact int32 sums.
+ * in (in_h, in_w) -> out (out_h, out_w); weight (3, 3). */
+AGILENN_ALWAYS_INLINE void agilenn_dwconv_u8_s2c1(const agilenn_dw_params* p, const uint8_t* in,
+                                                  int8_t* out) {
+  const int32_t in_h = p->in_h, in_w = p->in_w, out_h = p->out_h, out_w = p->out_w;
+  const int32_t pad_top = p->pad_top, pad_left = p->pad_left;
+  const int32_t out_offset = p->output_offset, act_min = p->act_min, act_max = p->act_max;
+  const int32_t small = p->small_acc, qm = p->multiplier[0], qs = p->shift[0];
+  const int32_t b_in = p->bias_interior[0];
+  const int8_t* const w = p->weight;
+  /* interior columns: 0 <= 2 ox - pad_left and 2 ox - pad_left + 3 <= in_w */
+  const int32_t ox_lo = (pad_left + 1) / 2, last = in_w - 3 + pad_left; /* 2 ox <= last */
+  const int32_t ox_end = last < 0 ? 0 : last / 2 + 1;
+  const int32_t ox_hi = ox_end < out_w ? (ox_end > ox_lo ? ox_end : ox_lo) : out_w;
+  int32_t w02[3], w01[3], oy, ox, ky;
+  for (ky = 0; ky < 3; ++ky) {
+    const uint32_t w0 = (uint16_t)(int16_t)w[3 * ky], w1 = (uint16_t)(int16_t)w[3 * ky + 1];
+    const uint32_t w2 = (uint16_t)(int16_t)w[3 * ky + 2];
+    w02[ky] = (int32_t)(w0 | (w2 << 16));
+    w01[ky] = (int32_t)(w0 | (w1 << 16));
+  }
+  for (oy = 0; oy < out_h; ++oy) {
+    const int32_t iy0 = 2 * oy - pad_top;
+    const int interior_row = iy0 >= 0 && iy0 + 3 <= in_h;
+    const int32_t lo = interior_row ? ox_lo : out_w, hi = interior_row ? ox_hi : out_w;
+    const uint8_t* r = in + (size_t)(iy0 < 0 ? 0 : iy0) * in_w + 2 * lo - pad_left;
+    int8_t* const y = out + (size_t)oy * out_w;
+    int32_t acc;
+    for (ox = 0; ox < lo; ++ox) { /* left border (or the whole row) */
+      acc = agilenn_requantize_off(agilenn_dw_u8c1_border_acc(p, in, iy0, 2 * ox - pad_left), qm,
+                                   qs, small, out_offset);
+      y[ox] = (int8_t)agilenn_clamp(acc, act_min, act_max);
+    }
+    for (; ox + 1 < hi; ox += 2, r += 4) { /* interior pairs */
+      int32_t a = b_in, b = b_in;
+      AGILENN_UNROLL
+      for (ky = 0; ky < 3; ++ky) {
+        const uint8_t* const rk = r + ky * in_w;
+        uint32_t wx;
+        int32_t e, o;
+        memcpy(&wx, rk, 4);
+        e = (int32_t)__uxtb16(wx);
+        o = agilenn_uxtb16_ror8(wx);
+        a = __smlad(e, w02[ky], a);
+        a = __smlabt(o, w01[ky], a);
+        b = __smlad(agilenn_pkhtb16(o, e), w01[ky], b);
+        b = __smlabt((int32_t)rk[4], w02[ky], b);
+      }
+      a = agilenn_requantize_off(a, qm, qs, small, out_offset);
+      b = agilenn_requantize_off(b, qm, qs, small, out_offset);
+      y[ox] = (int8_t)agilenn_clamp(a, act_min, act_max);
+      y[ox + 1] = (int8_t)agilenn_clamp(b, act_min, act_max);
+    }
+    if (ox < hi) { /* one interior pixel left: bytes, not a word (x3 may lie past the input) */
+      acc = b_in;
+      AGILENN_UNROLL
+      for (ky = 0; ky < 3; ++ky)
+        acc += (int32_t)r[ky * in_w] * w[3 * ky] + (int32_t)r[ky * in_w + 1] * w[3 * ky + 1] +
+               (int32_t)r[ky * in_w + 2] * w[3 * ky + 2];
+      acc = agilenn_requantize_off(acc, qm, qs, small, out_offset);
+      y[ox] = (int8_t)agilenn_clamp(acc, act_min, act_max);
+      ++ox;
+    }
+    for (; ox < out_w; ++ox) { /* right border */
+      acc = agilenn_requantize_off(agilenn_dw_u8c1_border_acc(p, in, iy0, 2 * ox - pad_left), qm,
+                                   qs, small, out_offset);
+      y[ox] = (int8_t)agilenn_clamp(acc, act_min, act_max);
+    }
+  }
+}
+#endif
+
 AGILENN_ALWAYS_INLINE void agilenn_dwconv_u8_impl(const agilenn_dw_params* p, const uint8_t* in,
                                                   int8_t* out) {
-  AGILENN_DWCONV_BODY(uint8_t)
+#if AGILENN_USE_DSP
+  if (p->in_c == 1 && p->mult == 1 && p->kh == 3 && p->kw == 3 && p->stride == 2 &&
+      p->bias_interior) {
+    agilenn_dwconv_u8_s2c1(p, in, out);
+    return;
+  }
+#endif
+  { AGILENN_DWCONV_BODY(uint8_t) }
 }
 
 #if AGILENN_USE_DSP
@@ -467,11 +630,9 @@ AGILENN_ALWAYS_INLINE void agilenn_dwconv_s8_dsp4(const agilenn_dw_params* p, co
       for (c = 0; c < in_c; c += 4) {
         int32_t acc[4];
         const int8_t* x = in + ((size_t)(iy0 + ky0) * in_w + ix0 + kx0) * in_c + c;
-        if (interior) {
-          acc[0] = bias_in[c];
-          acc[1] = bias_in[c + 1];
-          acc[2] = bias_in[c + 2];
-          acc[3] = bias_in[c + 3];
+        if (interior) { /* small layers: doubled pairs, so doubled bias: acc = 2 x the sum */
+          AGILENN_UNROLL
+          for (j = 0; j < 4; ++j) acc[j] = small ? 2 * bias_in[c + j] : bias_in[c + j];
           agilenn_dw4_taps_interior(x, pairs + (size_t)(c / 4) * kh * kw * 2, in_w * in_c, in_c,
                                     kh, kw, acc);
         } else {
@@ -489,7 +650,10 @@ AGILENN_ALWAYS_INLINE void agilenn_dwconv_s8_dsp4(const agilenn_dw_params* p, co
         }
         AGILENN_UNROLL
         for (j = 0; j < 4; ++j) {
-          int32_t v = agilenn_requantize_sel(acc[j], qmult[c + j], qshift[c + j], small) + out_offset;
+          const int32_t v =
+              small && interior
+                  ? agilenn_requantize_off2(acc[j], qmult[c + j], qshift[c + j], out_offset)
+                  : agilenn_requantize_off(acc[j], qmult[c + j], qshift[c + j], small, out_offset);
           y[c + j] = (int8_t)agilenn_clamp(v, act_min, act_max);
         }
       }
@@ -530,7 +694,7 @@ AGILENN_ALWAYS_INLINE void agilenn_pwconv_impl(const agilenn_pw_params* p, const
         int32_t acc = bias[o];
         AGILENN_UNROLL
         for (c = 0; c < in_c; ++c) acc += xv[c] * (int32_t)weight[(size_t)o * in_c + c];
-        acc = agilenn_requantize_sel(acc, qmult[o], qshift[o], small) + out_offset;
+        acc = agilenn_requantize_off(acc, qmult[o], qshift[o], small, out_offset);
         y[o] = (int8_t)agilenn_clamp(acc, act_min, act_max);
       }
     }
@@ -542,7 +706,7 @@ AGILENN_ALWAYS_INLINE void agilenn_pwconv_impl(const agilenn_pw_params* p, const
     AGILENN_UNROLL /* few output channels (4 in the extractor): their parameters fold */
     for (o = 0; o < out_c; ++o) {
       int32_t acc = agilenn_dot_s8(x, weight + (size_t)o * in_c, in_c, bias[o]);
-      acc = agilenn_requantize_sel(acc, qmult[o], qshift[o], small) + out_offset;
+      acc = agilenn_requantize_off(acc, qmult[o], qshift[o], small, out_offset);
       y[o] = (int8_t)agilenn_clamp(acc, act_min, act_max);
     }
   }
@@ -664,6 +828,8 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_row_impl(const agilenn_pw_params* p,
     int8_t* y = local + (size_t)px * k;
     const int32_t* t = acc_threshold;
 #if AGILENN_USE_DSP
+    const int32_t* const pairs = p->weight_pairs; /* generator-made SXTB16 pairs, or NULL */
+    const int32_t* const pw = pairs;
     int32_t x02 = 0, x13 = 0;
     if (in_c == 4) { /* the default extractor: sign-extend the 4 inputs once per pixel */
       uint32_t wx;
@@ -671,17 +837,30 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_row_impl(const agilenn_pw_params* p,
       x02 = __sxtb16((int32_t)wx);
       x13 = agilenn_sxtb16_ror8(wx);
     }
-#define AGILENN_PW_ACC(O)                                         \
-  (in_c == 4 ? agilenn_dot4_dsp(x02, x13, weight + (size_t)(O)*4) \
-             : agilenn_dot_s8(x, weight + (size_t)(O)*in_c, in_c, 0))
+/* channel O's dot product plus B (the bias as SMLAD's accumulator) */
+#define AGILENN_PW_ACC_B(O, B)                                                                  \
+  (in_c == 4 ? (pairs ? __smlad(x13, pw[2 * (O) + 1], __smlad(x02, pw[2 * (O)], (B)))          \
+                      : agilenn_dot4_dsp(x02, x13, weight + (size_t)(O)*4) + (B))               \
+             : agilenn_dot_s8(x, weight + (size_t)(O)*in_c, in_c, (B)))
 #else
-#define AGILENN_PW_ACC(O) agilenn_dot_s8(x, weight + (size_t)(O)*in_c, in_c, 0)
+#define AGILENN_PW_ACC_B(O, B) agilenn_dot_s8(x, weight + (size_t)(O)*in_c, in_c, (B))
 #endif
+#define AGILENN_PW_ACC(O) AGILENN_PW_ACC_B(O, 0)
     AGILENN_UNROLL /* k is small and constant: each channel's shift folds into its code */
     for (o = 0; o < k; ++o) {
-      int32_t acc =
-          agilenn_requantize_sel(AGILENN_PW_ACC(o) + bias[o], qmult[o], qshift[o], p->small_acc);
-      y[o] = (int8_t)agilenn_clamp(acc + out_offset, act_min, act_max);
+#if AGILENN_USE_DSP
+      /* small layers' local channels: doubled pairs (c_pointwise_weight_pairs), doubled bias */
+      const int32_t acc =
+          in_c == 4 && pairs && p->small_acc
+              ? agilenn_requantize_off2(AGILENN_PW_ACC_B(o, 2 * bias[o]), qmult[o], qshift[o],
+                                        out_offset)
+              : agilenn_requantize_off(AGILENN_PW_ACC_B(o, bias[o]), qmult[o], qshift[o],
+                                       p->small_acc, out_offset);
+#else
+      const int32_t acc = agilenn_requantize_off(AGILENN_PW_ACC_B(o, bias[o]), qmult[o], qshift[o],
+                                                 p->small_acc, out_offset);
+#endif
+      y[o] = (int8_t)agilenn_clamp(acc, act_min, act_max);
     }
     for (; o < out_c; ++o, t += leaf) {
       const int32_t acc = AGILENN_PW_ACC(o);
@@ -691,12 +870,13 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_row_impl(const agilenn_pw_params* p,
       *idx++ = index_of_pos ? index_of_pos[node - leaf] : (uint8_t)(node - leaf);
     }
 #undef AGILENN_PW_ACC
+#undef AGILENN_PW_ACC_B
   }
 }
 
 /* agilenn_pw_quant_row_impl and agilenn_sce_row_impl in one pass: each remote value is quantized
  * and coded at once (same bytes; one loop instead of two, the index not reloaded). The ring holds
- * each coded index's up_offset (its left_offset is levels times that), so a neighbour costs one
+ * each coded index's up_offset (its left_offset is that << left_shift), so a neighbour costs one
  * load, not two. */
 AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(
     const agilenn_pw_params* p, int32_t k, const int8_t* in, int8_t* local,
@@ -709,19 +889,31 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(
   const uint32_t leaf = 1u << bits, R = m->channels;
   const uint16_t* const cdf = m->cdf;
   const uint16_t* const group_offset = m->group_offset;
-  const uint32_t levels = m->levels, stride = m->stride;
+  const uint32_t levels = m->levels, stride = m->stride, left_shift = m->left_shift;
   const int8_t* const skip_index = m->skip_index;
   const uint16_t* const left = row - R; /* left[i] = row[i - R], the pad for the first pixel */
   const uint32_t v0 = index_of_pos ? index_of_pos[0] : 0u; /* the index of position 0 */
+  const uint32_t v1 = index_of_pos ? index_of_pos[1] : 1u; /* the index of position 1 */
   uint32_t low = s->low, carry = s->carry, range = s->range;
   uint32_t i = 0, d;
   int32_t px, o;
+/* A nonzero index V: its ring entry (up_offset[V]), its coder step, and the next channel's prev
+ * offset (prev_offset[V]); V a constant gives constant offsets. */
+#define AGILENN_SCE_NONZERO(V)                                                     \
+  do {                                                                             \
+    const uint32_t level = (V) < levels - 1 ? (V) : levels - 1;                    \
+    row[i] = (uint16_t)(level * levels * stride); /* up_offset[V] */              \
+    agilenn_sce_step(s, ctx + (V), &low, &carry, &range);                          \
+    prev_off = level * stride; /* prev_offset[V] */                                \
+  } while (0)
   for (px = 0; px < pixels; ++px) {
     const int8_t* x = in + (size_t)px * in_c;
     int8_t* y = local + (size_t)px * k;
     const int32_t* t = acc_threshold;
     uint32_t prev_off = 0; /* r = 0: prev counts as index 0, offset 0 */
 #if AGILENN_USE_DSP
+    const int32_t* const pairs = p->weight_pairs; /* generator-made SXTB16 pairs, or NULL */
+    const int32_t* const pw = pairs;
     int32_t x02 = 0, x13 = 0;
     if (in_c == 4) { /* the default extractor: sign-extend the 4 inputs once per pixel */
       uint32_t wx;
@@ -729,17 +921,30 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(
       x02 = __sxtb16((int32_t)wx);
       x13 = agilenn_sxtb16_ror8(wx);
     }
-#define AGILENN_PW_ACC(O)                                         \
-  (in_c == 4 ? agilenn_dot4_dsp(x02, x13, weight + (size_t)(O)*4) \
-             : agilenn_dot_s8(x, weight + (size_t)(O)*in_c, in_c, 0))
+/* channel O's dot product plus B (the bias as SMLAD's accumulator) */
+#define AGILENN_PW_ACC_B(O, B)                                                                  \
+  (in_c == 4 ? (pairs ? __smlad(x13, pw[2 * (O) + 1], __smlad(x02, pw[2 * (O)], (B)))          \
+                      : agilenn_dot4_dsp(x02, x13, weight + (size_t)(O)*4) + (B))               \
+             : agilenn_dot_s8(x, weight + (size_t)(O)*in_c, in_c, (B)))
 #else
-#define AGILENN_PW_ACC(O) agilenn_dot_s8(x, weight + (size_t)(O)*in_c, in_c, 0)
+#define AGILENN_PW_ACC_B(O, B) agilenn_dot_s8(x, weight + (size_t)(O)*in_c, in_c, (B))
 #endif
+#define AGILENN_PW_ACC(O) AGILENN_PW_ACC_B(O, 0)
     AGILENN_UNROLL /* k is small and constant: each channel's shift folds into its code */
     for (o = 0; o < k; ++o) {
-      int32_t acc =
-          agilenn_requantize_sel(AGILENN_PW_ACC(o) + bias[o], qmult[o], qshift[o], p->small_acc);
-      y[o] = (int8_t)agilenn_clamp(acc + out_offset, act_min, act_max);
+#if AGILENN_USE_DSP
+      /* small layers' local channels: doubled pairs (c_pointwise_weight_pairs), doubled bias */
+      const int32_t acc =
+          in_c == 4 && pairs && p->small_acc
+              ? agilenn_requantize_off2(AGILENN_PW_ACC_B(o, 2 * bias[o]), qmult[o], qshift[o],
+                                        out_offset)
+              : agilenn_requantize_off(AGILENN_PW_ACC_B(o, bias[o]), qmult[o], qshift[o],
+                                       p->small_acc, out_offset);
+#else
+      const int32_t acc = agilenn_requantize_off(AGILENN_PW_ACC_B(o, bias[o]), qmult[o], qshift[o],
+                                                 p->small_acc, out_offset);
+#endif
+      y[o] = (int8_t)agilenn_clamp(acc, act_min, act_max);
     }
     AGILENN_UNROLL_ALL /* R is constant: each channel's offsets become immediates */
     for (; o < out_c; ++o, t += leaf, ++i) {
@@ -752,12 +957,18 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(
         continue;
       }
       const int32_t acc = AGILENN_PW_ACC(o);
-      const uint16_t* const ctx = cdf + group_offset[o - k] + prev_off + levels * left[i] + up[i];
+      const uint16_t* const ctx =
+          cdf + group_offset[o - k] + prev_off + ((uint32_t)left[i] << left_shift) + up[i];
       uint32_t v;
       /* Position 0 (t[leaf / 2] is the smallest accumulator of position >= 1) is by far the most
        * frequent (ReLU6's zero): one compare instead of the tree. */
       if (acc < t[leaf >> 1]) {
         v = v0;
+      } else if (bits >= 2 && acc < t[leaf >> 2]) {
+        /* Position 1 (t[leaf / 4]: the smallest accumulator of position >= 2), the next most
+         * frequent: one more compare instead of the tree, and its coder step with constants. */
+        AGILENN_SCE_NONZERO(v1);
+        continue;
       } else {
         uint32_t node = 1;
         AGILENN_UNROLL /* bit = acc >= t (|acc|, |t| <= 2^30: the difference cannot overflow) */
@@ -777,14 +988,13 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(
         }
         prev_off = 0;
       } else {
-        const uint32_t level = v < levels - 1 ? v : levels - 1;
-        row[i] = (uint16_t)(level * levels * stride); /* up_offset[v] */
-        agilenn_sce_step(s, ctx + v, &low, &carry, &range);
-        prev_off = level * stride; /* prev_offset[v] */
+        AGILENN_SCE_NONZERO(v);
       }
     }
 #undef AGILENN_PW_ACC
+#undef AGILENN_PW_ACC_B
   }
+#undef AGILENN_SCE_NONZERO
   s->low = low;
   s->carry = carry;
   s->range = range;
@@ -802,14 +1012,49 @@ AGILENN_ALWAYS_INLINE void agilenn_grid_avg_pool_impl(const int8_t* in, int32_t 
       const int32_t count = (y1 - y0) * (x1 - x0);
       for (c0 = 0; c0 < c; c0 += 8) {
         int32_t sum[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+#if AGILENN_USE_DSP
+        /* Whole words of 4 channels: SXTB16 + SADD16 into int16 lanes (|sum| <= 128 * count fits
+         * while count <= 255), channels (j, j + 2) and (j + 1, j + 3); the rest one by one. */
+        const int32_t words = count <= 255 ? (c - c0 >= 8 ? 2 : (c - c0 >= 4 ? 1 : 0)) : 0;
+        int32_t s02a = 0, s13a = 0, s02b = 0, s13b = 0;
+#else
+        const int32_t words = 0;
+#endif
         for (iy = y0; iy < y1; ++iy) {
           const int8_t* px = in + ((size_t)iy * w + x0) * c + c0;
           for (ix = x0; ix < x1; ++ix, px += c) {
+#if AGILENN_USE_DSP
+            uint32_t wa, wb;
+            if (words >= 1) {
+              memcpy(&wa, px, 4);
+              s02a = __sadd16(s02a, __sxtb16((int32_t)wa));
+              s13a = __sadd16(s13a, agilenn_sxtb16_ror8(wa));
+            }
+            if (words >= 2) {
+              memcpy(&wb, px + 4, 4);
+              s02b = __sadd16(s02b, __sxtb16((int32_t)wb));
+              s13b = __sadd16(s13b, agilenn_sxtb16_ror8(wb));
+            }
+#endif
             AGILENN_UNROLL
             for (j = 0; j < 8; ++j)
-              if (c0 + j < c) sum[j] += px[j];
+              if (j >= 4 * words && c0 + j < c) sum[j] += px[j];
           }
         }
+#if AGILENN_USE_DSP
+        if (words >= 1) {
+          sum[0] = (int16_t)s02a;
+          sum[2] = s02a >> 16;
+          sum[1] = (int16_t)s13a;
+          sum[3] = s13a >> 16;
+        }
+        if (words >= 2) {
+          sum[4] = (int16_t)s02b;
+          sum[6] = s02b >> 16;
+          sum[5] = (int16_t)s13b;
+          sum[7] = s13b >> 16;
+        }
+#endif
         AGILENN_UNROLL
         for (j = 0; j < 8; ++j) {
           if (c0 + j < c) {

@@ -28,7 +28,8 @@ typedef struct {
    * with every tap inside the input (the kernel then adds no offsets). NULL: no fast path. */
   const int32_t *bias_interior;
   /* NULL, or (in_c / 4, kh * kw, 2) for the DSP path (mult 1, in_c % 4 == 0): per 4 channels
-   * c..c+3 and tap, the weights of channels (c, c+2) and (c+1, c+3) as int16 halfword pairs. */
+   * c..c+3 and tap, the weights of channels (c, c+2) and (c+1, c+3) as int16 halfword pairs,
+   * doubled when small_acc (the kernel then starts from 2 * bias_interior: sums of 2 * acc). */
   const int32_t *weight_pairs;
   /* 1: every |accumulator| * 2^max(shift, 0) < 2^30 (c_acc_fits_small): agilenn_requantize_small
    * gives the same values in fewer instructions. */
@@ -44,6 +45,10 @@ typedef struct {
   const int32_t *shift;      /* (out_c) */
   int32_t output_offset, act_min, act_max;
   int32_t small_acc; /* as agilenn_dw_params.small_acc */
+  /* NULL, or (out_c, 2) for in_c == 4 on the DSP path: per output channel its weights as int16
+   * halfword pairs (w0 | w2 << 16, w1 | w3 << 16), SXTB16 of the row done by the generator; in
+   * the fused last conv with small_acc the k local channels' weights are doubled. */
+  const int32_t *weight_pairs;
 } agilenn_pw_params;
 
 /* Dense to int32 logits; bias has the input offset folded in. */
@@ -66,24 +71,27 @@ typedef struct {
 /* The codec's static context coder (coder 4, codec::ContextModel::encode_static), fed one row of
  * the index map at a time, so only two rows (the current one and the one above, the "up"
  * neighbours) are ever stored. Per context C + 1 cumulative frequencies summing to 2^12, in flash.
- * Context offsets into that table (L levels, G groups, stride C + 1): group[r] = (r G / R) L^3
- * (C + 1); left/up/prev[v] = min(v, L-1) * (L^2, L, 1) * (C + 1) (c_static_context_offsets). */
+ * Context offsets into that table (L levels, G groups, stride C + 1, left stride padded to
+ * 2^left_shift L (C + 1)): group[r] = (r G / R) L 2^left_shift L (C + 1); left/up/prev[v] =
+ * min(v, L-1) * (2^left_shift L, L, 1) * (C + 1) (c_static_cdf, c_static_context_offsets). */
 typedef struct {
   uint32_t channels; /* R, indices per pixel */
   uint32_t width;    /* pixels per row */
   const uint16_t *cdf;
   const uint16_t *group_offset, *left_offset, *up_offset, *prev_offset;
-  uint32_t levels; /* L: left_offset[v] = L * up_offset[v] (the fused kernel's offset ring) */
+  uint32_t levels; /* L */
   uint32_t stride; /* C + 1: prev_offset[v] = min(v, L - 1) * stride, up_offset[v] = L times that
                       (the fused kernel computes them: constants for L = 2 and v != 0) */
   const int8_t *skip_index; /* (R) or NULL: coder 5 (context-skip) skips channel r when
                                skip_index[r] >= 0, its index everywhere (the fused kernel neither
                                computes nor codes it); -1: coded */
+  uint32_t left_shift; /* left_offset[v] = up_offset[v] << left_shift (the fused kernel's offset
+                          ring holds up offsets) */
 } agilenn_sce_model;
 
 typedef struct {
   uint32_t low, carry, range, cache_size; /* 33-bit low = carry:low (low + range <= 2^33) */
-  uint32_t cache, started, overflow;
+  uint32_t cache, overflow;
   uint8_t *out;
   size_t pos, capacity;
 } agilenn_ce_state;
@@ -130,7 +138,7 @@ AGILENN_KERNEL void agilenn_pw1_lut(int32_t pixels, int32_t out_c, const int8_t 
  * mapped to indices by index_of_pos (NULL: identity); bits: the quantizer's tree depth. The
  * neighbours come from a ring of context offsets instead of indices: row (pixels, R) receives
  * up_offset[v] of every coded index v, row[-R .. -1] must be zeros, up is the previous row's
- * (all zeros for the first); the left neighbour's offset is levels * its entry. */
+ * (all zeros for the first); the left neighbour's offset is its entry << left_shift. */
 AGILENN_KERNEL void agilenn_pw_quant_sce_row(const agilenn_pw_params *p, int32_t k,
                                              const int8_t *in, int8_t *local,
                                              const int32_t *acc_threshold,

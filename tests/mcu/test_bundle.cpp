@@ -154,12 +154,14 @@ void check_tiny(const std::string& name, const RandomModelOptions& opt, uint64_t
       command_output("arm-none-eabi-nm -u " + t.dir + "/size/agilenn_model.size.o");
   for (const char* sym : {"malloc", "calloc", "realloc", "free", "printf"})
     BOOST_CHECK_MESSAGE(undefined.find(sym) == std::string::npos, "agilenn_model.o needs " << sym);
-  std::string run_asm = command_output("arm-none-eabi-objdump -d --no-show-raw-insn " + t.dir +
-                                       "/size/agilenn_model.size.o | awk '/<agilenn_run>:/,/^$/'");
+  std::string run_asm =
+      command_output("arm-none-eabi-objdump -d --no-show-raw-insn " + t.dir +
+                     "/size/agilenn_model.size.o | awk '/<agilenn_(run|stage_[0-9]+)[.>]/,/^$/'");
   BOOST_REQUIRE(run_asm.find("agilenn_run") != std::string::npos);
   for (const char* op :
        {"\tvadd", "\tvmul", "\tvcvt", "\tvdiv", "\tvmla", "__aeabi_f", "__aeabi_d"})
-    BOOST_CHECK_MESSAGE(run_asm.find(op) == std::string::npos, "float in agilenn_run: " << op);
+    BOOST_CHECK_MESSAGE(run_asm.find(op) == std::string::npos,
+                        "float in agilenn_run or a stage: " << op);
 
   why = tool_missing_reason("qemu-system-arm");
   if (!why.empty()) {
@@ -207,6 +209,27 @@ BOOST_AUTO_TEST_CASE(tiny_bundle_dsp_paths_bit_exact) {
   opt.num_classes = 5;
   opt.num_centroids = 8;
   check_tiny("tiny_dsp", opt, 4);
+}
+
+// One uint8 input channel, stride 2 (on the M7: the paired SMLAD first layer), odd sizes with a
+// padded left column and top row (13x11 -> 7x6), an odd count of interior outputs per row, and an
+// odd number of coded rows (the generated coder loop runs two rows at a time).
+BOOST_AUTO_TEST_CASE(tiny_bundle_one_channel_stride2_bit_exact) {
+  RandomModelOptions opt;
+  opt.in_h = 13;
+  opt.in_w = 11;
+  opt.in_c = 1;
+  opt.stride = 2;
+  opt.mid_channels = 4;
+  opt.channels = 12;
+  opt.split_k = 5;
+  opt.grid = 3;
+  opt.num_classes = 6;
+  opt.num_centroids = 8;
+  check_tiny("tiny_c1s2", opt, 8);
+  opt.in_h = 15;
+  opt.in_w = 16;  // 8x8 out: an even row count, no left padding
+  check_tiny("tiny_c1s2_even", opt, 9);
 }
 
 // The packed-bits fallback of the device encoder (tables that expand the map), host and M7.

@@ -113,8 +113,8 @@ BOOST_AUTO_TEST_CASE(depthwise_u8_and_s8_match_reference) {
     }
     auto offsets = c_depthwise_offsets(op);
     const auto bias_in = c_depthwise_interior_bias(op);
-    const auto pairs = c_depthwise_weight_pairs(op);
     const int32_t small = c_acc_fits_small(op, first) ? 1 : 0;
+    const auto pairs = c_depthwise_weight_pairs(op, small != 0);
     // Without and with the interior fast path (offsets in the bias, DSP weight pairs, short
     // requantization): the same outputs.
     for (int fast = 0; fast < 2; ++fast) {
@@ -171,7 +171,7 @@ BOOST_AUTO_TEST_CASE(depthwise_on_padded_input_matches_reference) {
             BOOST_REQUIRE_EQUAL(int(padded[(size_t(y) * wp + x) * op.in_c + c]), int(zp[c]));
     const auto offsets = c_depthwise_offsets(op);
     const auto bias_in = c_depthwise_interior_bias(op);
-    const auto pairs = c_depthwise_weight_pairs(op);
+    const auto pairs = c_depthwise_weight_pairs(op, c_acc_fits_small(op, false));
     Int8Conv padded_op = op;
     padded_op.in_h = hp;
     padded_op.in_w = wp;
@@ -198,7 +198,19 @@ BOOST_AUTO_TEST_CASE(pointwise_and_fused_split_match_reference) {
                         op.output_offset,
                         op.act_min,
                         op.act_max,
-                        c_acc_fits_small(op, false) ? 1 : 0};
+                        c_acc_fits_small(op, false) ? 1 : 0,
+                        nullptr};  // the host build has no DSP path
+    // The DSP path's weight pairs (M7 only; checked end to end by the bundle tests): per output
+    // channel, the int16 halves are the row's weights 0, 2 and 1, 3, doubled for the first ones.
+    const int doubled = r.uni(0, op.out_c);
+    const auto pairs = c_pointwise_weight_pairs(layout, op.in_c, doubled);
+    BOOST_REQUIRE_EQUAL(pairs.size(), op.in_c == 4 ? size_t(2 * op.out_c) : size_t(0));
+    for (size_t k = 0; k < pairs.size(); ++k) {
+      const int8_t* w = layout.weight.data() + (k / 2) * 4 + (k % 2);
+      const int scale = int(k / 2) < doubled ? 2 : 1;
+      BOOST_REQUIRE_EQUAL(int16_t(uint32_t(pairs[k]) & 0xFFFFu), scale * w[0]);
+      BOOST_REQUIRE_EQUAL(int16_t(uint32_t(pairs[k]) >> 16), scale * w[2]);
+    }
     std::vector<int8_t> in(size_t(op.in_h) * op.in_w * op.in_c);
     for (auto& v : in) v = int8_t(r.uni(-128, 127));
     auto expect = reference_conv(op, std::span<const int8_t>(in));
@@ -366,14 +378,20 @@ BOOST_AUTO_TEST_CASE(fused_conv_quantizer_coder_matches_reference_and_codec) {
       payload.erase(payload.begin(), payload.begin() + prefix);  // the kernel codes the rest
     }
     CContextOffsets co = c_static_context_offsets(cm);
-    const std::vector<uint16_t> cdf = cm.static_cdf();
-    agilenn_sce_model m{uint32_t(R),    uint32_t(op.in_w),
-                        cdf.data(),     co.group.data(),
-                        co.left.data(), co.up.data(),
-                        co.prev.data(), cm.config().levels,
-                        C + 1,          skip_index.empty() ? nullptr : skip_index.data()};
-    for (unsigned v = 0; v < C; ++v)  // the ring's rule: left offset = levels * up offset
-      BOOST_REQUIRE_EQUAL(co.left[v], cm.config().levels * co.up[v]);
+    const std::vector<uint16_t> cdf = c_static_cdf(cm);
+    agilenn_sce_model m{uint32_t(R),
+                        uint32_t(op.in_w),
+                        cdf.data(),
+                        co.group.data(),
+                        co.left.data(),
+                        co.up.data(),
+                        co.prev.data(),
+                        cm.config().levels,
+                        C + 1,
+                        skip_index.empty() ? nullptr : skip_index.data(),
+                        c_static_left_shift(cm)};
+    for (unsigned v = 0; v < C; ++v)  // the ring's rule: left offset = up offset << left_shift
+      BOOST_REQUIRE_EQUAL(co.left[v], co.up[v] << c_static_left_shift(cm));
     agilenn_pw_params p{op.in_w,
                         op.in_c,
                         op.out_c,
@@ -384,7 +402,8 @@ BOOST_AUTO_TEST_CASE(fused_conv_quantizer_coder_matches_reference_and_codec) {
                         op.output_offset,
                         op.act_min,
                         op.act_max,
-                        c_acc_fits_small(op, false) ? 1 : 0};
+                        c_acc_fits_small(op, false) ? 1 : 0,
+                        nullptr};
     const size_t row_bytes = size_t(op.in_w) * R, slot = row_bytes + R;
     std::vector<uint8_t> out(payload.size() + 8, 0xEE);
     std::vector<uint16_t> rows(2 * slot, 0);  // zero pads and row
@@ -475,12 +494,18 @@ BOOST_AUTO_TEST_CASE(row_static_context_coder_matches_codec) {
       expect.erase(expect.begin(), expect.begin() + prefix);
     }
     CContextOffsets co = c_static_context_offsets(cm);
-    const std::vector<uint16_t> cdf = cm.static_cdf();
-    agilenn_sce_model m{shape.channels, shape.width,
-                        cdf.data(),     co.group.data(),
-                        co.left.data(), co.up.data(),
-                        co.prev.data(), cm.config().levels,
-                        C + 1,          skip_index.empty() ? nullptr : skip_index.data()};
+    const std::vector<uint16_t> cdf = c_static_cdf(cm);
+    agilenn_sce_model m{shape.channels,
+                        shape.width,
+                        cdf.data(),
+                        co.group.data(),
+                        co.left.data(),
+                        co.up.data(),
+                        co.prev.data(),
+                        cm.config().levels,
+                        C + 1,
+                        skip_index.empty() ? nullptr : skip_index.data(),
+                        c_static_left_shift(cm)};
     const size_t row = size_t(shape.width) * shape.channels;
     // Each row behind R zero bytes (the first pixel's left neighbours), a zero row above the
     // first (the generated code's ring layout).
