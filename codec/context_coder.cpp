@@ -118,6 +118,7 @@ ContextModel::ContextModel(unsigned alphabet, unsigned channels, ContextConfig c
     if (init_probs_[i] < 1 || init_probs_[i] >= kProbOne)
       throw error_at(where + ".probs[" + std::to_string(i) + "]",
                      "probability " + std::to_string(init_probs_[i]) + " not in 1..4095");
+  static_cdf_ = derive_static_cdf();
 }
 
 size_t ContextModel::contexts() const {
@@ -162,7 +163,7 @@ void ContextModel::decode(std::span<const uint8_t> payload, const StreamShape& s
   dec.expect_end();
 }
 
-std::vector<uint16_t> ContextModel::static_cdf() const {
+std::vector<uint16_t> ContextModel::derive_static_cdf() const {
   const unsigned bits = index_bits(alphabet_);
   const size_t nodes = this->nodes(), C = alphabet_, leaf = size_t(1) << bits;
   const uint32_t total = 1u << kStaticTotalBits;
@@ -208,7 +209,7 @@ std::vector<uint16_t> ContextModel::static_cdf() const {
 std::vector<uint8_t> ContextModel::encode_static(std::span<const uint8_t> indices,
                                                  const StreamShape& shape) const {
   check_shape(*this, shape);
-  const std::vector<uint16_t> cdf = static_cdf();
+  const std::vector<uint16_t>& cdf = static_cdf_;
   ContextIndexer ctx_of(shape, config_, alphabet_, alphabet_ + 1);
   std::vector<uint8_t> out;
   out.reserve(indices.size() / 2 + 16);
@@ -224,7 +225,7 @@ std::vector<uint8_t> ContextModel::encode_static(std::span<const uint8_t> indice
 void ContextModel::decode_static(std::span<const uint8_t> payload, const StreamShape& shape,
                                  std::span<uint8_t> out) const {
   check_shape(*this, shape);
-  const std::vector<uint16_t> cdf = static_cdf();
+  const std::vector<uint16_t>& cdf = static_cdf_;
   ContextIndexer ctx_of(shape, config_, alphabet_, alphabet_ + 1);
   RangeDecoder dec(payload);
   scan_for_decoding(out, shape, alphabet_, ctx_of,
@@ -266,7 +267,7 @@ std::vector<uint8_t> ContextModel::encode_static_skip(std::span<const uint8_t> i
   }
   const std::vector<uint8_t> packed = packed_encode(values, alphabet_);  // checks the alphabet
   out.insert(out.end(), packed.begin(), packed.end());
-  const std::vector<uint16_t> cdf = static_cdf();
+  const std::vector<uint16_t>& cdf = static_cdf_;
   ContextIndexer ctx_of(shape, config_, alphabet_, alphabet_ + 1);
   RangeEncoder enc(out);
   scan_for_encoding(indices, shape, alphabet_, ctx_of,
@@ -315,16 +316,19 @@ void ContextModel::decode_static_skip(std::span<const uint8_t> payload, const St
       for (size_t pos = r; pos < out.size(); pos += R) out[pos] = values[j];
       ++j;
     }
-  const std::vector<uint16_t> cdf = static_cdf();
+  // The server's hot loop: its own scan (no per-position channel modulo, no context for a
+  // skipped channel, which keeps the value written above). decode_interval only returns
+  // indices < alphabet (it throws on a code past the last one).
+  const uint16_t* cdf = static_cdf_.data();
   ContextIndexer ctx_of(shape, config_, alphabet_, alphabet_ + 1);
   RangeDecoder dec(payload.subspan(mask_bytes + value_bytes));
-  // A skipped channel keeps its value: the scan writes back what is already there.
-  scan_for_decoding(out, shape, alphabet_, ctx_of,
-                    [&, pos = size_t(0)](uint32_t ctx) mutable -> unsigned {
-                      const size_t here = pos++;
-                      if (skip[here % R]) return out[here];
-                      return dec.decode_interval(cdf.data() + ctx, alphabet_);
-                    });
+  uint8_t* map = out.data();
+  size_t pos = 0;
+  for (uint32_t y = 0; y < shape.height; ++y)
+    for (uint32_t x = 0; x < shape.width; ++x)
+      for (uint32_t r = 0; r < R; ++r, ++pos)
+        if (!skip[r])
+          map[pos] = uint8_t(dec.decode_interval(cdf + ctx_of(map, pos, y, x, r), alphabet_));
   dec.expect_end();
 }
 

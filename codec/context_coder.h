@@ -75,8 +75,9 @@ class ContextModel {
   // 0 .. 2^kStaticTotalBits, every index's frequency >= 1. Tree masses: the root 2^16, child 0
   // gets (mass * p) >> 12, child 1 the rest; index frequencies round mass * 2^12 / (sum of the C
   // masses), at least 1, and the sum is then corrected one unit at a time on the largest
-  // frequency (ties: lowest index).
-  std::vector<uint16_t> static_cdf() const;
+  // frequency (ties: lowest index). Derived once, when the model is built: the server decodes
+  // every packet with it, and deriving it per packet was most of a packet's decode time.
+  const std::vector<uint16_t>& static_cdf() const { return static_cdf_; }
   std::vector<uint8_t> encode_static(std::span<const uint8_t> indices,
                                      const StreamShape& shape) const;
   void decode_static(std::span<const uint8_t> payload, const StreamShape& shape,
@@ -106,6 +107,8 @@ class ContextModel {
   unsigned alphabet_ = 0, channels_ = 0;
   ContextConfig config_;
   std::vector<uint16_t> init_probs_;  // [context][node - 1]
+  std::vector<uint16_t> static_cdf_;  // [context][C + 1], from init_probs_
+  std::vector<uint16_t> derive_static_cdf() const;
 };
 
 }  // namespace agilenn::codec
