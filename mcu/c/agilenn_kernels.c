@@ -673,9 +673,92 @@ AGILENN_ALWAYS_INLINE void agilenn_dwconv_s8_impl(const agilenn_dw_params* p, co
   { AGILENN_DWCONV_BODY(int8_t) }
 }
 
-/* in (pixels, in_c) -> out (pixels, out_c); weight (out_c, in_c) */
-AGILENN_ALWAYS_INLINE void agilenn_pwconv_impl(const agilenn_pw_params* p, const int8_t* in,
-                                               int8_t* out) {
+/* Depthwise 3x3, stride 1, mult 1 on a planar padded input (every window inside it, the input
+ * offsets in bias_interior): in (in_c planes of (in_h, in_w)) -> out (out_h, out_w, in_c).
+ * One channel at a time, two output pixels per step on the DSP path: a word of 4 inputs
+ * x0..x3 of one row gives the SXTB16 halves e = (x0, x2) and o = (x1, x3); output A (x0..x2) is
+ * SMLAD(e, (w0, w2)) + x1 * w1 (SMLABB on o), output B (x1..x3) SMLAD(o, (w0, w2)) + x2 * w1
+ * (SMLATB on e): one load, two extends and four MACs per row for two outputs. The middle weights
+ * of rows 0 and 1 share a word (SMLA*B / SMLA*T). All sums are exact int32 (the portable loop's
+ * sums; doubled weights and bias when small_acc, for agilenn_requantize_off2). */
+AGILENN_ALWAYS_INLINE void agilenn_dwconv_s8_planar_impl(const agilenn_dw_params* p,
+                                                         const int8_t* in, int8_t* out) {
+  const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c, out_h = p->out_h, out_w = p->out_w;
+  const int32_t out_offset = p->output_offset, act_min = p->act_min, act_max = p->act_max;
+  const int32_t small = p->small_acc;
+  const int8_t* const weight = p->weight;
+  const int32_t* const bias_in = p->bias_interior;
+  int32_t c, oy, ox;
+  AGILENN_UNROLL /* in_c is small and constant: each channel's requantization folds */
+  for (c = 0; c < in_c; ++c) {
+    const int8_t* const plane = in + (size_t)c * in_h * in_w;
+    const int32_t qm = p->multiplier[c], qs = p->shift[c];
+#if AGILENN_USE_DSP
+    const int32_t scale = small ? 2 : 1; /* doubled weights: SMLAD sums 2 * acc */
+    int32_t w02[3], w1a, w1b, ky;
+    for (ky = 0; ky < 3; ++ky) {
+      const uint32_t w0 = (uint16_t)(int16_t)(scale * weight[(3 * ky) * in_c + c]);
+      const uint32_t w2 = (uint16_t)(int16_t)(scale * weight[(3 * ky + 2) * in_c + c]);
+      w02[ky] = (int32_t)(w0 | (w2 << 16));
+    }
+    w1a = (int32_t)((uint32_t)(uint16_t)(int16_t)(scale * weight[1 * in_c + c]) |
+                    ((uint32_t)(uint16_t)(int16_t)(scale * weight[4 * in_c + c]) << 16));
+    w1b = scale * weight[7 * in_c + c];
+#endif
+    for (oy = 0; oy < out_h; ++oy) {
+      const int8_t* r = plane + (size_t)oy * in_w;
+      int8_t* y = out + (size_t)oy * out_w * in_c + c;
+      ox = 0;
+#if AGILENN_USE_DSP
+      for (; ox + 1 < out_w; ox += 2, r += 2, y += 2 * in_c) {
+        int32_t a = scale * bias_in[c], b = scale * bias_in[c], e, o;
+        uint32_t wx;
+        memcpy(&wx, r, 4);
+        e = __sxtb16((int32_t)wx);
+        o = agilenn_sxtb16_ror8(wx);
+        a = __smlabb(o, w1a, __smlad(e, w02[0], a));
+        b = __smlatb(e, w1a, __smlad(o, w02[0], b));
+        memcpy(&wx, r + in_w, 4);
+        e = __sxtb16((int32_t)wx);
+        o = agilenn_sxtb16_ror8(wx);
+        a = __smlabt(o, w1a, __smlad(e, w02[1], a));
+        b = __smlatt(e, w1a, __smlad(o, w02[1], b));
+        memcpy(&wx, r + 2 * in_w, 4);
+        e = __sxtb16((int32_t)wx);
+        o = agilenn_sxtb16_ror8(wx);
+        a = __smlabb(o, w1b, __smlad(e, w02[2], a));
+        b = __smlatb(e, w1b, __smlad(o, w02[2], b));
+        if (small) {
+          a = agilenn_requantize_off2(a, qm, qs, out_offset);
+          b = agilenn_requantize_off2(b, qm, qs, out_offset);
+        } else {
+          a = agilenn_requantize_off(a, qm, qs, 0, out_offset);
+          b = agilenn_requantize_off(b, qm, qs, 0, out_offset);
+        }
+        y[0] = (int8_t)agilenn_clamp(a, act_min, act_max);
+        y[in_c] = (int8_t)agilenn_clamp(b, act_min, act_max);
+      }
+#endif
+      for (; ox < out_w; ++ox, ++r, y += in_c) { /* the portable loop; an odd last pixel */
+        const int8_t* const w = weight + c;
+        int32_t acc = bias_in[c];
+        acc += (int32_t)r[0] * w[0] + (int32_t)r[1] * w[in_c] + (int32_t)r[2] * w[2 * in_c];
+        acc += (int32_t)r[in_w] * w[3 * in_c] + (int32_t)r[in_w + 1] * w[4 * in_c] +
+               (int32_t)r[in_w + 2] * w[5 * in_c];
+        acc += (int32_t)r[2 * in_w] * w[6 * in_c] + (int32_t)r[2 * in_w + 1] * w[7 * in_c] +
+               (int32_t)r[2 * in_w + 2] * w[8 * in_c];
+        acc = agilenn_requantize_off(acc, qm, qs, small, out_offset);
+        y[0] = (int8_t)agilenn_clamp(acc, act_min, act_max);
+      }
+    }
+  }
+}
+
+/* in (pixels, in_c) -> out[px * px_stride + o * ch_stride]; weight (out_c, in_c). NHWC output:
+ * (out_c, 1); planar (one plane of a padded buffer per channel): (1, plane bytes). */
+AGILENN_ALWAYS_INLINE void agilenn_pwconv_strided_impl(const agilenn_pw_params* p,
+                                                       const int8_t* in, int8_t* out,
+                                                       int32_t px_stride, int32_t ch_stride) {
   const int32_t pixels = p->pixels, in_c = p->in_c, out_c = p->out_c, out_offset = p->output_offset;
   const int32_t act_min = p->act_min, act_max = p->act_max;
   const int8_t* const weight = p->weight;
@@ -685,7 +768,7 @@ AGILENN_ALWAYS_INLINE void agilenn_pwconv_impl(const agilenn_pw_params* p, const
   if (in_c < 4) { /* e.g. 3 -> 4 (cifar): inputs in registers (stores to y may alias x) */
     for (px = 0; px < pixels; ++px) {
       const int8_t* x = in + (size_t)px * in_c;
-      int8_t* y = out + (size_t)px * out_c;
+      int8_t* y = out + (size_t)px * px_stride;
       int32_t xv[3] = {0, 0, 0};
       AGILENN_UNROLL
       for (c = 0; c < in_c; ++c) xv[c] = x[c];
@@ -695,21 +778,27 @@ AGILENN_ALWAYS_INLINE void agilenn_pwconv_impl(const agilenn_pw_params* p, const
         AGILENN_UNROLL
         for (c = 0; c < in_c; ++c) acc += xv[c] * (int32_t)weight[(size_t)o * in_c + c];
         acc = agilenn_requantize_off(acc, qmult[o], qshift[o], small, out_offset);
-        y[o] = (int8_t)agilenn_clamp(acc, act_min, act_max);
+        y[(size_t)o * ch_stride] = (int8_t)agilenn_clamp(acc, act_min, act_max);
       }
     }
     return;
   }
   for (px = 0; px < pixels; ++px) {
     const int8_t* x = in + (size_t)px * in_c;
-    int8_t* y = out + (size_t)px * out_c;
+    int8_t* y = out + (size_t)px * px_stride;
     AGILENN_UNROLL /* few output channels (4 in the extractor): their parameters fold */
     for (o = 0; o < out_c; ++o) {
       int32_t acc = agilenn_dot_s8(x, weight + (size_t)o * in_c, in_c, bias[o]);
       acc = agilenn_requantize_off(acc, qmult[o], qshift[o], small, out_offset);
-      y[o] = (int8_t)agilenn_clamp(acc, act_min, act_max);
+      y[(size_t)o * ch_stride] = (int8_t)agilenn_clamp(acc, act_min, act_max);
     }
   }
+}
+
+/* in (pixels, in_c) -> out (pixels, out_c); weight (out_c, in_c) */
+AGILENN_ALWAYS_INLINE void agilenn_pwconv_impl(const agilenn_pw_params* p, const int8_t* in,
+                                               int8_t* out) {
+  agilenn_pwconv_strided_impl(p, in, out, p->out_c, 1);
 }
 
 /* in (pixels, in_c) -> local (pixels, k) + centroid indices of channels [k, out_c). The quantizer's
@@ -801,6 +890,166 @@ AGILENN_ALWAYS_INLINE void agilenn_pw1_lut_impl(int32_t pixels, int32_t out_c, c
            (size_t)out_c);
 }
 
+/* The fused last conv's channel o at one pixel. x: the pixel's in_c inputs; x02, x13: their
+ * SXTB16 halves (DSP path, in_c == 4; unused otherwise). The dot products use the
+ * generator-made SXTB16 weight pairs when there are any (c_pointwise_weight_pairs). */
+AGILENN_ALWAYS_INLINE int32_t agilenn_pw_dot(const agilenn_pw_params* p, int32_t o, const int8_t* x,
+                                             int32_t x02, int32_t x13, int32_t acc) {
+#if AGILENN_USE_DSP
+  const int32_t* const pairs = p->weight_pairs;
+  if (p->in_c == 4) /* the bias as SMLAD's accumulator */
+    return pairs ? __smlad(x13, pairs[2 * o + 1], __smlad(x02, pairs[2 * o], acc))
+                 : agilenn_dot4_dsp(x02, x13, p->weight + (size_t)o * 4) + acc;
+#else
+  (void)x02;
+  (void)x13;
+#endif
+  return agilenn_dot_s8(x, p->weight + (size_t)o * p->in_c, p->in_c, acc);
+}
+
+/* Local channel o: requantized and clamped. Small layers' local channels have doubled pairs
+ * (c_pointwise_weight_pairs) on the DSP path, so their bias is doubled too. */
+AGILENN_ALWAYS_INLINE int8_t agilenn_pw_local_value(const agilenn_pw_params* p, int32_t o,
+                                                    const int8_t* x, int32_t x02, int32_t x13) {
+  const int32_t b = p->bias[o], m = p->multiplier[o], sh = p->shift[o];
+  int32_t acc;
+#if AGILENN_USE_DSP
+  if (p->in_c == 4 && p->weight_pairs && p->small_acc)
+    acc = agilenn_requantize_off2(agilenn_pw_dot(p, o, x, x02, x13, 2 * b), m, sh,
+                                  p->output_offset);
+  else
+#endif
+    acc = agilenn_requantize_off(agilenn_pw_dot(p, o, x, x02, x13, b), m, sh, p->small_acc,
+                                 p->output_offset);
+  return (int8_t)agilenn_clamp(acc, p->act_min, p->act_max);
+}
+
+/* Remote channel o: the accumulator without the bias (the quantizer's thresholds fold it in). */
+AGILENN_ALWAYS_INLINE int32_t agilenn_pw_remote_acc(const agilenn_pw_params* p, int32_t o,
+                                                    const int8_t* x, int32_t x02, int32_t x13) {
+  return agilenn_pw_dot(p, o, x, x02, x13, 0);
+}
+
+/* n bytes at p set to the byte of v4 (all four bytes equal): words, then a halfword and a byte.
+ * n is a constant of the call, so the loop unrolls into stores (no memset call). */
+AGILENN_ALWAYS_INLINE void agilenn_fill_run(int8_t* p, uint32_t v4, int32_t n) {
+  const uint16_t v2 = (uint16_t)v4;
+  int32_t j;
+  AGILENN_UNROLL_ALL
+  for (j = 0; j + 4 <= n; j += 4) memcpy(p + j, &v4, 4);
+  if (n - j >= 2) {
+    memcpy(p + j, &v2, 2);
+    j += 2;
+  }
+  if (n - j >= 1) p[j] = (int8_t)v4;
+}
+
+/* The border of a planar padded buffer: c planes of (hp, wp) bytes, plane ch's border set to
+ * pixel[ch] around the (h, w) interior at (top, left). Between two interior rows the border is
+ * one run of wp - w bytes (a row's right part and the next row's left part). */
+AGILENN_ALWAYS_INLINE void agilenn_fill_border_planar_impl(int8_t* buf, int32_t hp, int32_t wp,
+                                                           int32_t c, int32_t top, int32_t left,
+                                                           int32_t h, int32_t w,
+                                                           const int8_t* pixel) {
+  int32_t ch, y;
+  AGILENN_UNROLL
+  for (ch = 0; ch < c; ++ch) {
+    int8_t* const plane = buf + (size_t)ch * hp * wp;
+    const uint32_t v4 = (uint32_t)(uint8_t)pixel[ch] * 0x01010101u;
+    agilenn_fill_run(plane, v4, top * wp + left);
+    for (y = 0; y + 1 < h; ++y) agilenn_fill_run(plane + (size_t)(top + y) * wp + left + w, v4, wp - w);
+    agilenn_fill_run(plane + (size_t)(top + h - 1) * wp + left + w, v4,
+                     wp - left - w + (hp - top - h) * wp);
+  }
+}
+
+#if AGILENN_USE_DSP
+/* (b & 0xFFFF) | (t << 16): PKHBT. */
+static inline uint32_t agilenn_pkhbt16(uint32_t b, uint32_t t) {
+#if defined(__GNUC__)
+  uint32_t r;
+  __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(b), "r"(t));
+  return r;
+#else
+  return (b & 0xFFFFu) | (t << 16);
+#endif
+}
+#endif
+
+/* agilenn_pw1_lut_impl writing planes: in (pixels) -> out[c * plane + px]. For 4 channels (and a
+ * little-endian core) four pixels at a time: their four table words (channels in bytes 0..3) are
+ * transposed into one word per channel (16 ALU ops with UXTB16 / PKHBT / PKHTB), 4 word stores
+ * instead of 16 byte stores; a last pair of pixels as halfwords. */
+AGILENN_ALWAYS_INLINE void agilenn_pw1_lut_planar_impl(int32_t pixels, int32_t out_c,
+                                                       const int8_t* table, const int8_t* in,
+                                                       int8_t* out, int32_t plane) {
+  int32_t px = 0, c;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if (out_c == 4) {
+    const int8_t* const t4 = table + 128 * 4; /* row of input v at t4 + 4 v */
+    uint32_t t0, t1, t2, t3, a01, b01, a23, b23, v;
+    uint16_t h;
+/* bytes (t0.c0, t1.c0, t0.c2, t1.c2) and (t0.c1, t1.c1, t0.c3, t1.c3) */
+#if AGILENN_USE_DSP
+#define AGILENN_LUT_PAIR(A, B, T0, T1)                                              \
+  A = (uint32_t)__uxtb16(T0) | ((uint32_t)__uxtb16(T1) << 8);                       \
+  B = (uint32_t)agilenn_uxtb16_ror8(T0) | ((T1)&0xFF00FF00u)
+#else
+#define AGILENN_LUT_PAIR(A, B, T0, T1)                   \
+  A = ((T0)&0x00FF00FFu) | (((T1)&0x00FF00FFu) << 8);    \
+  B = (((T0)&0xFF00FF00u) >> 8) | ((T1)&0xFF00FF00u)
+#endif
+    for (; px + 4 <= pixels; px += 4) {
+      memcpy(&t0, t4 + 4 * (int32_t)in[px], 4);
+      memcpy(&t1, t4 + 4 * (int32_t)in[px + 1], 4);
+      memcpy(&t2, t4 + 4 * (int32_t)in[px + 2], 4);
+      memcpy(&t3, t4 + 4 * (int32_t)in[px + 3], 4);
+      AGILENN_LUT_PAIR(a01, b01, t0, t1);
+      AGILENN_LUT_PAIR(a23, b23, t2, t3);
+#if AGILENN_USE_DSP
+      v = agilenn_pkhbt16(a01, a23);
+      memcpy(out + px, &v, 4);
+      v = agilenn_pkhbt16(b01, b23);
+      memcpy(out + plane + px, &v, 4);
+      v = (uint32_t)agilenn_pkhtb16((int32_t)a23, (int32_t)a01);
+      memcpy(out + 2 * plane + px, &v, 4);
+      v = (uint32_t)agilenn_pkhtb16((int32_t)b23, (int32_t)b01);
+      memcpy(out + 3 * plane + px, &v, 4);
+#else
+      v = (a01 & 0xFFFFu) | (a23 << 16);
+      memcpy(out + px, &v, 4);
+      v = (b01 & 0xFFFFu) | (b23 << 16);
+      memcpy(out + plane + px, &v, 4);
+      v = (a01 >> 16) | (a23 & 0xFFFF0000u);
+      memcpy(out + 2 * plane + px, &v, 4);
+      v = (b01 >> 16) | (b23 & 0xFFFF0000u);
+      memcpy(out + 3 * plane + px, &v, 4);
+#endif
+    }
+    if (px + 2 <= pixels) {
+      memcpy(&t0, t4 + 4 * (int32_t)in[px], 4);
+      memcpy(&t1, t4 + 4 * (int32_t)in[px + 1], 4);
+      AGILENN_LUT_PAIR(a01, b01, t0, t1);
+      h = (uint16_t)a01;
+      memcpy(out + px, &h, 2);
+      h = (uint16_t)b01;
+      memcpy(out + plane + px, &h, 2);
+      h = (uint16_t)(a01 >> 16);
+      memcpy(out + 2 * plane + px, &h, 2);
+      h = (uint16_t)(b01 >> 16);
+      memcpy(out + 3 * plane + px, &h, 2);
+      px += 2;
+    }
+#undef AGILENN_LUT_PAIR
+  }
+#endif
+  for (; px < pixels; ++px) {
+    const int8_t* const t = table + ((size_t)((int32_t)in[px] + 128)) * out_c;
+    AGILENN_UNROLL
+    for (c = 0; c < out_c; ++c) out[(size_t)c * plane + px] = t[c];
+  }
+}
+
 /* The extractor's last 1x1 conv with the split and the quantizer on the accumulator, one row of
  * p->pixels pixels: in (pixels, in_c) -> local (pixels, k) int8 and the remote channels' centroid
  * indices in row (pixels, R = out_c - k); same values as agilenn_pwconv_split.
@@ -815,10 +1064,7 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_row_impl(const agilenn_pw_params* p,
                                                      const int32_t* acc_threshold,
                                                      const uint8_t* index_of_pos, uint32_t bits,
                                                      uint8_t* row) {
-  const int32_t pixels = p->pixels, in_c = p->in_c, out_c = p->out_c, out_offset = p->output_offset;
-  const int32_t act_min = p->act_min, act_max = p->act_max;
-  const int8_t* const weight = p->weight;
-  const int32_t *const bias = p->bias, *const qmult = p->multiplier, *const qshift = p->shift;
+  const int32_t pixels = p->pixels, in_c = p->in_c, out_c = p->out_c;
   const uint32_t leaf = 1u << bits;
   uint8_t* idx = row;
   int32_t px, o;
@@ -827,50 +1073,24 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_row_impl(const agilenn_pw_params* p,
     const int8_t* x = in + (size_t)px * in_c;
     int8_t* y = local + (size_t)px * k;
     const int32_t* t = acc_threshold;
-#if AGILENN_USE_DSP
-    const int32_t* const pairs = p->weight_pairs; /* generator-made SXTB16 pairs, or NULL */
-    const int32_t* const pw = pairs;
     int32_t x02 = 0, x13 = 0;
+#if AGILENN_USE_DSP
     if (in_c == 4) { /* the default extractor: sign-extend the 4 inputs once per pixel */
       uint32_t wx;
       memcpy(&wx, x, 4);
       x02 = __sxtb16((int32_t)wx);
       x13 = agilenn_sxtb16_ror8(wx);
     }
-/* channel O's dot product plus B (the bias as SMLAD's accumulator) */
-#define AGILENN_PW_ACC_B(O, B)                                                                  \
-  (in_c == 4 ? (pairs ? __smlad(x13, pw[2 * (O) + 1], __smlad(x02, pw[2 * (O)], (B)))          \
-                      : agilenn_dot4_dsp(x02, x13, weight + (size_t)(O)*4) + (B))               \
-             : agilenn_dot_s8(x, weight + (size_t)(O)*in_c, in_c, (B)))
-#else
-#define AGILENN_PW_ACC_B(O, B) agilenn_dot_s8(x, weight + (size_t)(O)*in_c, in_c, (B))
 #endif
-#define AGILENN_PW_ACC(O) AGILENN_PW_ACC_B(O, 0)
     AGILENN_UNROLL /* k is small and constant: each channel's shift folds into its code */
-    for (o = 0; o < k; ++o) {
-#if AGILENN_USE_DSP
-      /* small layers' local channels: doubled pairs (c_pointwise_weight_pairs), doubled bias */
-      const int32_t acc =
-          in_c == 4 && pairs && p->small_acc
-              ? agilenn_requantize_off2(AGILENN_PW_ACC_B(o, 2 * bias[o]), qmult[o], qshift[o],
-                                        out_offset)
-              : agilenn_requantize_off(AGILENN_PW_ACC_B(o, bias[o]), qmult[o], qshift[o],
-                                       p->small_acc, out_offset);
-#else
-      const int32_t acc = agilenn_requantize_off(AGILENN_PW_ACC_B(o, bias[o]), qmult[o], qshift[o],
-                                                 p->small_acc, out_offset);
-#endif
-      y[o] = (int8_t)agilenn_clamp(acc, act_min, act_max);
-    }
+    for (o = 0; o < k; ++o) y[o] = agilenn_pw_local_value(p, o, x, x02, x13);
     for (; o < out_c; ++o, t += leaf) {
-      const int32_t acc = AGILENN_PW_ACC(o);
+      const int32_t acc = agilenn_pw_remote_acc(p, o, x, x02, x13);
       uint32_t node = 1;
       AGILENN_UNROLL /* bit = acc >= t (|acc|, |t| <= 2^30: the difference cannot overflow) */
       for (d = 0; d < bits; ++d) node = 2 * node + 1u - ((uint32_t)(acc - t[node]) >> 31);
       *idx++ = index_of_pos ? index_of_pos[node - leaf] : (uint8_t)(node - leaf);
     }
-#undef AGILENN_PW_ACC
-#undef AGILENN_PW_ACC_B
   }
 }
 
@@ -882,10 +1102,7 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(
     const agilenn_pw_params* p, int32_t k, const int8_t* in, int8_t* local,
     const int32_t* acc_threshold, const uint8_t* index_of_pos, uint32_t bits, agilenn_ce_state* s,
     const agilenn_sce_model* m, uint16_t* row, const uint16_t* up) {
-  const int32_t pixels = p->pixels, in_c = p->in_c, out_c = p->out_c, out_offset = p->output_offset;
-  const int32_t act_min = p->act_min, act_max = p->act_max;
-  const int8_t* const weight = p->weight;
-  const int32_t *const bias = p->bias, *const qmult = p->multiplier, *const qshift = p->shift;
+  const int32_t pixels = p->pixels, in_c = p->in_c, out_c = p->out_c;
   const uint32_t leaf = 1u << bits, R = m->channels;
   const uint16_t* const cdf = m->cdf;
   const uint16_t* const group_offset = m->group_offset;
@@ -911,41 +1128,17 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(
     int8_t* y = local + (size_t)px * k;
     const int32_t* t = acc_threshold;
     uint32_t prev_off = 0; /* r = 0: prev counts as index 0, offset 0 */
-#if AGILENN_USE_DSP
-    const int32_t* const pairs = p->weight_pairs; /* generator-made SXTB16 pairs, or NULL */
-    const int32_t* const pw = pairs;
     int32_t x02 = 0, x13 = 0;
+#if AGILENN_USE_DSP
     if (in_c == 4) { /* the default extractor: sign-extend the 4 inputs once per pixel */
       uint32_t wx;
       memcpy(&wx, x, 4);
       x02 = __sxtb16((int32_t)wx);
       x13 = agilenn_sxtb16_ror8(wx);
     }
-/* channel O's dot product plus B (the bias as SMLAD's accumulator) */
-#define AGILENN_PW_ACC_B(O, B)                                                                  \
-  (in_c == 4 ? (pairs ? __smlad(x13, pw[2 * (O) + 1], __smlad(x02, pw[2 * (O)], (B)))          \
-                      : agilenn_dot4_dsp(x02, x13, weight + (size_t)(O)*4) + (B))               \
-             : agilenn_dot_s8(x, weight + (size_t)(O)*in_c, in_c, (B)))
-#else
-#define AGILENN_PW_ACC_B(O, B) agilenn_dot_s8(x, weight + (size_t)(O)*in_c, in_c, (B))
 #endif
-#define AGILENN_PW_ACC(O) AGILENN_PW_ACC_B(O, 0)
     AGILENN_UNROLL /* k is small and constant: each channel's shift folds into its code */
-    for (o = 0; o < k; ++o) {
-#if AGILENN_USE_DSP
-      /* small layers' local channels: doubled pairs (c_pointwise_weight_pairs), doubled bias */
-      const int32_t acc =
-          in_c == 4 && pairs && p->small_acc
-              ? agilenn_requantize_off2(AGILENN_PW_ACC_B(o, 2 * bias[o]), qmult[o], qshift[o],
-                                        out_offset)
-              : agilenn_requantize_off(AGILENN_PW_ACC_B(o, bias[o]), qmult[o], qshift[o],
-                                       p->small_acc, out_offset);
-#else
-      const int32_t acc = agilenn_requantize_off(AGILENN_PW_ACC_B(o, bias[o]), qmult[o], qshift[o],
-                                                 p->small_acc, out_offset);
-#endif
-      y[o] = (int8_t)agilenn_clamp(acc, act_min, act_max);
-    }
+    for (o = 0; o < k; ++o) y[o] = agilenn_pw_local_value(p, o, x, x02, x13);
     AGILENN_UNROLL_ALL /* R is constant: each channel's offsets become immediates */
     for (; o < out_c; ++o, t += leaf, ++i) {
       if (skip_index && skip_index[o - k] >= 0) {
@@ -956,7 +1149,7 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(
         prev_off = (sv < levels - 1 ? sv : levels - 1) * stride;
         continue;
       }
-      const int32_t acc = AGILENN_PW_ACC(o);
+      const int32_t acc = agilenn_pw_remote_acc(p, o, x, x02, x13);
       const uint16_t* const ctx =
           cdf + group_offset[o - k] + prev_off + ((uint32_t)left[i] << left_shift) + up[i];
       uint32_t v;
@@ -991,8 +1184,6 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(
         AGILENN_SCE_NONZERO(v);
       }
     }
-#undef AGILENN_PW_ACC
-#undef AGILENN_PW_ACC_B
   }
 #undef AGILENN_SCE_NONZERO
   s->low = low;
@@ -1092,6 +1283,27 @@ AGILENN_KERNEL void agilenn_dwconv_s8(const agilenn_dw_params* p, const int8_t* 
 
 AGILENN_KERNEL void agilenn_pwconv(const agilenn_pw_params* p, const int8_t* in, int8_t* out) {
   agilenn_pwconv_impl(p, in, out);
+}
+
+AGILENN_KERNEL void agilenn_pwconv_strided(const agilenn_pw_params* p, const int8_t* in,
+                                           int8_t* out, int32_t px_stride, int32_t ch_stride) {
+  agilenn_pwconv_strided_impl(p, in, out, px_stride, ch_stride);
+}
+
+AGILENN_KERNEL void agilenn_dwconv_s8_planar(const agilenn_dw_params* p, const int8_t* in,
+                                             int8_t* out) {
+  agilenn_dwconv_s8_planar_impl(p, in, out);
+}
+
+AGILENN_KERNEL void agilenn_pw1_lut_planar(int32_t pixels, int32_t out_c, const int8_t* table,
+                                           const int8_t* in, int8_t* out, int32_t plane) {
+  agilenn_pw1_lut_planar_impl(pixels, out_c, table, in, out, plane);
+}
+
+AGILENN_KERNEL void agilenn_fill_border_planar(int8_t* buf, int32_t hp, int32_t wp, int32_t c,
+                                               int32_t top, int32_t left, int32_t h, int32_t w,
+                                               const int8_t* pixel) {
+  agilenn_fill_border_planar_impl(buf, hp, wp, c, top, left, h, w, pixel);
 }
 
 AGILENN_KERNEL void agilenn_pwconv_split(const agilenn_pw_params* p, int32_t k, const int8_t* in,
