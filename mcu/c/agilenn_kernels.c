@@ -33,6 +33,12 @@ static inline int32_t agilenn_sxtb16_ror8(uint32_t w) {
 #else
 #define AGILENN_ALWAYS_INLINE static inline
 #endif
+/* A branch the compiler should lay out as the fall-through path. */
+#if defined(__GNUC__)
+#define AGILENN_LIKELY(x) __builtin_expect(!!(x), 1)
+#else
+#define AGILENN_LIKELY(x) (x)
+#endif
 /* Complete unrolling of short constant-count loops (GCC does not at -O2 otherwise). */
 #if defined(__GNUC__) && !defined(__clang__)
 #define AGILENN_UNROLL _Pragma("GCC unroll 8")
@@ -1155,7 +1161,7 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(
       uint32_t v;
       /* Position 0 (t[leaf / 2] is the smallest accumulator of position >= 1) is by far the most
        * frequent (ReLU6's zero): one compare instead of the tree. */
-      if (acc < t[leaf >> 1]) {
+      if (AGILENN_LIKELY(acc < t[leaf >> 1])) {
         v = v0;
       } else if (bits >= 2 && acc < t[leaf >> 2]) {
         /* Position 1 (t[leaf / 4]: the smallest accumulator of position >= 2), the next most
