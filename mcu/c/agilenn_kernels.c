@@ -248,30 +248,42 @@ AGILENN_KERNEL void agilenn_sce_begin(agilenn_ce_state* s, uint8_t* out, size_t 
   s->capacity = capacity;
 }
 
+/* The coder's 33-bit low as one 64-bit local, carry:low (LZMA's UInt64 low): adding
+ * (range >> 12) * cum[0] is one UMLAL on Cortex-M, the carry lands in the high word (at most 1:
+ * low + range <= 2^33). */
+#define AGILENN_CE_LOAD(s) (((uint64_t)(s)->carry << 32) | (s)->low)
+#define AGILENN_CE_STORE(s, lc)              \
+  do {                                       \
+    (s)->low = (uint32_t)(lc);               \
+    (s)->carry = (uint32_t)((lc) >> 32);     \
+  } while (0)
+
+/* range <<= 8 and a byte out while range < 2^24 (the state's low/carry written, read back). */
+AGILENN_ALWAYS_INLINE void agilenn_ce_normalize(agilenn_ce_state* s, uint64_t* lc,
+                                                uint32_t* range) {
+  while (*range < (1u << 24)) {
+    *range <<= 8;
+    AGILENN_CE_STORE(s, *lc);
+    agilenn_ce_shift_low(s);
+    *lc = s->low; /* carry 0 */
+  }
+}
+
 /* One coded index: its interval [cum[0], cum[1]) of 2^12 in its context's table, read as one
  * 32-bit word (two adjacent halfwords, little endian); low += (range >> 12) * cum[0],
- * range = (range >> 12) * freq. The caller keeps low / carry / range in locals (registers);
+ * range = (range >> 12) * freq. The caller keeps carry:low and range in locals (registers);
  * they go through the state only when a byte is shifted out. */
-AGILENN_ALWAYS_INLINE void agilenn_sce_step(agilenn_ce_state* s, const uint16_t* cum, uint32_t* low,
-                                            uint32_t* carry, uint32_t* range) {
-  uint32_t lo_hi, sum, step;
+AGILENN_ALWAYS_INLINE void agilenn_sce_step(agilenn_ce_state* s, const uint16_t* cum, uint64_t* lc,
+                                            uint32_t* range) {
+  uint32_t lo_hi, step;
   memcpy(&lo_hi, cum, 4); /* cum[0] | cum[1] << 16 on a little-endian core */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
   lo_hi = (lo_hi >> 16) | (lo_hi << 16);
 #endif
   step = *range >> 12;
-  sum = *low + step * (lo_hi & 0xFFFFu);
-  *carry |= sum < *low;
-  *low = sum;
+  *lc += (uint64_t)step * (lo_hi & 0xFFFFu);
   *range = step * ((lo_hi >> 16) - (lo_hi & 0xFFFFu));
-  while (*range < (1u << 24)) {
-    *range <<= 8;
-    s->low = *low;
-    s->carry = *carry;
-    agilenn_ce_shift_low(s);
-    *low = s->low;
-    *carry = 0;
-  }
+  agilenn_ce_normalize(s, lc, range);
 }
 
 /* One row of indices, one agilenn_sce_step each. row (width, R) indices with R zero bytes before it
@@ -285,7 +297,8 @@ AGILENN_ALWAYS_INLINE void agilenn_sce_row_impl(agilenn_ce_state* s, const agile
   const uint16_t *const group_offset = m->group_offset, *const left_offset = m->left_offset;
   const uint16_t *const up_offset = m->up_offset, *const prev_offset = m->prev_offset;
   const uint8_t* const left = row - R; /* left[i] = row[i - R], the pad for the first pixel */
-  uint32_t low = s->low, carry = s->carry, range = s->range;
+  uint64_t lc = AGILENN_CE_LOAD(s);
+  uint32_t range = s->range;
   const int8_t* const skip_index = m->skip_index;
   uint32_t i, r = 0, prev_off = 0;
   for (i = 0; i < n; ++i) {
@@ -293,7 +306,7 @@ AGILENN_ALWAYS_INLINE void agilenn_sce_row_impl(agilenn_ce_state* s, const agile
     if (!skip_index || skip_index[r] < 0) { /* a skipped channel (coder 5) is not coded */
       const uint16_t* const cum =
           cdf + group_offset[r] + prev_off + left_offset[left[i]] + up_offset[up[i]] + v;
-      agilenn_sce_step(s, cum, &low, &carry, &range);
+      agilenn_sce_step(s, cum, &lc, &range);
     }
     prev_off = prev_offset[v];
     if (++r == R) { /* next pixel: prev counts as index 0 again */
@@ -301,8 +314,7 @@ AGILENN_ALWAYS_INLINE void agilenn_sce_row_impl(agilenn_ce_state* s, const agile
       prev_off = 0;
     }
   }
-  s->low = low;
-  s->carry = carry;
+  AGILENN_CE_STORE(s, lc);
   s->range = range;
 }
 
@@ -1117,7 +1129,8 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(
   const uint16_t* const left = row - R; /* left[i] = row[i - R], the pad for the first pixel */
   const uint32_t v0 = index_of_pos ? index_of_pos[0] : 0u; /* the index of position 0 */
   const uint32_t v1 = index_of_pos ? index_of_pos[1] : 1u; /* the index of position 1 */
-  uint32_t low = s->low, carry = s->carry, range = s->range;
+  uint64_t lc = AGILENN_CE_LOAD(s);
+  uint32_t range = s->range;
   uint32_t i = 0, d;
   int32_t px, o;
 /* A nonzero index V: its ring entry (up_offset[V]), its coder step, and the next channel's prev
@@ -1126,7 +1139,7 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(
   do {                                                                             \
     const uint32_t level = (V) < levels - 1 ? (V) : levels - 1;                    \
     row[i] = (uint16_t)(level * levels * stride); /* up_offset[V] */              \
-    agilenn_sce_step(s, ctx + (V), &low, &carry, &range);                          \
+    agilenn_sce_step(s, ctx + (V), &lc, &range);                                   \
     prev_off = level * stride; /* prev_offset[V] */                                \
   } while (0)
   for (px = 0; px < pixels; ++px) {
@@ -1177,14 +1190,7 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(
       if (v == 0) { /* cum[0] = 0: low and carry unchanged; index 0 is level 0: offsets 0 */
         row[i] = 0;
         range = (range >> 12) * ctx[1];
-        while (range < (1u << 24)) {
-          range <<= 8;
-          s->low = low;
-          s->carry = carry;
-          agilenn_ce_shift_low(s);
-          low = s->low;
-          carry = 0;
-        }
+        agilenn_ce_normalize(s, &lc, &range);
         prev_off = 0;
       } else {
         AGILENN_SCE_NONZERO(v);
@@ -1192,8 +1198,7 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(
     }
   }
 #undef AGILENN_SCE_NONZERO
-  s->low = low;
-  s->carry = carry;
+  AGILENN_CE_STORE(s, lc);
   s->range = range;
 }
 
