@@ -192,47 +192,44 @@ static inline int32_t agilenn_dot4_dsp(int32_t x02, int32_t x13, const int8_t* w
 #endif
 
 /* ---- the context coder, row by row (see agilenn_kernels.h) ---- */
-/* The LZMA range coder's byte output (rc_shift_low), with the state's low/carry up to date. Rare
- * (about once per output byte), so it stays out of line and the coder loop keeps its registers.
- * LZMA's always-zero first byte is not written: agilenn_sce_begin starts with no pending byte
- * (cache_size 0) and cache 0xFF, so a first byte held back by low >= 0xFF000000 comes out as
- * 0xFF + carry, as rc_shift_low's second pending byte would; later calls are rc_shift_low's.
- * The fields are read once into registers (the common case writes one byte). */
+/* The range coder's byte output. LZMA's rc_shift_low holds each byte back (cache, cache_size)
+ * until no carry can reach it; here every byte is written at once and a carry (the high word of
+ * carry:low, at most 1) is added into the bytes already written, back over 0xFF bytes: the same
+ * number, so the same bytes (rare: only when the 33-bit low overflows). LZMA's always-zero first
+ * byte is not written, and no carry reaches it (low + range <= 2^32 at the start), so none
+ * propagates past out[0]. A byte past the capacity sets overflow (the caller then sends packed
+ * bits). Out of line (about once per output byte): carry:low in and out by value, in registers.
+ * Returns the new carry:low, (low << 8) with carry 0. */
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
-static void
-agilenn_ce_shift_low(agilenn_ce_state* s) {
-  const uint32_t low = s->low;
-  if (low < 0xFF000000u || s->carry) {
-    const uint32_t carry = s->carry;
-    uint32_t n = s->cache_size;
-    if (n != 0) {
-      uint8_t* const out = s->out;
-      const size_t capacity = s->capacity;
-      size_t pos = s->pos;
-      uint32_t byte = s->cache + carry;
-      do {
-        if (pos < capacity)
-          out[pos++] = (uint8_t)byte;
-        else
-          s->overflow = 1;
-        byte = 0xFFu + carry;
-      } while (--n != 0);
-      s->pos = pos;
+static uint64_t
+agilenn_ce_shift(agilenn_ce_state* s, uint64_t lc) {
+  const uint32_t low = (uint32_t)lc;
+  const size_t pos = s->pos;
+  uint8_t* const out = s->out;
+  if ((uint32_t)(lc >> 32) != 0) {
+    size_t j = pos;
+    while (j > 0 && ++out[--j] == 0) {
     }
-    s->cache = low >> 24;
-    s->cache_size = 1;
-  } else {
-    ++s->cache_size;
   }
-  s->low = low << 8;
-  s->carry = 0;
+  if (pos < s->capacity) {
+    out[pos] = (uint8_t)(low >> 24);
+    s->pos = pos + 1;
+  } else {
+    s->overflow = 1;
+  }
+  return (uint64_t)(low << 8);
 }
 
 AGILENN_KERNEL size_t agilenn_ce_end(agilenn_ce_state* s) {
+  /* LZMA's flush (5 x rc_shift_low) writes the held-back bytes and low's 4 bytes: here the
+   * held-back ones are out already. */
+  uint64_t lc = ((uint64_t)s->carry << 32) | s->low;
   int i;
-  for (i = 0; i < 5; ++i) agilenn_ce_shift_low(s);
+  for (i = 0; i < 4; ++i) lc = agilenn_ce_shift(s, lc);
+  s->low = (uint32_t)lc;
+  s->carry = 0;
   return s->overflow ? 0 : s->pos;
 }
 
@@ -240,8 +237,6 @@ AGILENN_KERNEL void agilenn_sce_begin(agilenn_ce_state* s, uint8_t* out, size_t 
   s->low = 0;
   s->carry = 0;
   s->range = 0xFFFFFFFFu;
-  s->cache_size = 0; /* see agilenn_ce_shift_low */
-  s->cache = 0xFF;
   s->overflow = 0;
   s->out = out;
   s->pos = 0;
@@ -258,14 +253,12 @@ AGILENN_KERNEL void agilenn_sce_begin(agilenn_ce_state* s, uint8_t* out, size_t 
     (s)->carry = (uint32_t)((lc) >> 32);     \
   } while (0)
 
-/* range <<= 8 and a byte out while range < 2^24 (the state's low/carry written, read back). */
+/* range <<= 8 and a byte out while range < 2^24. */
 AGILENN_ALWAYS_INLINE void agilenn_ce_normalize(agilenn_ce_state* s, uint64_t* lc,
                                                 uint32_t* range) {
   while (*range < (1u << 24)) {
     *range <<= 8;
-    AGILENN_CE_STORE(s, *lc);
-    agilenn_ce_shift_low(s);
-    *lc = s->low; /* carry 0 */
+    *lc = agilenn_ce_shift(s, *lc);
   }
 }
 
@@ -1175,7 +1168,11 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(
       /* Position 0 (t[leaf / 2] is the smallest accumulator of position >= 1) is by far the most
        * frequent (ReLU6's zero): one compare instead of the tree. */
       if (AGILENN_LIKELY(acc < t[leaf >> 1])) {
-        v = v0;
+        if (v0 != 0) { /* unsorted centroids: its coder step with constants too */
+          AGILENN_SCE_NONZERO(v0);
+          continue;
+        }
+        v = 0;
       } else if (bits >= 2 && acc < t[leaf >> 2]) {
         /* Position 1 (t[leaf / 4]: the smallest accumulator of position >= 2), the next most
          * frequent: one more compare instead of the tree, and its coder step with constants. */

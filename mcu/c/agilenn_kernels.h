@@ -90,8 +90,8 @@ typedef struct {
 } agilenn_sce_model;
 
 typedef struct {
-  uint32_t low, carry, range, cache_size; /* 33-bit low = carry:low (low + range <= 2^33) */
-  uint32_t cache, overflow;
+  uint32_t low, carry, range; /* 33-bit low = carry:low (low + range <= 2^33) */
+  uint32_t overflow;         /* a byte did not fit in out[0, capacity) */
   uint8_t *out;
   size_t pos, capacity;
 } agilenn_ce_state;
