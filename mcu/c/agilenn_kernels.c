@@ -531,6 +531,99 @@ AGILENN_ALWAYS_INLINE void agilenn_dwconv_u8_s2c1(const agilenn_dw_params* p, co
 }
 #endif
 
+/* One output of a 3x3 depthwise conv (mult 1) on uint8 input channel c, any window: taps outside
+ * the input skipped, the input offset added per tap (the border windows). */
+AGILENN_ALWAYS_INLINE int32_t agilenn_dw_u8_border_acc(const agilenn_dw_params* p,
+                                                       const uint8_t* in, int32_t c, int32_t iy0,
+                                                       int32_t ix0) {
+  const int32_t in_c = p->in_c, off = p->input_offset[c];
+  int32_t acc = p->bias[c], ky, kx;
+  for (ky = 0; ky < 3; ++ky) {
+    if (iy0 + ky < 0 || iy0 + ky >= p->in_h) continue;
+    for (kx = 0; kx < 3; ++kx) {
+      if (ix0 + kx < 0 || ix0 + kx >= p->in_w) continue;
+      acc += ((int32_t)in[((size_t)(iy0 + ky) * p->in_w + ix0 + kx) * in_c + c] + off) *
+             p->weight[(ky * 3 + kx) * in_c + c];
+    }
+  }
+  return acc;
+}
+
+/* Depthwise 3x3, mult 1, uint8 input (the first layer), any stride and padding: one channel at a
+ * time, so its nine weights stay in registers over the whole map (channel-inner loops reload
+ * them per pixel); interior windows (offsets in bias_interior) in a branch-free run per row,
+ * border windows tap by tap. in (in_h, in_w, in_c) -> out (out_h, out_w, in_c). */
+AGILENN_ALWAYS_INLINE void agilenn_dwconv_u8_by_channel(const agilenn_dw_params* p,
+                                                        const uint8_t* in, int8_t* out) {
+  const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c, out_h = p->out_h, out_w = p->out_w;
+  const int32_t stride = p->stride, pad_top = p->pad_top, pad_left = p->pad_left;
+  const int32_t out_offset = p->output_offset, act_min = p->act_min, act_max = p->act_max;
+  const int32_t small = p->small_acc;
+  const int8_t* const weight = p->weight;
+  /* interior columns: 0 <= ox stride - pad_left and ox stride - pad_left + 3 <= in_w */
+  const int32_t ox_lo0 = (pad_left + stride - 1) / stride, last = in_w - 3 + pad_left;
+  const int32_t ox_end = last < 0 ? 0 : last / stride + 1;
+  const int32_t ox_lo = ox_lo0 < out_w ? ox_lo0 : out_w;
+  const int32_t ox_hi = ox_end < out_w ? (ox_end > ox_lo ? ox_end : ox_lo) : out_w;
+  const size_t row = (size_t)in_w * in_c;
+  int32_t c, oy, ox;
+  AGILENN_UNROLL /* in_c is small and constant: each channel's requantization folds */
+  for (c = 0; c < in_c; ++c) {
+    const int32_t w0 = weight[c], w1 = weight[in_c + c], w2 = weight[2 * in_c + c];
+    const int32_t w3 = weight[3 * in_c + c], w4 = weight[4 * in_c + c], w5 = weight[5 * in_c + c];
+    const int32_t w6 = weight[6 * in_c + c], w7 = weight[7 * in_c + c], w8 = weight[8 * in_c + c];
+    const int32_t b_in = p->bias_interior[c], qm = p->multiplier[c], qs = p->shift[c];
+    for (oy = 0; oy < out_h; ++oy) {
+      const int32_t iy0 = oy * stride - pad_top;
+      const int interior_row = iy0 >= 0 && iy0 + 3 <= in_h;
+      const int32_t lo = interior_row ? ox_lo : out_w, hi = interior_row ? ox_hi : out_w;
+      int8_t* const y = out + (size_t)oy * out_w * in_c + c;
+      int32_t acc;
+      for (ox = 0; ox < lo; ++ox) { /* left border (or the whole row) */
+        acc = agilenn_requantize_off(
+            agilenn_dw_u8_border_acc(p, in, c, iy0, ox * stride - pad_left), qm, qs, small,
+            out_offset);
+        y[(size_t)ox * in_c] = (int8_t)agilenn_clamp(acc, act_min, act_max);
+      }
+      if (lo < hi) {
+        const uint8_t* r = in + ((size_t)(iy0 < 0 ? 0 : iy0) * in_w + lo * stride - pad_left) *
+                                    in_c + c;
+#if AGILENN_USE_DSP
+        /* the weights as 5 halfword pairs for SMLABB / SMLABT: fewer registers than 9 */
+        const int32_t w01 = (int32_t)((uint32_t)(uint16_t)w0 | ((uint32_t)w1 << 16));
+        const int32_t w23 = (int32_t)((uint32_t)(uint16_t)w2 | ((uint32_t)w3 << 16));
+        const int32_t w45 = (int32_t)((uint32_t)(uint16_t)w4 | ((uint32_t)w5 << 16));
+        const int32_t w67 = (int32_t)((uint32_t)(uint16_t)w6 | ((uint32_t)w7 << 16));
+        for (; ox < hi; ++ox, r += stride * in_c) {
+          acc = __smlabb(r[0], w01, b_in);
+          acc = __smlabt(r[in_c], w01, acc);
+          acc = __smlabb(r[2 * in_c], w23, acc);
+          acc = __smlabt(r[row], w23, acc);
+          acc = __smlabb(r[row + in_c], w45, acc);
+          acc = __smlabt(r[row + 2 * in_c], w45, acc);
+          acc = __smlabb(r[2 * row], w67, acc);
+          acc = __smlabt(r[2 * row + in_c], w67, acc);
+          acc += r[2 * row + 2 * in_c] * w8;
+#else
+        for (; ox < hi; ++ox, r += stride * in_c) {
+          acc = b_in + r[0] * w0 + r[in_c] * w1 + r[2 * in_c] * w2;
+          acc += r[row] * w3 + r[row + in_c] * w4 + r[row + 2 * in_c] * w5;
+          acc += r[2 * row] * w6 + r[2 * row + in_c] * w7 + r[2 * row + 2 * in_c] * w8;
+#endif
+          acc = agilenn_requantize_off(acc, qm, qs, small, out_offset);
+          y[(size_t)ox * in_c] = (int8_t)agilenn_clamp(acc, act_min, act_max);
+        }
+      }
+      for (; ox < out_w; ++ox) { /* right border */
+        acc = agilenn_requantize_off(
+            agilenn_dw_u8_border_acc(p, in, c, iy0, ox * stride - pad_left), qm, qs, small,
+            out_offset);
+        y[(size_t)ox * in_c] = (int8_t)agilenn_clamp(acc, act_min, act_max);
+      }
+    }
+  }
+}
+
 AGILENN_ALWAYS_INLINE void agilenn_dwconv_u8_impl(const agilenn_dw_params* p, const uint8_t* in,
                                                   int8_t* out) {
 #if AGILENN_USE_DSP
@@ -540,6 +633,10 @@ AGILENN_ALWAYS_INLINE void agilenn_dwconv_u8_impl(const agilenn_dw_params* p, co
     return;
   }
 #endif
+  if (p->mult == 1 && p->kh == 3 && p->kw == 3 && p->bias_interior) {
+    agilenn_dwconv_u8_by_channel(p, in, out);
+    return;
+  }
   { AGILENN_DWCONV_BODY(uint8_t) }
 }
 
