@@ -191,10 +191,13 @@ Bundle generate_bundle(const Int8Model& m) {
         W << c_array("int8_t", p + "_table", table);
         wbytes += table.size();
       } else {
-        // The fused last conv's local channels use doubled pairs when the layer is small.
-        const bool fused = i + 1 == n_ext;
-        const auto pairs = c_pointwise_weight_pairs(
-            l, op.in_c, fused && c_acc_fits_small(op, false) ? m.split_k : 0);
+        // The fused last conv (in_c 4) uses pairs with its local channels doubled when the layer
+        // is small; a 3-input conv feeding the extractor (agilenn_pwconv_strided_impl) all
+        // doubled when small.
+        const bool fused = i + 1 == n_ext, small = c_acc_fits_small(op, false);
+        const auto pairs =
+            fused ? c_pointwise_weight_pairs(l, op.in_c == 4 ? 4 : 0, small ? m.split_k : 0)
+                  : c_pointwise_weight_pairs(l, op.in_c == 3 ? 3 : 0, small ? op.out_c : 0);
         W << c_array("int8_t", p + "_weight", l.weight);
         if (!pairs.empty()) W << c_array("int32_t", p + "_weight_pairs", pairs);
         decl << c_static_array("int32_t", p + "_bias", l.bias);

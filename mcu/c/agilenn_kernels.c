@@ -873,6 +873,39 @@ AGILENN_ALWAYS_INLINE void agilenn_pwconv_strided_impl(const agilenn_pw_params* 
   const int32_t *const bias = p->bias, *const qmult = p->multiplier, *const qshift = p->shift;
   const int32_t small = p->small_acc;
   int32_t px, o, c;
+#if AGILENN_USE_DSP
+  if (in_c == 3 && p->weight_pairs) {
+    /* 3 inputs in one word, SXTB16 into (x0, x2) and (x1, x3); x3 (the next pixel's first byte)
+     * meets a zero weight. The last pixel's word is built from its 3 bytes (no read past in). */
+    const int32_t* const pw = p->weight_pairs;
+    for (px = 0; px < pixels; ++px) {
+      const int8_t* x = in + (size_t)px * 3;
+      int8_t* y = out + (size_t)px * px_stride;
+      uint32_t wx;
+      int32_t x02, x13;
+      if (px + 1 < pixels)
+        memcpy(&wx, x, 4);
+      else
+        wx = (uint32_t)(uint8_t)x[0] | ((uint32_t)(uint8_t)x[1] << 8) |
+             ((uint32_t)(uint8_t)x[2] << 16);
+      x02 = __sxtb16((int32_t)wx);
+      x13 = agilenn_sxtb16_ror8(wx);
+      AGILENN_UNROLL
+      for (o = 0; o < out_c; ++o) {
+        int32_t acc;
+        if (small) { /* doubled pairs: 2 * acc */
+          acc = __smlad(x13, pw[2 * o + 1], __smlad(x02, pw[2 * o], 2 * bias[o]));
+          acc = agilenn_requantize_off2(acc, qmult[o], qshift[o], out_offset);
+        } else {
+          acc = __smlad(x13, pw[2 * o + 1], __smlad(x02, pw[2 * o], bias[o]));
+          acc = agilenn_requantize_off(acc, qmult[o], qshift[o], 0, out_offset);
+        }
+        y[(size_t)o * ch_stride] = (int8_t)agilenn_clamp(acc, act_min, act_max);
+      }
+    }
+    return;
+  }
+#endif
   if (in_c < 4) { /* e.g. 3 -> 4 (cifar): inputs in registers (stores to y may alias x) */
     for (px = 0; px < pixels; ++px) {
       const int8_t* x = in + (size_t)px * in_c;

@@ -47,7 +47,8 @@ typedef struct {
   int32_t small_acc; /* as agilenn_dw_params.small_acc */
   /* NULL, or (out_c, 2) for in_c == 4 on the DSP path: per output channel its weights as int16
    * halfword pairs (w0 | w2 << 16, w1 | w3 << 16), SXTB16 of the row done by the generator; in
-   * the fused last conv with small_acc the k local channels' weights are doubled. */
+   * the fused last conv with small_acc the k local channels' weights are doubled. For in_c == 3
+   * (a conv feeding the extractor, not fused) w3 = 0 and all channels doubled when small_acc. */
   const int32_t *weight_pairs;
 } agilenn_pw_params;
 
