@@ -1336,6 +1336,7 @@ AGILENN_ALWAYS_INLINE void agilenn_grid_avg_pool_impl(const int8_t* in, int32_t 
   int32_t gy, gx, c0, j, iy, ix;
   for (gy = 0; gy < g; ++gy) {
     const int32_t y0 = gy * h / g, y1 = ((gy + 1) * h + g - 1) / g;
+    AGILENN_UNROLL /* g is small: each column of cells gets constant bounds */
     for (gx = 0; gx < g; ++gx) {
       const int32_t x0 = gx * w / g, x1 = ((gx + 1) * w + g - 1) / g;
       const int32_t count = (y1 - y0) * (x1 - x0);
@@ -1351,6 +1352,7 @@ AGILENN_ALWAYS_INLINE void agilenn_grid_avg_pool_impl(const int8_t* in, int32_t 
 #endif
         for (iy = y0; iy < y1; ++iy) {
           const int8_t* px = in + ((size_t)iy * w + x0) * c + c0;
+          AGILENN_UNROLL /* a cell row's pixels, unrolled (constant bounds) */
           for (ix = x0; ix < x1; ++ix, px += c) {
 #if AGILENN_USE_DSP
             uint32_t wa, wb;
