@@ -454,25 +454,66 @@ AGILENN_ALWAYS_INLINE int32_t agilenn_dw_u8c1_border_acc(const agilenn_dw_params
   return acc;
 }
 
+/* The pairs of agilenn_dwconv_u8_s2c1 on one output row, outputs [ox, hi) (hi - ox even) from r
+ * (the window's top-left input of output ox): rows 3, or 2 when the window's third row lies below
+ * the input (b then has its taps as padding). edge: one more pair (hi, hi + 1) whose second
+ * output's window misses its third column (x4 past the row; b_edge has those taps as padding). */
+AGILENN_ALWAYS_INLINE void agilenn_s2c1_pairs(const uint8_t* r, int32_t in_w, int8_t* y,
+                                              int32_t ox, int32_t hi, int32_t rows, int edge,
+                                              int32_t b, int32_t b_edge, const int32_t* w02,
+                                              const int32_t* w01, const agilenn_dw_params* p) {
+  const int32_t qm = p->multiplier[0], qs = p->shift[0], small = p->small_acc;
+  const int32_t out_offset = p->output_offset, act_min = p->act_min, act_max = p->act_max;
+  int32_t ky;
+  for (; ox < hi + 2 * edge; ox += 2, r += 4) {
+    const int last = edge && ox == hi; /* x4 lies past the row: B without its third column */
+    int32_t a = b, bb = last ? b_edge : b;
+    AGILENN_UNROLL
+    for (ky = 0; ky < rows; ++ky) {
+      const uint8_t* const rk = r + ky * in_w;
+      uint32_t wx;
+      int32_t e, o;
+      memcpy(&wx, rk, 4);
+      e = (int32_t)__uxtb16(wx);
+      o = agilenn_uxtb16_ror8(wx);
+      a = __smlad(e, w02[ky], a);
+      a = __smlabt(o, w01[ky], a);
+      bb = __smlad(agilenn_pkhtb16(o, e), w01[ky], bb);
+      if (!last) bb = __smlabt((int32_t)rk[4], w02[ky], bb);
+    }
+    a = agilenn_requantize_off(a, qm, qs, small, out_offset);
+    bb = agilenn_requantize_off(bb, qm, qs, small, out_offset);
+    y[ox] = (int8_t)agilenn_clamp(a, act_min, act_max);
+    y[ox + 1] = (int8_t)agilenn_clamp(bb, act_min, act_max);
+  }
+}
+
 /* Depthwise 3x3, stride 2, one uint8 channel, mult 1 (the default extractor's first layer): two
- * output pixels per step along each interior row. A word of input bytes x0..x3 gives the UXTB16
- * pairs (x0, x2) and (x1, x3); output A = (x0, x1, x2) . (w0, w1, w2) is SMLAD((x0, x2), (w0, w2))
- * + x1 * w1 and output B = (x2, x3, x4) . w is SMLAD((x2, x3), (w0, w1)) + x4 * w2, with (x2, x3)
+ * output pixels per step along each row. A word of input bytes x0..x3 gives the UXTB16 pairs
+ * (x0, x2) and (x1, x3); output A = (x0, x1, x2) . (w0, w1, w2) is SMLAD((x0, x2), (w0, w2)) +
+ * x1 * w1 and output B = (x2, x3, x4) . w is SMLAD((x2, x3), (w0, w1)) + x4 * w2, with (x2, x3)
  * one PKHTB and w1, w2 the top halves of the two weight pairs (SMLABT). Pixels are <= 255, so
  * every halfword is a non-negative int16; all sums are the portable loop's exact int32 sums.
- * in (in_h, in_w) -> out (out_h, out_w); weight (3, 3). */
+ * Windows reaching past the bottom or right edge by one row or column use the same pairs: a
+ * padded tap contributes (x + off) w = 0, so leaving it out and starting from
+ * bias_interior - off * (its weights) gives the same sum (the last output row with 2 rows; the
+ * last interior pixel paired with a right-border pixel whose window misses its third column).
+ * Other border pixels one tap at a time. in (in_h, in_w) -> out (out_h, out_w); weight (3, 3). */
 AGILENN_ALWAYS_INLINE void agilenn_dwconv_u8_s2c1(const agilenn_dw_params* p, const uint8_t* in,
                                                   int8_t* out) {
   const int32_t in_h = p->in_h, in_w = p->in_w, out_h = p->out_h, out_w = p->out_w;
   const int32_t pad_top = p->pad_top, pad_left = p->pad_left;
   const int32_t out_offset = p->output_offset, act_min = p->act_min, act_max = p->act_max;
   const int32_t small = p->small_acc, qm = p->multiplier[0], qs = p->shift[0];
-  const int32_t b_in = p->bias_interior[0];
+  const int32_t b_in = p->bias_interior[0], off = p->input_offset[0];
   const int8_t* const w = p->weight;
   /* interior columns: 0 <= 2 ox - pad_left and 2 ox - pad_left + 3 <= in_w */
   const int32_t ox_lo = (pad_left + 1) / 2, last = in_w - 3 + pad_left; /* 2 ox <= last */
   const int32_t ox_end = last < 0 ? 0 : last / 2 + 1;
   const int32_t ox_hi = ox_end < out_w ? (ox_end > ox_lo ? ox_end : ox_lo) : out_w;
+  /* b_in without the taps of the third column / row / both (padding there) */
+  const int32_t b_col = b_in - off * (w[2] + w[5] + w[8]), b_row = b_in - off * (w[6] + w[7] + w[8]);
+  const int32_t b_both = b_row - off * (w[2] + w[5]);
   int32_t w02[3], w01[3], oy, ox, ky;
   for (ky = 0; ky < 3; ++ky) {
     const uint32_t w0 = (uint16_t)(int16_t)w[3 * ky], w1 = (uint16_t)(int16_t)w[3 * ky + 1];
@@ -483,41 +524,33 @@ AGILENN_ALWAYS_INLINE void agilenn_dwconv_u8_s2c1(const agilenn_dw_params* p, co
   for (oy = 0; oy < out_h; ++oy) {
     const int32_t iy0 = 2 * oy - pad_top;
     const int interior_row = iy0 >= 0 && iy0 + 3 <= in_h;
-    const int32_t lo = interior_row ? ox_lo : out_w, hi = interior_row ? ox_hi : out_w;
+    const int bottom_row = iy0 >= 0 && iy0 + 2 == in_h; /* only the third row is padding */
+    const int32_t lo = interior_row || bottom_row ? ox_lo : out_w;
+    const int32_t hi = interior_row || bottom_row ? ox_hi : out_w;
     const uint8_t* r = in + (size_t)(iy0 < 0 ? 0 : iy0) * in_w + 2 * lo - pad_left;
     int8_t* const y = out + (size_t)oy * out_w;
+    /* an odd interior run whose next output misses only its third column: one pair more */
+    const int edge = ((hi - lo) & 1) && hi < out_w && 2 * hi - pad_left + 2 == in_w;
+    const int32_t pairs_end = lo + ((hi - lo) & ~1);
     int32_t acc;
     for (ox = 0; ox < lo; ++ox) { /* left border (or the whole row) */
       acc = agilenn_requantize_off(agilenn_dw_u8c1_border_acc(p, in, iy0, 2 * ox - pad_left), qm,
                                    qs, small, out_offset);
       y[ox] = (int8_t)agilenn_clamp(acc, act_min, act_max);
     }
-    for (; ox + 1 < hi; ox += 2, r += 4) { /* interior pairs */
-      int32_t a = b_in, b = b_in;
-      AGILENN_UNROLL
-      for (ky = 0; ky < 3; ++ky) {
-        const uint8_t* const rk = r + ky * in_w;
-        uint32_t wx;
-        int32_t e, o;
-        memcpy(&wx, rk, 4);
-        e = (int32_t)__uxtb16(wx);
-        o = agilenn_uxtb16_ror8(wx);
-        a = __smlad(e, w02[ky], a);
-        a = __smlabt(o, w01[ky], a);
-        b = __smlad(agilenn_pkhtb16(o, e), w01[ky], b);
-        b = __smlabt((int32_t)rk[4], w02[ky], b);
-      }
-      a = agilenn_requantize_off(a, qm, qs, small, out_offset);
-      b = agilenn_requantize_off(b, qm, qs, small, out_offset);
-      y[ox] = (int8_t)agilenn_clamp(a, act_min, act_max);
-      y[ox + 1] = (int8_t)agilenn_clamp(b, act_min, act_max);
-    }
+    if (interior_row)
+      agilenn_s2c1_pairs(r, in_w, y, lo, pairs_end, 3, edge, b_in, b_col, w02, w01, p);
+    else if (bottom_row)
+      agilenn_s2c1_pairs(r, in_w, y, lo, pairs_end, 2, edge, b_row, b_both, w02, w01, p);
+    ox = edge ? hi + 1 : pairs_end;
+    r += 2 * (ox - lo);
     if (ox < hi) { /* one interior pixel left: bytes, not a word (x3 may lie past the input) */
-      acc = b_in;
+      acc = interior_row ? b_in : b_row;
       AGILENN_UNROLL
       for (ky = 0; ky < 3; ++ky)
-        acc += (int32_t)r[ky * in_w] * w[3 * ky] + (int32_t)r[ky * in_w + 1] * w[3 * ky + 1] +
-               (int32_t)r[ky * in_w + 2] * w[3 * ky + 2];
+        if (ky < 2 || interior_row)
+          acc += (int32_t)r[ky * in_w] * w[3 * ky] + (int32_t)r[ky * in_w + 1] * w[3 * ky + 1] +
+                 (int32_t)r[ky * in_w + 2] * w[3 * ky + 2];
       acc = agilenn_requantize_off(acc, qm, qs, small, out_offset);
       y[ox] = (int8_t)agilenn_clamp(acc, act_min, act_max);
       ++ox;
