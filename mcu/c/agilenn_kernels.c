@@ -846,7 +846,75 @@ AGILENN_ALWAYS_INLINE void agilenn_dwconv_s8_planar_impl(const agilenn_dw_params
                     ((uint32_t)(uint16_t)(int16_t)(scale * weight[4 * in_c + c]) << 16));
     w1b = scale * weight[7 * in_c + c];
 #endif
-    for (oy = 0; oy < out_h; ++oy) {
+    oy = 0;
+#if AGILENN_USE_DSP
+    /* Two output rows at a time: their four input rows are loaded and extended once (the middle
+     * two serve both rows), 2x2 outputs per step. */
+    for (; oy + 1 < out_h; oy += 2) {
+      const int8_t* r = plane + (size_t)oy * in_w;
+      int8_t* y = out + (size_t)oy * out_w * in_c + c;
+      for (ox = 0; ox + 1 < out_w; ox += 2, r += 2, y += 2 * in_c) {
+        int32_t a0 = scale * bias_in[c], b0 = a0, a1 = a0, b1 = a0, e, o;
+        uint32_t wx;
+        memcpy(&wx, r, 4);
+        e = __sxtb16((int32_t)wx);
+        o = agilenn_sxtb16_ror8(wx);
+        a0 = __smlabb(o, w1a, __smlad(e, w02[0], a0));
+        b0 = __smlatb(e, w1a, __smlad(o, w02[0], b0));
+        memcpy(&wx, r + in_w, 4);
+        e = __sxtb16((int32_t)wx);
+        o = agilenn_sxtb16_ror8(wx);
+        a0 = __smlabt(o, w1a, __smlad(e, w02[1], a0));
+        b0 = __smlatt(e, w1a, __smlad(o, w02[1], b0));
+        a1 = __smlabb(o, w1a, __smlad(e, w02[0], a1));
+        b1 = __smlatb(e, w1a, __smlad(o, w02[0], b1));
+        memcpy(&wx, r + 2 * in_w, 4);
+        e = __sxtb16((int32_t)wx);
+        o = agilenn_sxtb16_ror8(wx);
+        a0 = __smlabb(o, w1b, __smlad(e, w02[2], a0));
+        b0 = __smlatb(e, w1b, __smlad(o, w02[2], b0));
+        a1 = __smlabt(o, w1a, __smlad(e, w02[1], a1));
+        b1 = __smlatt(e, w1a, __smlad(o, w02[1], b1));
+        memcpy(&wx, r + 3 * in_w, 4);
+        e = __sxtb16((int32_t)wx);
+        o = agilenn_sxtb16_ror8(wx);
+        a1 = __smlabb(o, w1b, __smlad(e, w02[2], a1));
+        b1 = __smlatb(e, w1b, __smlad(o, w02[2], b1));
+        if (small) {
+          a0 = agilenn_requantize_off2(a0, qm, qs, out_offset);
+          b0 = agilenn_requantize_off2(b0, qm, qs, out_offset);
+          a1 = agilenn_requantize_off2(a1, qm, qs, out_offset);
+          b1 = agilenn_requantize_off2(b1, qm, qs, out_offset);
+        } else {
+          a0 = agilenn_requantize_off(a0, qm, qs, 0, out_offset);
+          b0 = agilenn_requantize_off(b0, qm, qs, 0, out_offset);
+          a1 = agilenn_requantize_off(a1, qm, qs, 0, out_offset);
+          b1 = agilenn_requantize_off(b1, qm, qs, 0, out_offset);
+        }
+        y[0] = (int8_t)agilenn_clamp(a0, act_min, act_max);
+        y[in_c] = (int8_t)agilenn_clamp(b0, act_min, act_max);
+        y[(size_t)out_w * in_c] = (int8_t)agilenn_clamp(a1, act_min, act_max);
+        y[(size_t)(out_w + 1) * in_c] = (int8_t)agilenn_clamp(b1, act_min, act_max);
+      }
+      if (ox < out_w) { /* an odd last column: one pixel of each row, bytes */
+        const int8_t* const w = weight + c;
+        int32_t k;
+        AGILENN_UNROLL
+        for (k = 0; k < 2; ++k) {
+          const int8_t* const rk = r + k * in_w;
+          int32_t acc = bias_in[c];
+          acc += (int32_t)rk[0] * w[0] + (int32_t)rk[1] * w[in_c] + (int32_t)rk[2] * w[2 * in_c];
+          acc += (int32_t)rk[in_w] * w[3 * in_c] + (int32_t)rk[in_w + 1] * w[4 * in_c] +
+                 (int32_t)rk[in_w + 2] * w[5 * in_c];
+          acc += (int32_t)rk[2 * in_w] * w[6 * in_c] + (int32_t)rk[2 * in_w + 1] * w[7 * in_c] +
+                 (int32_t)rk[2 * in_w + 2] * w[8 * in_c];
+          acc = agilenn_requantize_off(acc, qm, qs, small, out_offset);
+          y[(size_t)k * out_w * in_c] = (int8_t)agilenn_clamp(acc, act_min, act_max);
+        }
+      }
+    }
+#endif
+    for (; oy < out_h; ++oy) {
       const int8_t* r = plane + (size_t)oy * in_w;
       int8_t* y = out + (size_t)oy * out_w * in_c + c;
       ox = 0;
