@@ -1507,6 +1507,26 @@ AGILENN_ALWAYS_INLINE void agilenn_dense_impl(const agilenn_dense_params* p, con
   const int8_t* const weight = p->weight;
   const int32_t* const bias = p->bias;
   int32_t o;
+#if AGILENN_USE_DSP
+  if ((n_in & 3) == 0 && n_in <= 128) {
+    /* the dot products unrolled (n_in is a constant): loads at immediate offsets, no loop */
+    int32_t j;
+    for (o = 0; o < n_out; ++o) {
+      const int8_t* const w = weight + (size_t)o * n_in;
+      int32_t acc = bias[o];
+      AGILENN_UNROLL_ALL
+      for (j = 0; j < n_in / 4; ++j) {
+        uint32_t wx, ww;
+        memcpy(&wx, in + 4 * j, 4);
+        memcpy(&ww, w + 4 * j, 4);
+        acc = __smlad(__sxtb16((int32_t)wx), __sxtb16((int32_t)ww), acc);
+        acc = __smlad(agilenn_sxtb16_ror8(wx), agilenn_sxtb16_ror8(ww), acc);
+      }
+      out[o] = acc;
+    }
+    return;
+  }
+#endif
   for (o = 0; o < n_out; ++o) out[o] = agilenn_dot_s8(in, weight + (size_t)o * n_in, n_in, bias[o]);
 }
 
