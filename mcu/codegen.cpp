@@ -112,11 +112,11 @@ Bundle generate_bundle(const Int8Model& m) {
     const Int8Conv& op = m.extractor[i];
     const size_t bytes = pad[i + 1].on ? size_t(pad[i + 1].hp) * pad[i + 1].wp * op.out_c
                                        : size_t(op.out_h) * op.out_w * op.out_c;
-    b.buffers.push_back({"extractor" + std::to_string(i) + "_out" +
-                             (pad[i + 1].on ? std::string(pad[i + 1].planar ? " (padded, planar)"
-                                                                            : " (padded)")
-                                            : std::string()),
-                         bytes, int(i), int(i) + 1, 0});
+    b.buffers.push_back(
+        {"extractor" + std::to_string(i) + "_out" +
+             (pad[i + 1].on ? std::string(pad[i + 1].planar ? " (padded, planar)" : " (padded)")
+                            : std::string()),
+         bytes, int(i), int(i) + 1, 0});
   }
   b.buffers.push_back(
       {"local_map", size_t(m.feat_h) * m.feat_w * m.split_k, int(n_ext) - 1, int(n_ext), 0});
@@ -181,8 +181,10 @@ Bundle generate_bundle(const Int8Model& m) {
                 std::to_string(op.kw) + " s" + std::to_string(op.stride);
       std::string in = i == 0 ? "image" : buf(i - 1);
       R << "  AGILENN_MARK(" << i << ");\n  agilenn_dwconv_"
-        << (i == 0 ? "u8" : pad[i].planar ? "s8_planar" : "s8") << "_impl(&" << p << ", " << in
-        << ", " << buf(i) << ");\n";
+        << (i == 0          ? "u8"
+            : pad[i].planar ? "s8_planar"
+                            : "s8")
+        << "_impl(&" << p << ", " << in << ", " << buf(i) << ");\n";
     } else {
       if (i == 0) throw Error("generate_bundle: the first op must be depthwise");
       auto l = c_pointwise_layout(op);
@@ -224,8 +226,8 @@ Bundle generate_bundle(const Int8Model& m) {
         const int px_bytes = pd.planar ? 1 : op.out_c;
         const std::string plane = std::to_string(pd.hp * pd.wp);
         R << "  agilenn_fill_border" << (pd.planar ? "_planar" : "") << "_impl(" << buf(i) << ", "
-          << pd.hp << ", " << pd.wp << ", " << op.out_c << ", " << pd.top << ", " << pd.left
-          << ", " << op.out_h << ", " << op.out_w << ", " << p
+          << pd.hp << ", " << pd.wp << ", " << op.out_c << ", " << pd.top << ", " << pd.left << ", "
+          << op.out_h << ", " << op.out_w << ", " << p
           << "_pad_pixel);\n  {\n    int32_t y;\n    for (y = 0; y < " << op.in_h
           << "; ++y)\n      ";
         const std::string in_row = buf(i - 1) + " + y * " + std::to_string(op.in_w * op.in_c);

@@ -247,10 +247,10 @@ AGILENN_KERNEL void agilenn_sce_begin(agilenn_ce_state* s, uint8_t* out, size_t 
  * (range >> 12) * cum[0] is one UMLAL on Cortex-M, the carry lands in the high word (at most 1:
  * low + range <= 2^33). */
 #define AGILENN_CE_LOAD(s) (((uint64_t)(s)->carry << 32) | (s)->low)
-#define AGILENN_CE_STORE(s, lc)              \
-  do {                                       \
-    (s)->low = (uint32_t)(lc);               \
-    (s)->carry = (uint32_t)((lc) >> 32);     \
+#define AGILENN_CE_STORE(s, lc)          \
+  do {                                   \
+    (s)->low = (uint32_t)(lc);           \
+    (s)->carry = (uint32_t)((lc) >> 32); \
   } while (0)
 
 /* range <<= 8 and a byte out while range < 2^24. */
@@ -458,9 +458,9 @@ AGILENN_ALWAYS_INLINE int32_t agilenn_dw_u8c1_border_acc(const agilenn_dw_params
  * (the window's top-left input of output ox): rows 3, or 2 when the window's third row lies below
  * the input (b then has its taps as padding). edge: one more pair (hi, hi + 1) whose second
  * output's window misses its third column (x4 past the row; b_edge has those taps as padding). */
-AGILENN_ALWAYS_INLINE void agilenn_s2c1_pairs(const uint8_t* r, int32_t in_w, int8_t* y,
-                                              int32_t ox, int32_t hi, int32_t rows, int edge,
-                                              int32_t b, int32_t b_edge, const int32_t* w02,
+AGILENN_ALWAYS_INLINE void agilenn_s2c1_pairs(const uint8_t* r, int32_t in_w, int8_t* y, int32_t ox,
+                                              int32_t hi, int32_t rows, int edge, int32_t b,
+                                              int32_t b_edge, const int32_t* w02,
                                               const int32_t* w01, const agilenn_dw_params* p) {
   const int32_t qm = p->multiplier[0], qs = p->shift[0], small = p->small_acc;
   const int32_t out_offset = p->output_offset, act_min = p->act_min, act_max = p->act_max;
@@ -512,7 +512,8 @@ AGILENN_ALWAYS_INLINE void agilenn_dwconv_u8_s2c1(const agilenn_dw_params* p, co
   const int32_t ox_end = last < 0 ? 0 : last / 2 + 1;
   const int32_t ox_hi = ox_end < out_w ? (ox_end > ox_lo ? ox_end : ox_lo) : out_w;
   /* b_in without the taps of the third column / row / both (padding there) */
-  const int32_t b_col = b_in - off * (w[2] + w[5] + w[8]), b_row = b_in - off * (w[6] + w[7] + w[8]);
+  const int32_t b_col = b_in - off * (w[2] + w[5] + w[8]),
+                b_row = b_in - off * (w[6] + w[7] + w[8]);
   const int32_t b_both = b_row - off * (w[2] + w[5]);
   int32_t w02[3], w01[3], oy, ox, ky;
   for (ky = 0; ky < 3; ++ky) {
@@ -613,14 +614,14 @@ AGILENN_ALWAYS_INLINE void agilenn_dwconv_u8_by_channel(const agilenn_dw_params*
       int8_t* const y = out + (size_t)oy * out_w * in_c + c;
       int32_t acc;
       for (ox = 0; ox < lo; ++ox) { /* left border (or the whole row) */
-        acc = agilenn_requantize_off(
-            agilenn_dw_u8_border_acc(p, in, c, iy0, ox * stride - pad_left), qm, qs, small,
-            out_offset);
+        acc =
+            agilenn_requantize_off(agilenn_dw_u8_border_acc(p, in, c, iy0, ox * stride - pad_left),
+                                   qm, qs, small, out_offset);
         y[(size_t)ox * in_c] = (int8_t)agilenn_clamp(acc, act_min, act_max);
       }
       if (lo < hi) {
-        const uint8_t* r = in + ((size_t)(iy0 < 0 ? 0 : iy0) * in_w + lo * stride - pad_left) *
-                                    in_c + c;
+        const uint8_t* r =
+            in + ((size_t)(iy0 < 0 ? 0 : iy0) * in_w + lo * stride - pad_left) * in_c + c;
 #if AGILENN_USE_DSP
         /* the weights as 5 halfword pairs for SMLABB / SMLABT: fewer registers than 9 */
         const int32_t w01 = (int32_t)((uint32_t)(uint16_t)w0 | ((uint32_t)w1 << 16));
@@ -648,9 +649,9 @@ AGILENN_ALWAYS_INLINE void agilenn_dwconv_u8_by_channel(const agilenn_dw_params*
         }
       }
       for (; ox < out_w; ++ox) { /* right border */
-        acc = agilenn_requantize_off(
-            agilenn_dw_u8_border_acc(p, in, c, iy0, ox * stride - pad_left), qm, qs, small,
-            out_offset);
+        acc =
+            agilenn_requantize_off(agilenn_dw_u8_border_acc(p, in, c, iy0, ox * stride - pad_left),
+                                   qm, qs, small, out_offset);
         y[(size_t)ox * in_c] = (int8_t)agilenn_clamp(acc, act_min, act_max);
       }
     }
@@ -965,9 +966,9 @@ AGILENN_ALWAYS_INLINE void agilenn_dwconv_s8_planar_impl(const agilenn_dw_params
 
 /* in (pixels, in_c) -> out[px * px_stride + o * ch_stride]; weight (out_c, in_c). NHWC output:
  * (out_c, 1); planar (one plane of a padded buffer per channel): (1, plane bytes). */
-AGILENN_ALWAYS_INLINE void agilenn_pwconv_strided_impl(const agilenn_pw_params* p,
-                                                       const int8_t* in, int8_t* out,
-                                                       int32_t px_stride, int32_t ch_stride) {
+AGILENN_ALWAYS_INLINE void agilenn_pwconv_strided_impl(const agilenn_pw_params* p, const int8_t* in,
+                                                       int8_t* out, int32_t px_stride,
+                                                       int32_t ch_stride) {
   const int32_t pixels = p->pixels, in_c = p->in_c, out_c = p->out_c, out_offset = p->output_offset;
   const int32_t act_min = p->act_min, act_max = p->act_max;
   const int8_t* const weight = p->weight;
@@ -1157,8 +1158,8 @@ AGILENN_ALWAYS_INLINE int8_t agilenn_pw_local_value(const agilenn_pw_params* p, 
   int32_t acc;
 #if AGILENN_USE_DSP
   if (p->in_c == 4 && p->weight_pairs && p->small_acc)
-    acc = agilenn_requantize_off2(agilenn_pw_dot(p, o, x, x02, x13, 2 * b), m, sh,
-                                  p->output_offset);
+    acc =
+        agilenn_requantize_off2(agilenn_pw_dot(p, o, x, x02, x13, 2 * b), m, sh, p->output_offset);
   else
 #endif
     acc = agilenn_requantize_off(agilenn_pw_dot(p, o, x, x02, x13, b), m, sh, p->small_acc,
@@ -1199,7 +1200,8 @@ AGILENN_ALWAYS_INLINE void agilenn_fill_border_planar_impl(int8_t* buf, int32_t 
     int8_t* const plane = buf + (size_t)ch * hp * wp;
     const uint32_t v4 = (uint32_t)(uint8_t)pixel[ch] * 0x01010101u;
     agilenn_fill_run(plane, v4, top * wp + left);
-    for (y = 0; y + 1 < h; ++y) agilenn_fill_run(plane + (size_t)(top + y) * wp + left + w, v4, wp - w);
+    for (y = 0; y + 1 < h; ++y)
+      agilenn_fill_run(plane + (size_t)(top + y) * wp + left + w, v4, wp - w);
     agilenn_fill_run(plane + (size_t)(top + h - 1) * wp + left + w, v4,
                      wp - left - w + (hp - top - h) * wp);
   }
@@ -1233,12 +1235,12 @@ AGILENN_ALWAYS_INLINE void agilenn_pw1_lut_planar_impl(int32_t pixels, int32_t o
     uint16_t h;
 /* bytes (t0.c0, t1.c0, t0.c2, t1.c2) and (t0.c1, t1.c1, t0.c3, t1.c3) */
 #if AGILENN_USE_DSP
-#define AGILENN_LUT_PAIR(A, B, T0, T1)                                              \
-  A = (uint32_t)__uxtb16(T0) | ((uint32_t)__uxtb16(T1) << 8);                       \
+#define AGILENN_LUT_PAIR(A, B, T0, T1)                        \
+  A = (uint32_t)__uxtb16(T0) | ((uint32_t)__uxtb16(T1) << 8); \
   B = (uint32_t)agilenn_uxtb16_ror8(T0) | ((T1)&0xFF00FF00u)
 #else
-#define AGILENN_LUT_PAIR(A, B, T0, T1)                   \
-  A = ((T0)&0x00FF00FFu) | (((T1)&0x00FF00FFu) << 8);    \
+#define AGILENN_LUT_PAIR(A, B, T0, T1)                \
+  A = ((T0)&0x00FF00FFu) | (((T1)&0x00FF00FFu) << 8); \
   B = (((T0)&0xFF00FF00u) >> 8) | ((T1)&0xFF00FF00u)
 #endif
     for (; px + 4 <= pixels; px += 4) {
@@ -1359,12 +1361,12 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(
   int32_t px, o;
 /* A nonzero index V: its ring entry (up_offset[V]), its coder step, and the next channel's prev
  * offset (prev_offset[V]); V a constant gives constant offsets. */
-#define AGILENN_SCE_NONZERO(V)                                                     \
-  do {                                                                             \
-    const uint32_t level = (V) < levels - 1 ? (V) : levels - 1;                    \
-    row[i] = (uint16_t)(level * levels * stride); /* up_offset[V] */              \
-    agilenn_sce_step(s, ctx + (V), &lc, &range);                                   \
-    prev_off = level * stride; /* prev_offset[V] */                                \
+#define AGILENN_SCE_NONZERO(V)                                       \
+  do {                                                               \
+    const uint32_t level = (V) < levels - 1 ? (V) : levels - 1;      \
+    row[i] = (uint16_t)(level * levels * stride); /* up_offset[V] */ \
+    agilenn_sce_step(s, ctx + (V), &lc, &range);                     \
+    prev_off = level * stride; /* prev_offset[V] */                  \
   } while (0)
   for (px = 0; px < pixels; ++px) {
     const int8_t* x = in + (size_t)px * in_c;

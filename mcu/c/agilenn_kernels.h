@@ -92,7 +92,7 @@ typedef struct {
 
 typedef struct {
   uint32_t low, carry, range; /* 33-bit low = carry:low (low + range <= 2^33) */
-  uint32_t overflow;         /* a byte did not fit in out[0, capacity) */
+  uint32_t overflow;          /* a byte did not fit in out[0, capacity) */
   uint8_t *out;
   size_t pos, capacity;
 } agilenn_ce_state;
@@ -157,15 +157,15 @@ AGILENN_KERNEL void agilenn_grid_avg_pool(const int8_t *in, int32_t h, int32_t w
  * (hp, wp) bytes, channel ch at buf + ch * hp * wp. The producer writes out[px * px_stride +
  * o * ch_stride] (planar: (1, hp * wp)); the depthwise reads the planes (p: the padded shape, no
  * padding, bias_interior set) and writes (out_h, out_w, in_c). */
-AGILENN_KERNEL void agilenn_pwconv_strided(const agilenn_pw_params *p, const int8_t *in,
-                                           int8_t *out, int32_t px_stride, int32_t ch_stride);
-AGILENN_KERNEL void agilenn_pw1_lut_planar(int32_t pixels, int32_t out_c, const int8_t *table,
-                                           const int8_t *in, int8_t *out, int32_t plane);
-AGILENN_KERNEL void agilenn_fill_border_planar(int8_t *buf, int32_t hp, int32_t wp, int32_t c,
+AGILENN_KERNEL void agilenn_pwconv_strided(const agilenn_pw_params* p, const int8_t* in,
+                                           int8_t* out, int32_t px_stride, int32_t ch_stride);
+AGILENN_KERNEL void agilenn_pw1_lut_planar(int32_t pixels, int32_t out_c, const int8_t* table,
+                                           const int8_t* in, int8_t* out, int32_t plane);
+AGILENN_KERNEL void agilenn_fill_border_planar(int8_t* buf, int32_t hp, int32_t wp, int32_t c,
                                                int32_t top, int32_t left, int32_t h, int32_t w,
-                                               const int8_t *pixel);
-AGILENN_KERNEL void agilenn_dwconv_s8_planar(const agilenn_dw_params *p, const int8_t *in,
-                                             int8_t *out);
+                                               const int8_t* pixel);
+AGILENN_KERNEL void agilenn_dwconv_s8_planar(const agilenn_dw_params* p, const int8_t* in,
+                                             int8_t* out);
 /* in (in) -> out (out) int32 */
 AGILENN_KERNEL void agilenn_dense(const agilenn_dense_params *p, const int8_t *in, int32_t *out);
 AGILENN_KERNEL uint32_t agilenn_quantize_index(const agilenn_quantizer *q, int32_t v);

@@ -238,10 +238,18 @@ BOOST_AUTO_TEST_CASE(planar_padded_depthwise_matches_reference) {
                                dw.in_w, zp.data());
     const auto table = lut ? c_pointwise_lut(pw) : std::vector<int8_t>();
     const auto l = c_pointwise_layout(pw);
-    const agilenn_pw_params pp{pw.in_w,           pw.in_c,         pw.out_c,
-                               l.weight.data(),   l.bias.data(),   pw.multiplier.data(),
-                               pw.shift.data(),   pw.output_offset, pw.act_min,
-                               pw.act_max,        0,               nullptr};
+    const agilenn_pw_params pp{pw.in_w,
+                               pw.in_c,
+                               pw.out_c,
+                               l.weight.data(),
+                               l.bias.data(),
+                               pw.multiplier.data(),
+                               pw.shift.data(),
+                               pw.output_offset,
+                               pw.act_min,
+                               pw.act_max,
+                               0,
+                               nullptr};
     for (int y = 0; y < dw.in_h; ++y) {
       int8_t* row = buf.data() + size_t(y + dw.pad_top) * wp + dw.pad_left;
       const int8_t* in_row = x.data() + size_t(y) * pw.in_w * pw.in_c;
