@@ -105,13 +105,13 @@ std::vector<int32_t> c_depthwise_weight_pairs(const Int8Conv& op, bool doubled) 
 std::vector<int32_t> c_pointwise_weight_pairs(const CPointwiseLayout& layout, int in_c,
                                               int doubled_channels) {
   std::vector<int32_t> out;
-  if (in_c != 4) return out;
-  for (size_t o = 0; o + 4 <= layout.weight.size(); o += 4) {
-    const int scale = int(o / 4) < doubled_channels ? 2 : 1;
+  if (in_c != 3 && in_c != 4) return out;
+  for (size_t o = 0; o + in_c <= layout.weight.size(); o += in_c) {
+    const int scale = int(o / in_c) < doubled_channels ? 2 : 1;
     auto half = [&](int8_t w) { return uint32_t(uint16_t(int16_t(scale * w))); };
     const int8_t* w = layout.weight.data() + o;
     out.push_back(int32_t(half(w[0]) | (half(w[2]) << 16)));
-    out.push_back(int32_t(half(w[1]) | (half(w[3]) << 16)));
+    out.push_back(int32_t(half(w[1]) | (in_c == 4 ? half(w[3]) << 16 : 0u)));
   }
   return out;
 }

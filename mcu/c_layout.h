@@ -88,7 +88,8 @@ std::vector<int32_t> c_depthwise_weight_pairs(const Int8Conv& op, bool doubled);
 // The DSP pointwise kernels' weights for in_c == 4: (out_c, 2) words, per output channel the int16
 // halfword pairs (w[0] | w[2] << 16, w[1] | w[3] << 16) of its (out_c, in_c) row, what SXTB16 of
 // the row's word and of it rotated by 8 give (one LDRD instead of a load and two extends per dot
-// product). Empty when in_c != 4. The first doubled_channels output channels (the local ones of a
+// product). in_c == 3: w[3] = 0 (the word's fourth byte, the next pixel's, counts 0). Empty for
+// other in_c. The first doubled_channels output channels (the local ones of a
 // small fused conv, c_acc_fits_small; 0 otherwise) get doubled weights, as
 // c_depthwise_weight_pairs.
 std::vector<int32_t> c_pointwise_weight_pairs(const CPointwiseLayout& layout, int in_c,

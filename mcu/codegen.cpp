@@ -89,8 +89,10 @@ Bundle generate_bundle(const Int8Model& m) {
   // A depthwise conv (mult 1) fed by a pointwise conv reads a padded copy of its input: the
   // producer writes its rows into the interior of a (hp, wp) buffer whose border holds the input
   // zero point (x + offset = 0, what padding contributes), so every window is interior.
+  // A 3x3 stride-1 depthwise conv reads its padded input as planes, one per channel
+  // (agilenn_dwconv_s8_planar_impl: two output pixels per word of one channel's inputs).
   struct InputPad {
-    bool on = false;
+    bool on = false, planar = false;
     int hp = 0, wp = 0, top = 0, left = 0;
   };
   std::vector<InputPad> pad(n_ext);
@@ -104,14 +106,17 @@ Bundle generate_bundle(const Int8Model& m) {
     pad[i].left = op.pad_left;
     pad[i].hp = std::max(op.pad_top + op.in_h, (op.out_h - 1) * op.stride + op.kh);
     pad[i].wp = std::max(op.pad_left + op.in_w, (op.out_w - 1) * op.stride + op.kw);
+    pad[i].planar = op.kh == 3 && op.kw == 3 && op.stride == 1;
   }
   for (size_t i = 0; i + 1 < n_ext; ++i) {
     const Int8Conv& op = m.extractor[i];
     const size_t bytes = pad[i + 1].on ? size_t(pad[i + 1].hp) * pad[i + 1].wp * op.out_c
                                        : size_t(op.out_h) * op.out_w * op.out_c;
-    b.buffers.push_back({"extractor" + std::to_string(i) + "_out" +
-                             (pad[i + 1].on ? std::string(" (padded)") : std::string()),
-                         bytes, int(i), int(i) + 1, 0});
+    b.buffers.push_back(
+        {"extractor" + std::to_string(i) + "_out" +
+             (pad[i + 1].on ? std::string(pad[i + 1].planar ? " (padded, planar)" : " (padded)")
+                            : std::string()),
+         bytes, int(i), int(i) + 1, 0});
   }
   b.buffers.push_back(
       {"local_map", size_t(m.feat_h) * m.feat_w * m.split_k, int(n_ext) - 1, int(n_ext), 0});
@@ -153,7 +158,8 @@ Bundle generate_bundle(const Int8Model& m) {
     if (op.kind == ConvKind::Depthwise) {
       auto offs = c_depthwise_offsets(op);
       const auto bias_in = c_depthwise_interior_bias(op);
-      const auto pairs = c_depthwise_weight_pairs(op, c_acc_fits_small(op, i == 0));
+      const auto pairs = pad[i].planar ? std::vector<int32_t>()
+                                       : c_depthwise_weight_pairs(op, c_acc_fits_small(op, i == 0));
       W << c_array("int8_t", p + "_weight", op.weight);
       decl << c_static_array("int32_t", p + "_bias", op.bias)
            << c_static_array("int32_t", p + "_bias_interior", bias_in)
@@ -174,8 +180,11 @@ Bundle generate_bundle(const Int8Model& m) {
       st.name = "extractor." + std::to_string(i) + " depthwise " + std::to_string(op.kh) + "x" +
                 std::to_string(op.kw) + " s" + std::to_string(op.stride);
       std::string in = i == 0 ? "image" : buf(i - 1);
-      R << "  AGILENN_MARK(" << i << ");\n  agilenn_dwconv_" << (i == 0 ? "u8" : "s8") << "_impl(&"
-        << p << ", " << in << ", " << buf(i) << ");\n";
+      R << "  AGILENN_MARK(" << i << ");\n  agilenn_dwconv_"
+        << (i == 0          ? "u8"
+            : pad[i].planar ? "s8_planar"
+                            : "s8")
+        << "_impl(&" << p << ", " << in << ", " << buf(i) << ");\n";
     } else {
       if (i == 0) throw Error("generate_bundle: the first op must be depthwise");
       auto l = c_pointwise_layout(op);
@@ -184,10 +193,13 @@ Bundle generate_bundle(const Int8Model& m) {
         W << c_array("int8_t", p + "_table", table);
         wbytes += table.size();
       } else {
-        // The fused last conv's local channels use doubled pairs when the layer is small.
-        const bool fused = i + 1 == n_ext;
-        const auto pairs = c_pointwise_weight_pairs(
-            l, op.in_c, fused && c_acc_fits_small(op, false) ? m.split_k : 0);
+        // The fused last conv (in_c 4) uses pairs with its local channels doubled when the layer
+        // is small; a 3-input conv feeding the extractor (agilenn_pwconv_strided_impl) all
+        // doubled when small.
+        const bool fused = i + 1 == n_ext, small = c_acc_fits_small(op, false);
+        const auto pairs =
+            fused ? c_pointwise_weight_pairs(l, op.in_c == 4 ? 4 : 0, small ? m.split_k : 0)
+                  : c_pointwise_weight_pairs(l, op.in_c == 3 ? 3 : 0, small ? op.out_c : 0);
         W << c_array("int8_t", p + "_weight", l.weight);
         if (!pairs.empty()) W << c_array("int32_t", p + "_weight_pairs", pairs);
         decl << c_static_array("int32_t", p + "_bias", l.bias);
@@ -210,17 +222,27 @@ Bundle generate_bundle(const Int8Model& m) {
         std::vector<int8_t> zp;
         for (int32_t off : m.extractor[i + 1].input_offset) zp.push_back(int8_t(-off));
         decl << c_static_array("int8_t", p + "_pad_pixel", zp);
-        R << "  agilenn_fill_border_impl(" << buf(i) << ", " << pd.hp << ", " << pd.wp << ", "
-          << op.out_c << ", " << pd.top << ", " << pd.left << ", " << op.out_h << ", " << op.out_w
-          << ", " << p << "_pad_pixel);\n  {\n    int32_t y;\n    for (y = 0; y < " << op.in_h
+        // Planar: c planes of (hp, wp), a pixel's channels one plane apart.
+        const int px_bytes = pd.planar ? 1 : op.out_c;
+        const std::string plane = std::to_string(pd.hp * pd.wp);
+        R << "  agilenn_fill_border" << (pd.planar ? "_planar" : "") << "_impl(" << buf(i) << ", "
+          << pd.hp << ", " << pd.wp << ", " << op.out_c << ", " << pd.top << ", " << pd.left << ", "
+          << op.out_h << ", " << op.out_w << ", " << p
+          << "_pad_pixel);\n  {\n    int32_t y;\n    for (y = 0; y < " << op.in_h
           << "; ++y)\n      ";
         const std::string in_row = buf(i - 1) + " + y * " + std::to_string(op.in_w * op.in_c);
         const std::string out_row = buf(i) + " + (y + " + std::to_string(pd.top) + ") * " +
-                                    std::to_string(pd.wp * op.out_c) + " + " +
-                                    std::to_string(pd.left * op.out_c);
-        if (lut)
+                                    std::to_string(pd.wp * px_bytes) + " + " +
+                                    std::to_string(pd.left * px_bytes);
+        if (lut && pd.planar)
+          R << "agilenn_pw1_lut_planar_impl(" << op.in_w << ", " << op.out_c << ", " << p
+            << "_table, " << in_row << ", " << out_row << ", " << plane << ");\n  }\n";
+        else if (lut)
           R << "agilenn_pw1_lut_impl(" << op.in_w << ", " << op.out_c << ", " << p << "_table, "
             << in_row << ", " << out_row << ");\n  }\n";
+        else if (pd.planar)
+          R << "agilenn_pwconv_strided_impl(&" << p << ", " << in_row << ", " << out_row << ", 1, "
+            << plane << ");\n  }\n";
         else
           R << "agilenn_pwconv_impl(&" << p << ", " << in_row << ", " << out_row << ");\n  }\n";
       } else if (i + 1 < n_ext) {

@@ -33,6 +33,12 @@ static inline int32_t agilenn_sxtb16_ror8(uint32_t w) {
 #else
 #define AGILENN_ALWAYS_INLINE static inline
 #endif
+/* A branch the compiler should lay out as the fall-through path. */
+#if defined(__GNUC__)
+#define AGILENN_LIKELY(x) __builtin_expect(!!(x), 1)
+#else
+#define AGILENN_LIKELY(x) (x)
+#endif
 /* Complete unrolling of short constant-count loops (GCC does not at -O2 otherwise). */
 #if defined(__GNUC__) && !defined(__clang__)
 #define AGILENN_UNROLL _Pragma("GCC unroll 8")
@@ -186,47 +192,44 @@ static inline int32_t agilenn_dot4_dsp(int32_t x02, int32_t x13, const int8_t* w
 #endif
 
 /* ---- the context coder, row by row (see agilenn_kernels.h) ---- */
-/* The LZMA range coder's byte output (rc_shift_low), with the state's low/carry up to date. Rare
- * (about once per output byte), so it stays out of line and the coder loop keeps its registers.
- * LZMA's always-zero first byte is not written: agilenn_sce_begin starts with no pending byte
- * (cache_size 0) and cache 0xFF, so a first byte held back by low >= 0xFF000000 comes out as
- * 0xFF + carry, as rc_shift_low's second pending byte would; later calls are rc_shift_low's.
- * The fields are read once into registers (the common case writes one byte). */
+/* The range coder's byte output. LZMA's rc_shift_low holds each byte back (cache, cache_size)
+ * until no carry can reach it; here every byte is written at once and a carry (the high word of
+ * carry:low, at most 1) is added into the bytes already written, back over 0xFF bytes: the same
+ * number, so the same bytes (rare: only when the 33-bit low overflows). LZMA's always-zero first
+ * byte is not written, and no carry reaches it (low + range <= 2^32 at the start), so none
+ * propagates past out[0]. A byte past the capacity sets overflow (the caller then sends packed
+ * bits). Out of line (about once per output byte): carry:low in and out by value, in registers.
+ * Returns the new carry:low, (low << 8) with carry 0. */
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
-static void
-agilenn_ce_shift_low(agilenn_ce_state* s) {
-  const uint32_t low = s->low;
-  if (low < 0xFF000000u || s->carry) {
-    const uint32_t carry = s->carry;
-    uint32_t n = s->cache_size;
-    if (n != 0) {
-      uint8_t* const out = s->out;
-      const size_t capacity = s->capacity;
-      size_t pos = s->pos;
-      uint32_t byte = s->cache + carry;
-      do {
-        if (pos < capacity)
-          out[pos++] = (uint8_t)byte;
-        else
-          s->overflow = 1;
-        byte = 0xFFu + carry;
-      } while (--n != 0);
-      s->pos = pos;
+static uint64_t
+agilenn_ce_shift(agilenn_ce_state* s, uint64_t lc) {
+  const uint32_t low = (uint32_t)lc;
+  const size_t pos = s->pos;
+  uint8_t* const out = s->out;
+  if ((uint32_t)(lc >> 32) != 0) {
+    size_t j = pos;
+    while (j > 0 && ++out[--j] == 0) {
     }
-    s->cache = low >> 24;
-    s->cache_size = 1;
-  } else {
-    ++s->cache_size;
   }
-  s->low = low << 8;
-  s->carry = 0;
+  if (pos < s->capacity) {
+    out[pos] = (uint8_t)(low >> 24);
+    s->pos = pos + 1;
+  } else {
+    s->overflow = 1;
+  }
+  return (uint64_t)(low << 8);
 }
 
 AGILENN_KERNEL size_t agilenn_ce_end(agilenn_ce_state* s) {
+  /* LZMA's flush (5 x rc_shift_low) writes the held-back bytes and low's 4 bytes: here the
+   * held-back ones are out already. */
+  uint64_t lc = ((uint64_t)s->carry << 32) | s->low;
   int i;
-  for (i = 0; i < 5; ++i) agilenn_ce_shift_low(s);
+  for (i = 0; i < 4; ++i) lc = agilenn_ce_shift(s, lc);
+  s->low = (uint32_t)lc;
+  s->carry = 0;
   return s->overflow ? 0 : s->pos;
 }
 
@@ -234,38 +237,46 @@ AGILENN_KERNEL void agilenn_sce_begin(agilenn_ce_state* s, uint8_t* out, size_t 
   s->low = 0;
   s->carry = 0;
   s->range = 0xFFFFFFFFu;
-  s->cache_size = 0; /* see agilenn_ce_shift_low */
-  s->cache = 0xFF;
   s->overflow = 0;
   s->out = out;
   s->pos = 0;
   s->capacity = capacity;
 }
 
+/* The coder's 33-bit low as one 64-bit local, carry:low (LZMA's UInt64 low): adding
+ * (range >> 12) * cum[0] is one UMLAL on Cortex-M, the carry lands in the high word (at most 1:
+ * low + range <= 2^33). */
+#define AGILENN_CE_LOAD(s) (((uint64_t)(s)->carry << 32) | (s)->low)
+#define AGILENN_CE_STORE(s, lc)          \
+  do {                                   \
+    (s)->low = (uint32_t)(lc);           \
+    (s)->carry = (uint32_t)((lc) >> 32); \
+  } while (0)
+
+/* range <<= 8 and a byte out while range < 2^24. */
+AGILENN_ALWAYS_INLINE void agilenn_ce_normalize(agilenn_ce_state* s, uint64_t* lc,
+                                                uint32_t* range) {
+  while (*range < (1u << 24)) {
+    *range <<= 8;
+    *lc = agilenn_ce_shift(s, *lc);
+  }
+}
+
 /* One coded index: its interval [cum[0], cum[1]) of 2^12 in its context's table, read as one
  * 32-bit word (two adjacent halfwords, little endian); low += (range >> 12) * cum[0],
- * range = (range >> 12) * freq. The caller keeps low / carry / range in locals (registers);
+ * range = (range >> 12) * freq. The caller keeps carry:low and range in locals (registers);
  * they go through the state only when a byte is shifted out. */
-AGILENN_ALWAYS_INLINE void agilenn_sce_step(agilenn_ce_state* s, const uint16_t* cum, uint32_t* low,
-                                            uint32_t* carry, uint32_t* range) {
-  uint32_t lo_hi, sum, step;
+AGILENN_ALWAYS_INLINE void agilenn_sce_step(agilenn_ce_state* s, const uint16_t* cum, uint64_t* lc,
+                                            uint32_t* range) {
+  uint32_t lo_hi, step;
   memcpy(&lo_hi, cum, 4); /* cum[0] | cum[1] << 16 on a little-endian core */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
   lo_hi = (lo_hi >> 16) | (lo_hi << 16);
 #endif
   step = *range >> 12;
-  sum = *low + step * (lo_hi & 0xFFFFu);
-  *carry |= sum < *low;
-  *low = sum;
+  *lc += (uint64_t)step * (lo_hi & 0xFFFFu);
   *range = step * ((lo_hi >> 16) - (lo_hi & 0xFFFFu));
-  while (*range < (1u << 24)) {
-    *range <<= 8;
-    s->low = *low;
-    s->carry = *carry;
-    agilenn_ce_shift_low(s);
-    *low = s->low;
-    *carry = 0;
-  }
+  agilenn_ce_normalize(s, lc, range);
 }
 
 /* One row of indices, one agilenn_sce_step each. row (width, R) indices with R zero bytes before it
@@ -279,7 +290,8 @@ AGILENN_ALWAYS_INLINE void agilenn_sce_row_impl(agilenn_ce_state* s, const agile
   const uint16_t *const group_offset = m->group_offset, *const left_offset = m->left_offset;
   const uint16_t *const up_offset = m->up_offset, *const prev_offset = m->prev_offset;
   const uint8_t* const left = row - R; /* left[i] = row[i - R], the pad for the first pixel */
-  uint32_t low = s->low, carry = s->carry, range = s->range;
+  uint64_t lc = AGILENN_CE_LOAD(s);
+  uint32_t range = s->range;
   const int8_t* const skip_index = m->skip_index;
   uint32_t i, r = 0, prev_off = 0;
   for (i = 0; i < n; ++i) {
@@ -287,7 +299,7 @@ AGILENN_ALWAYS_INLINE void agilenn_sce_row_impl(agilenn_ce_state* s, const agile
     if (!skip_index || skip_index[r] < 0) { /* a skipped channel (coder 5) is not coded */
       const uint16_t* const cum =
           cdf + group_offset[r] + prev_off + left_offset[left[i]] + up_offset[up[i]] + v;
-      agilenn_sce_step(s, cum, &low, &carry, &range);
+      agilenn_sce_step(s, cum, &lc, &range);
     }
     prev_off = prev_offset[v];
     if (++r == R) { /* next pixel: prev counts as index 0 again */
@@ -295,8 +307,7 @@ AGILENN_ALWAYS_INLINE void agilenn_sce_row_impl(agilenn_ce_state* s, const agile
       prev_off = 0;
     }
   }
-  s->low = low;
-  s->carry = carry;
+  AGILENN_CE_STORE(s, lc);
   s->range = range;
 }
 
@@ -443,25 +454,67 @@ AGILENN_ALWAYS_INLINE int32_t agilenn_dw_u8c1_border_acc(const agilenn_dw_params
   return acc;
 }
 
+/* The pairs of agilenn_dwconv_u8_s2c1 on one output row, outputs [ox, hi) (hi - ox even) from r
+ * (the window's top-left input of output ox): rows 3, or 2 when the window's third row lies below
+ * the input (b then has its taps as padding). edge: one more pair (hi, hi + 1) whose second
+ * output's window misses its third column (x4 past the row; b_edge has those taps as padding). */
+AGILENN_ALWAYS_INLINE void agilenn_s2c1_pairs(const uint8_t* r, int32_t in_w, int8_t* y, int32_t ox,
+                                              int32_t hi, int32_t rows, int edge, int32_t b,
+                                              int32_t b_edge, const int32_t* w02,
+                                              const int32_t* w01, const agilenn_dw_params* p) {
+  const int32_t qm = p->multiplier[0], qs = p->shift[0], small = p->small_acc;
+  const int32_t out_offset = p->output_offset, act_min = p->act_min, act_max = p->act_max;
+  int32_t ky;
+  for (; ox < hi + 2 * edge; ox += 2, r += 4) {
+    const int last = edge && ox == hi; /* x4 lies past the row: B without its third column */
+    int32_t a = b, bb = last ? b_edge : b;
+    AGILENN_UNROLL
+    for (ky = 0; ky < rows; ++ky) {
+      const uint8_t* const rk = r + ky * in_w;
+      uint32_t wx;
+      int32_t e, o;
+      memcpy(&wx, rk, 4);
+      e = (int32_t)__uxtb16(wx);
+      o = agilenn_uxtb16_ror8(wx);
+      a = __smlad(e, w02[ky], a);
+      a = __smlabt(o, w01[ky], a);
+      bb = __smlad(agilenn_pkhtb16(o, e), w01[ky], bb);
+      if (!last) bb = __smlabt((int32_t)rk[4], w02[ky], bb);
+    }
+    a = agilenn_requantize_off(a, qm, qs, small, out_offset);
+    bb = agilenn_requantize_off(bb, qm, qs, small, out_offset);
+    y[ox] = (int8_t)agilenn_clamp(a, act_min, act_max);
+    y[ox + 1] = (int8_t)agilenn_clamp(bb, act_min, act_max);
+  }
+}
+
 /* Depthwise 3x3, stride 2, one uint8 channel, mult 1 (the default extractor's first layer): two
- * output pixels per step along each interior row. A word of input bytes x0..x3 gives the UXTB16
- * pairs (x0, x2) and (x1, x3); output A = (x0, x1, x2) . (w0, w1, w2) is SMLAD((x0, x2), (w0, w2))
- * + x1 * w1 and output B = (x2, x3, x4) . w is SMLAD((x2, x3), (w0, w1)) + x4 * w2, with (x2, x3)
+ * output pixels per step along each row. A word of input bytes x0..x3 gives the UXTB16 pairs
+ * (x0, x2) and (x1, x3); output A = (x0, x1, x2) . (w0, w1, w2) is SMLAD((x0, x2), (w0, w2)) +
+ * x1 * w1 and output B = (x2, x3, x4) . w is SMLAD((x2, x3), (w0, w1)) + x4 * w2, with (x2, x3)
  * one PKHTB and w1, w2 the top halves of the two weight pairs (SMLABT). Pixels are <= 255, so
  * every halfword is a non-negative int16; all sums are the portable loop's exact int32 sums.
- * in (in_h, in_w) -> out (out_h, out_w); weight (3, 3). */
+ * Windows reaching past the bottom or right edge by one row or column use the same pairs: a
+ * padded tap contributes (x + off) w = 0, so leaving it out and starting from
+ * bias_interior - off * (its weights) gives the same sum (the last output row with 2 rows; the
+ * last interior pixel paired with a right-border pixel whose window misses its third column).
+ * Other border pixels one tap at a time. in (in_h, in_w) -> out (out_h, out_w); weight (3, 3). */
 AGILENN_ALWAYS_INLINE void agilenn_dwconv_u8_s2c1(const agilenn_dw_params* p, const uint8_t* in,
                                                   int8_t* out) {
   const int32_t in_h = p->in_h, in_w = p->in_w, out_h = p->out_h, out_w = p->out_w;
   const int32_t pad_top = p->pad_top, pad_left = p->pad_left;
   const int32_t out_offset = p->output_offset, act_min = p->act_min, act_max = p->act_max;
   const int32_t small = p->small_acc, qm = p->multiplier[0], qs = p->shift[0];
-  const int32_t b_in = p->bias_interior[0];
+  const int32_t b_in = p->bias_interior[0], off = p->input_offset[0];
   const int8_t* const w = p->weight;
   /* interior columns: 0 <= 2 ox - pad_left and 2 ox - pad_left + 3 <= in_w */
   const int32_t ox_lo = (pad_left + 1) / 2, last = in_w - 3 + pad_left; /* 2 ox <= last */
   const int32_t ox_end = last < 0 ? 0 : last / 2 + 1;
   const int32_t ox_hi = ox_end < out_w ? (ox_end > ox_lo ? ox_end : ox_lo) : out_w;
+  /* b_in without the taps of the third column / row / both (padding there) */
+  const int32_t b_col = b_in - off * (w[2] + w[5] + w[8]),
+                b_row = b_in - off * (w[6] + w[7] + w[8]);
+  const int32_t b_both = b_row - off * (w[2] + w[5]);
   int32_t w02[3], w01[3], oy, ox, ky;
   for (ky = 0; ky < 3; ++ky) {
     const uint32_t w0 = (uint16_t)(int16_t)w[3 * ky], w1 = (uint16_t)(int16_t)w[3 * ky + 1];
@@ -472,41 +525,33 @@ AGILENN_ALWAYS_INLINE void agilenn_dwconv_u8_s2c1(const agilenn_dw_params* p, co
   for (oy = 0; oy < out_h; ++oy) {
     const int32_t iy0 = 2 * oy - pad_top;
     const int interior_row = iy0 >= 0 && iy0 + 3 <= in_h;
-    const int32_t lo = interior_row ? ox_lo : out_w, hi = interior_row ? ox_hi : out_w;
+    const int bottom_row = iy0 >= 0 && iy0 + 2 == in_h; /* only the third row is padding */
+    const int32_t lo = interior_row || bottom_row ? ox_lo : out_w;
+    const int32_t hi = interior_row || bottom_row ? ox_hi : out_w;
     const uint8_t* r = in + (size_t)(iy0 < 0 ? 0 : iy0) * in_w + 2 * lo - pad_left;
     int8_t* const y = out + (size_t)oy * out_w;
+    /* an odd interior run whose next output misses only its third column: one pair more */
+    const int edge = ((hi - lo) & 1) && hi < out_w && 2 * hi - pad_left + 2 == in_w;
+    const int32_t pairs_end = lo + ((hi - lo) & ~1);
     int32_t acc;
     for (ox = 0; ox < lo; ++ox) { /* left border (or the whole row) */
       acc = agilenn_requantize_off(agilenn_dw_u8c1_border_acc(p, in, iy0, 2 * ox - pad_left), qm,
                                    qs, small, out_offset);
       y[ox] = (int8_t)agilenn_clamp(acc, act_min, act_max);
     }
-    for (; ox + 1 < hi; ox += 2, r += 4) { /* interior pairs */
-      int32_t a = b_in, b = b_in;
-      AGILENN_UNROLL
-      for (ky = 0; ky < 3; ++ky) {
-        const uint8_t* const rk = r + ky * in_w;
-        uint32_t wx;
-        int32_t e, o;
-        memcpy(&wx, rk, 4);
-        e = (int32_t)__uxtb16(wx);
-        o = agilenn_uxtb16_ror8(wx);
-        a = __smlad(e, w02[ky], a);
-        a = __smlabt(o, w01[ky], a);
-        b = __smlad(agilenn_pkhtb16(o, e), w01[ky], b);
-        b = __smlabt((int32_t)rk[4], w02[ky], b);
-      }
-      a = agilenn_requantize_off(a, qm, qs, small, out_offset);
-      b = agilenn_requantize_off(b, qm, qs, small, out_offset);
-      y[ox] = (int8_t)agilenn_clamp(a, act_min, act_max);
-      y[ox + 1] = (int8_t)agilenn_clamp(b, act_min, act_max);
-    }
+    if (interior_row)
+      agilenn_s2c1_pairs(r, in_w, y, lo, pairs_end, 3, edge, b_in, b_col, w02, w01, p);
+    else if (bottom_row)
+      agilenn_s2c1_pairs(r, in_w, y, lo, pairs_end, 2, edge, b_row, b_both, w02, w01, p);
+    ox = edge ? hi + 1 : pairs_end;
+    r += 2 * (ox - lo);
     if (ox < hi) { /* one interior pixel left: bytes, not a word (x3 may lie past the input) */
-      acc = b_in;
+      acc = interior_row ? b_in : b_row;
       AGILENN_UNROLL
       for (ky = 0; ky < 3; ++ky)
-        acc += (int32_t)r[ky * in_w] * w[3 * ky] + (int32_t)r[ky * in_w + 1] * w[3 * ky + 1] +
-               (int32_t)r[ky * in_w + 2] * w[3 * ky + 2];
+        if (ky < 2 || interior_row)
+          acc += (int32_t)r[ky * in_w] * w[3 * ky] + (int32_t)r[ky * in_w + 1] * w[3 * ky + 1] +
+                 (int32_t)r[ky * in_w + 2] * w[3 * ky + 2];
       acc = agilenn_requantize_off(acc, qm, qs, small, out_offset);
       y[ox] = (int8_t)agilenn_clamp(acc, act_min, act_max);
       ++ox;
@@ -520,6 +565,99 @@ AGILENN_ALWAYS_INLINE void agilenn_dwconv_u8_s2c1(const agilenn_dw_params* p, co
 }
 #endif
 
+/* One output of a 3x3 depthwise conv (mult 1) on uint8 input channel c, any window: taps outside
+ * the input skipped, the input offset added per tap (the border windows). */
+AGILENN_ALWAYS_INLINE int32_t agilenn_dw_u8_border_acc(const agilenn_dw_params* p,
+                                                       const uint8_t* in, int32_t c, int32_t iy0,
+                                                       int32_t ix0) {
+  const int32_t in_c = p->in_c, off = p->input_offset[c];
+  int32_t acc = p->bias[c], ky, kx;
+  for (ky = 0; ky < 3; ++ky) {
+    if (iy0 + ky < 0 || iy0 + ky >= p->in_h) continue;
+    for (kx = 0; kx < 3; ++kx) {
+      if (ix0 + kx < 0 || ix0 + kx >= p->in_w) continue;
+      acc += ((int32_t)in[((size_t)(iy0 + ky) * p->in_w + ix0 + kx) * in_c + c] + off) *
+             p->weight[(ky * 3 + kx) * in_c + c];
+    }
+  }
+  return acc;
+}
+
+/* Depthwise 3x3, mult 1, uint8 input (the first layer), any stride and padding: one channel at a
+ * time, so its nine weights stay in registers over the whole map (channel-inner loops reload
+ * them per pixel); interior windows (offsets in bias_interior) in a branch-free run per row,
+ * border windows tap by tap. in (in_h, in_w, in_c) -> out (out_h, out_w, in_c). */
+AGILENN_ALWAYS_INLINE void agilenn_dwconv_u8_by_channel(const agilenn_dw_params* p,
+                                                        const uint8_t* in, int8_t* out) {
+  const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c, out_h = p->out_h, out_w = p->out_w;
+  const int32_t stride = p->stride, pad_top = p->pad_top, pad_left = p->pad_left;
+  const int32_t out_offset = p->output_offset, act_min = p->act_min, act_max = p->act_max;
+  const int32_t small = p->small_acc;
+  const int8_t* const weight = p->weight;
+  /* interior columns: 0 <= ox stride - pad_left and ox stride - pad_left + 3 <= in_w */
+  const int32_t ox_lo0 = (pad_left + stride - 1) / stride, last = in_w - 3 + pad_left;
+  const int32_t ox_end = last < 0 ? 0 : last / stride + 1;
+  const int32_t ox_lo = ox_lo0 < out_w ? ox_lo0 : out_w;
+  const int32_t ox_hi = ox_end < out_w ? (ox_end > ox_lo ? ox_end : ox_lo) : out_w;
+  const size_t row = (size_t)in_w * in_c;
+  int32_t c, oy, ox;
+  AGILENN_UNROLL /* in_c is small and constant: each channel's requantization folds */
+  for (c = 0; c < in_c; ++c) {
+    const int32_t w0 = weight[c], w1 = weight[in_c + c], w2 = weight[2 * in_c + c];
+    const int32_t w3 = weight[3 * in_c + c], w4 = weight[4 * in_c + c], w5 = weight[5 * in_c + c];
+    const int32_t w6 = weight[6 * in_c + c], w7 = weight[7 * in_c + c], w8 = weight[8 * in_c + c];
+    const int32_t b_in = p->bias_interior[c], qm = p->multiplier[c], qs = p->shift[c];
+    for (oy = 0; oy < out_h; ++oy) {
+      const int32_t iy0 = oy * stride - pad_top;
+      const int interior_row = iy0 >= 0 && iy0 + 3 <= in_h;
+      const int32_t lo = interior_row ? ox_lo : out_w, hi = interior_row ? ox_hi : out_w;
+      int8_t* const y = out + (size_t)oy * out_w * in_c + c;
+      int32_t acc;
+      for (ox = 0; ox < lo; ++ox) { /* left border (or the whole row) */
+        acc =
+            agilenn_requantize_off(agilenn_dw_u8_border_acc(p, in, c, iy0, ox * stride - pad_left),
+                                   qm, qs, small, out_offset);
+        y[(size_t)ox * in_c] = (int8_t)agilenn_clamp(acc, act_min, act_max);
+      }
+      if (lo < hi) {
+        const uint8_t* r =
+            in + ((size_t)(iy0 < 0 ? 0 : iy0) * in_w + lo * stride - pad_left) * in_c + c;
+#if AGILENN_USE_DSP
+        /* the weights as 5 halfword pairs for SMLABB / SMLABT: fewer registers than 9 */
+        const int32_t w01 = (int32_t)((uint32_t)(uint16_t)w0 | ((uint32_t)w1 << 16));
+        const int32_t w23 = (int32_t)((uint32_t)(uint16_t)w2 | ((uint32_t)w3 << 16));
+        const int32_t w45 = (int32_t)((uint32_t)(uint16_t)w4 | ((uint32_t)w5 << 16));
+        const int32_t w67 = (int32_t)((uint32_t)(uint16_t)w6 | ((uint32_t)w7 << 16));
+        for (; ox < hi; ++ox, r += stride * in_c) {
+          acc = __smlabb(r[0], w01, b_in);
+          acc = __smlabt(r[in_c], w01, acc);
+          acc = __smlabb(r[2 * in_c], w23, acc);
+          acc = __smlabt(r[row], w23, acc);
+          acc = __smlabb(r[row + in_c], w45, acc);
+          acc = __smlabt(r[row + 2 * in_c], w45, acc);
+          acc = __smlabb(r[2 * row], w67, acc);
+          acc = __smlabt(r[2 * row + in_c], w67, acc);
+          acc += r[2 * row + 2 * in_c] * w8;
+#else
+        for (; ox < hi; ++ox, r += stride * in_c) {
+          acc = b_in + r[0] * w0 + r[in_c] * w1 + r[2 * in_c] * w2;
+          acc += r[row] * w3 + r[row + in_c] * w4 + r[row + 2 * in_c] * w5;
+          acc += r[2 * row] * w6 + r[2 * row + in_c] * w7 + r[2 * row + 2 * in_c] * w8;
+#endif
+          acc = agilenn_requantize_off(acc, qm, qs, small, out_offset);
+          y[(size_t)ox * in_c] = (int8_t)agilenn_clamp(acc, act_min, act_max);
+        }
+      }
+      for (; ox < out_w; ++ox) { /* right border */
+        acc =
+            agilenn_requantize_off(agilenn_dw_u8_border_acc(p, in, c, iy0, ox * stride - pad_left),
+                                   qm, qs, small, out_offset);
+        y[(size_t)ox * in_c] = (int8_t)agilenn_clamp(acc, act_min, act_max);
+      }
+    }
+  }
+}
+
 AGILENN_ALWAYS_INLINE void agilenn_dwconv_u8_impl(const agilenn_dw_params* p, const uint8_t* in,
                                                   int8_t* out) {
 #if AGILENN_USE_DSP
@@ -529,6 +667,10 @@ AGILENN_ALWAYS_INLINE void agilenn_dwconv_u8_impl(const agilenn_dw_params* p, co
     return;
   }
 #endif
+  if (p->mult == 1 && p->kh == 3 && p->kw == 3 && p->bias_interior) {
+    agilenn_dwconv_u8_by_channel(p, in, out);
+    return;
+  }
   { AGILENN_DWCONV_BODY(uint8_t) }
 }
 
@@ -673,19 +815,203 @@ AGILENN_ALWAYS_INLINE void agilenn_dwconv_s8_impl(const agilenn_dw_params* p, co
   { AGILENN_DWCONV_BODY(int8_t) }
 }
 
-/* in (pixels, in_c) -> out (pixels, out_c); weight (out_c, in_c) */
-AGILENN_ALWAYS_INLINE void agilenn_pwconv_impl(const agilenn_pw_params* p, const int8_t* in,
-                                               int8_t* out) {
+/* Depthwise 3x3, stride 1, mult 1 on a planar padded input (every window inside it, the input
+ * offsets in bias_interior): in (in_c planes of (in_h, in_w)) -> out (out_h, out_w, in_c).
+ * One channel at a time, two output pixels per step on the DSP path: a word of 4 inputs
+ * x0..x3 of one row gives the SXTB16 halves e = (x0, x2) and o = (x1, x3); output A (x0..x2) is
+ * SMLAD(e, (w0, w2)) + x1 * w1 (SMLABB on o), output B (x1..x3) SMLAD(o, (w0, w2)) + x2 * w1
+ * (SMLATB on e): one load, two extends and four MACs per row for two outputs. The middle weights
+ * of rows 0 and 1 share a word (SMLA*B / SMLA*T). All sums are exact int32 (the portable loop's
+ * sums; doubled weights and bias when small_acc, for agilenn_requantize_off2). */
+AGILENN_ALWAYS_INLINE void agilenn_dwconv_s8_planar_impl(const agilenn_dw_params* p,
+                                                         const int8_t* in, int8_t* out) {
+  const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c, out_h = p->out_h, out_w = p->out_w;
+  const int32_t out_offset = p->output_offset, act_min = p->act_min, act_max = p->act_max;
+  const int32_t small = p->small_acc;
+  const int8_t* const weight = p->weight;
+  const int32_t* const bias_in = p->bias_interior;
+  int32_t c, oy, ox;
+  AGILENN_UNROLL /* in_c is small and constant: each channel's requantization folds */
+  for (c = 0; c < in_c; ++c) {
+    const int8_t* const plane = in + (size_t)c * in_h * in_w;
+    const int32_t qm = p->multiplier[c], qs = p->shift[c];
+#if AGILENN_USE_DSP
+    const int32_t scale = small ? 2 : 1; /* doubled weights: SMLAD sums 2 * acc */
+    int32_t w02[3], w1a, w1b, ky;
+    for (ky = 0; ky < 3; ++ky) {
+      const uint32_t w0 = (uint16_t)(int16_t)(scale * weight[(3 * ky) * in_c + c]);
+      const uint32_t w2 = (uint16_t)(int16_t)(scale * weight[(3 * ky + 2) * in_c + c]);
+      w02[ky] = (int32_t)(w0 | (w2 << 16));
+    }
+    w1a = (int32_t)((uint32_t)(uint16_t)(int16_t)(scale * weight[1 * in_c + c]) |
+                    ((uint32_t)(uint16_t)(int16_t)(scale * weight[4 * in_c + c]) << 16));
+    w1b = scale * weight[7 * in_c + c];
+#endif
+    oy = 0;
+#if AGILENN_USE_DSP
+    /* Two output rows at a time: their four input rows are loaded and extended once (the middle
+     * two serve both rows), 2x2 outputs per step. */
+    for (; oy + 1 < out_h; oy += 2) {
+      const int8_t* r = plane + (size_t)oy * in_w;
+      int8_t* y = out + (size_t)oy * out_w * in_c + c;
+      for (ox = 0; ox + 1 < out_w; ox += 2, r += 2, y += 2 * in_c) {
+        int32_t a0 = scale * bias_in[c], b0 = a0, a1 = a0, b1 = a0, e, o;
+        uint32_t wx;
+        memcpy(&wx, r, 4);
+        e = __sxtb16((int32_t)wx);
+        o = agilenn_sxtb16_ror8(wx);
+        a0 = __smlabb(o, w1a, __smlad(e, w02[0], a0));
+        b0 = __smlatb(e, w1a, __smlad(o, w02[0], b0));
+        memcpy(&wx, r + in_w, 4);
+        e = __sxtb16((int32_t)wx);
+        o = agilenn_sxtb16_ror8(wx);
+        a0 = __smlabt(o, w1a, __smlad(e, w02[1], a0));
+        b0 = __smlatt(e, w1a, __smlad(o, w02[1], b0));
+        a1 = __smlabb(o, w1a, __smlad(e, w02[0], a1));
+        b1 = __smlatb(e, w1a, __smlad(o, w02[0], b1));
+        memcpy(&wx, r + 2 * in_w, 4);
+        e = __sxtb16((int32_t)wx);
+        o = agilenn_sxtb16_ror8(wx);
+        a0 = __smlabb(o, w1b, __smlad(e, w02[2], a0));
+        b0 = __smlatb(e, w1b, __smlad(o, w02[2], b0));
+        a1 = __smlabt(o, w1a, __smlad(e, w02[1], a1));
+        b1 = __smlatt(e, w1a, __smlad(o, w02[1], b1));
+        memcpy(&wx, r + 3 * in_w, 4);
+        e = __sxtb16((int32_t)wx);
+        o = agilenn_sxtb16_ror8(wx);
+        a1 = __smlabb(o, w1b, __smlad(e, w02[2], a1));
+        b1 = __smlatb(e, w1b, __smlad(o, w02[2], b1));
+        if (small) {
+          a0 = agilenn_requantize_off2(a0, qm, qs, out_offset);
+          b0 = agilenn_requantize_off2(b0, qm, qs, out_offset);
+          a1 = agilenn_requantize_off2(a1, qm, qs, out_offset);
+          b1 = agilenn_requantize_off2(b1, qm, qs, out_offset);
+        } else {
+          a0 = agilenn_requantize_off(a0, qm, qs, 0, out_offset);
+          b0 = agilenn_requantize_off(b0, qm, qs, 0, out_offset);
+          a1 = agilenn_requantize_off(a1, qm, qs, 0, out_offset);
+          b1 = agilenn_requantize_off(b1, qm, qs, 0, out_offset);
+        }
+        y[0] = (int8_t)agilenn_clamp(a0, act_min, act_max);
+        y[in_c] = (int8_t)agilenn_clamp(b0, act_min, act_max);
+        y[(size_t)out_w * in_c] = (int8_t)agilenn_clamp(a1, act_min, act_max);
+        y[(size_t)(out_w + 1) * in_c] = (int8_t)agilenn_clamp(b1, act_min, act_max);
+      }
+      if (ox < out_w) { /* an odd last column: one pixel of each row, bytes */
+        const int8_t* const w = weight + c;
+        int32_t k;
+        AGILENN_UNROLL
+        for (k = 0; k < 2; ++k) {
+          const int8_t* const rk = r + k * in_w;
+          int32_t acc = bias_in[c];
+          acc += (int32_t)rk[0] * w[0] + (int32_t)rk[1] * w[in_c] + (int32_t)rk[2] * w[2 * in_c];
+          acc += (int32_t)rk[in_w] * w[3 * in_c] + (int32_t)rk[in_w + 1] * w[4 * in_c] +
+                 (int32_t)rk[in_w + 2] * w[5 * in_c];
+          acc += (int32_t)rk[2 * in_w] * w[6 * in_c] + (int32_t)rk[2 * in_w + 1] * w[7 * in_c] +
+                 (int32_t)rk[2 * in_w + 2] * w[8 * in_c];
+          acc = agilenn_requantize_off(acc, qm, qs, small, out_offset);
+          y[(size_t)k * out_w * in_c] = (int8_t)agilenn_clamp(acc, act_min, act_max);
+        }
+      }
+    }
+#endif
+    for (; oy < out_h; ++oy) {
+      const int8_t* r = plane + (size_t)oy * in_w;
+      int8_t* y = out + (size_t)oy * out_w * in_c + c;
+      ox = 0;
+#if AGILENN_USE_DSP
+      for (; ox + 1 < out_w; ox += 2, r += 2, y += 2 * in_c) {
+        int32_t a = scale * bias_in[c], b = scale * bias_in[c], e, o;
+        uint32_t wx;
+        memcpy(&wx, r, 4);
+        e = __sxtb16((int32_t)wx);
+        o = agilenn_sxtb16_ror8(wx);
+        a = __smlabb(o, w1a, __smlad(e, w02[0], a));
+        b = __smlatb(e, w1a, __smlad(o, w02[0], b));
+        memcpy(&wx, r + in_w, 4);
+        e = __sxtb16((int32_t)wx);
+        o = agilenn_sxtb16_ror8(wx);
+        a = __smlabt(o, w1a, __smlad(e, w02[1], a));
+        b = __smlatt(e, w1a, __smlad(o, w02[1], b));
+        memcpy(&wx, r + 2 * in_w, 4);
+        e = __sxtb16((int32_t)wx);
+        o = agilenn_sxtb16_ror8(wx);
+        a = __smlabb(o, w1b, __smlad(e, w02[2], a));
+        b = __smlatb(e, w1b, __smlad(o, w02[2], b));
+        if (small) {
+          a = agilenn_requantize_off2(a, qm, qs, out_offset);
+          b = agilenn_requantize_off2(b, qm, qs, out_offset);
+        } else {
+          a = agilenn_requantize_off(a, qm, qs, 0, out_offset);
+          b = agilenn_requantize_off(b, qm, qs, 0, out_offset);
+        }
+        y[0] = (int8_t)agilenn_clamp(a, act_min, act_max);
+        y[in_c] = (int8_t)agilenn_clamp(b, act_min, act_max);
+      }
+#endif
+      for (; ox < out_w; ++ox, ++r, y += in_c) { /* the portable loop; an odd last pixel */
+        const int8_t* const w = weight + c;
+        int32_t acc = bias_in[c];
+        acc += (int32_t)r[0] * w[0] + (int32_t)r[1] * w[in_c] + (int32_t)r[2] * w[2 * in_c];
+        acc += (int32_t)r[in_w] * w[3 * in_c] + (int32_t)r[in_w + 1] * w[4 * in_c] +
+               (int32_t)r[in_w + 2] * w[5 * in_c];
+        acc += (int32_t)r[2 * in_w] * w[6 * in_c] + (int32_t)r[2 * in_w + 1] * w[7 * in_c] +
+               (int32_t)r[2 * in_w + 2] * w[8 * in_c];
+        acc = agilenn_requantize_off(acc, qm, qs, small, out_offset);
+        y[0] = (int8_t)agilenn_clamp(acc, act_min, act_max);
+      }
+    }
+  }
+}
+
+/* in (pixels, in_c) -> out[px * px_stride + o * ch_stride]; weight (out_c, in_c). NHWC output:
+ * (out_c, 1); planar (one plane of a padded buffer per channel): (1, plane bytes). */
+AGILENN_ALWAYS_INLINE void agilenn_pwconv_strided_impl(const agilenn_pw_params* p, const int8_t* in,
+                                                       int8_t* out, int32_t px_stride,
+                                                       int32_t ch_stride) {
   const int32_t pixels = p->pixels, in_c = p->in_c, out_c = p->out_c, out_offset = p->output_offset;
   const int32_t act_min = p->act_min, act_max = p->act_max;
   const int8_t* const weight = p->weight;
   const int32_t *const bias = p->bias, *const qmult = p->multiplier, *const qshift = p->shift;
   const int32_t small = p->small_acc;
   int32_t px, o, c;
+#if AGILENN_USE_DSP
+  if (in_c == 3 && p->weight_pairs) {
+    /* 3 inputs in one word, SXTB16 into (x0, x2) and (x1, x3); x3 (the next pixel's first byte)
+     * meets a zero weight. The last pixel's word is built from its 3 bytes (no read past in). */
+    const int32_t* const pw = p->weight_pairs;
+    for (px = 0; px < pixels; ++px) {
+      const int8_t* x = in + (size_t)px * 3;
+      int8_t* y = out + (size_t)px * px_stride;
+      uint32_t wx;
+      int32_t x02, x13;
+      if (px + 1 < pixels)
+        memcpy(&wx, x, 4);
+      else
+        wx = (uint32_t)(uint8_t)x[0] | ((uint32_t)(uint8_t)x[1] << 8) |
+             ((uint32_t)(uint8_t)x[2] << 16);
+      x02 = __sxtb16((int32_t)wx);
+      x13 = agilenn_sxtb16_ror8(wx);
+      AGILENN_UNROLL
+      for (o = 0; o < out_c; ++o) {
+        int32_t acc;
+        if (small) { /* doubled pairs: 2 * acc */
+          acc = __smlad(x13, pw[2 * o + 1], __smlad(x02, pw[2 * o], 2 * bias[o]));
+          acc = agilenn_requantize_off2(acc, qmult[o], qshift[o], out_offset);
+        } else {
+          acc = __smlad(x13, pw[2 * o + 1], __smlad(x02, pw[2 * o], bias[o]));
+          acc = agilenn_requantize_off(acc, qmult[o], qshift[o], 0, out_offset);
+        }
+        y[(size_t)o * ch_stride] = (int8_t)agilenn_clamp(acc, act_min, act_max);
+      }
+    }
+    return;
+  }
+#endif
   if (in_c < 4) { /* e.g. 3 -> 4 (cifar): inputs in registers (stores to y may alias x) */
     for (px = 0; px < pixels; ++px) {
       const int8_t* x = in + (size_t)px * in_c;
-      int8_t* y = out + (size_t)px * out_c;
+      int8_t* y = out + (size_t)px * px_stride;
       int32_t xv[3] = {0, 0, 0};
       AGILENN_UNROLL
       for (c = 0; c < in_c; ++c) xv[c] = x[c];
@@ -695,21 +1021,27 @@ AGILENN_ALWAYS_INLINE void agilenn_pwconv_impl(const agilenn_pw_params* p, const
         AGILENN_UNROLL
         for (c = 0; c < in_c; ++c) acc += xv[c] * (int32_t)weight[(size_t)o * in_c + c];
         acc = agilenn_requantize_off(acc, qmult[o], qshift[o], small, out_offset);
-        y[o] = (int8_t)agilenn_clamp(acc, act_min, act_max);
+        y[(size_t)o * ch_stride] = (int8_t)agilenn_clamp(acc, act_min, act_max);
       }
     }
     return;
   }
   for (px = 0; px < pixels; ++px) {
     const int8_t* x = in + (size_t)px * in_c;
-    int8_t* y = out + (size_t)px * out_c;
+    int8_t* y = out + (size_t)px * px_stride;
     AGILENN_UNROLL /* few output channels (4 in the extractor): their parameters fold */
     for (o = 0; o < out_c; ++o) {
       int32_t acc = agilenn_dot_s8(x, weight + (size_t)o * in_c, in_c, bias[o]);
       acc = agilenn_requantize_off(acc, qmult[o], qshift[o], small, out_offset);
-      y[o] = (int8_t)agilenn_clamp(acc, act_min, act_max);
+      y[(size_t)o * ch_stride] = (int8_t)agilenn_clamp(acc, act_min, act_max);
     }
   }
+}
+
+/* in (pixels, in_c) -> out (pixels, out_c); weight (out_c, in_c) */
+AGILENN_ALWAYS_INLINE void agilenn_pwconv_impl(const agilenn_pw_params* p, const int8_t* in,
+                                               int8_t* out) {
+  agilenn_pwconv_strided_impl(p, in, out, p->out_c, 1);
 }
 
 /* in (pixels, in_c) -> local (pixels, k) + centroid indices of channels [k, out_c). The quantizer's
@@ -801,6 +1133,167 @@ AGILENN_ALWAYS_INLINE void agilenn_pw1_lut_impl(int32_t pixels, int32_t out_c, c
            (size_t)out_c);
 }
 
+/* The fused last conv's channel o at one pixel. x: the pixel's in_c inputs; x02, x13: their
+ * SXTB16 halves (DSP path, in_c == 4; unused otherwise). The dot products use the
+ * generator-made SXTB16 weight pairs when there are any (c_pointwise_weight_pairs). */
+AGILENN_ALWAYS_INLINE int32_t agilenn_pw_dot(const agilenn_pw_params* p, int32_t o, const int8_t* x,
+                                             int32_t x02, int32_t x13, int32_t acc) {
+#if AGILENN_USE_DSP
+  const int32_t* const pairs = p->weight_pairs;
+  if (p->in_c == 4) /* the bias as SMLAD's accumulator */
+    return pairs ? __smlad(x13, pairs[2 * o + 1], __smlad(x02, pairs[2 * o], acc))
+                 : agilenn_dot4_dsp(x02, x13, p->weight + (size_t)o * 4) + acc;
+#else
+  (void)x02;
+  (void)x13;
+#endif
+  return agilenn_dot_s8(x, p->weight + (size_t)o * p->in_c, p->in_c, acc);
+}
+
+/* Local channel o: requantized and clamped. Small layers' local channels have doubled pairs
+ * (c_pointwise_weight_pairs) on the DSP path, so their bias is doubled too. */
+AGILENN_ALWAYS_INLINE int8_t agilenn_pw_local_value(const agilenn_pw_params* p, int32_t o,
+                                                    const int8_t* x, int32_t x02, int32_t x13) {
+  const int32_t b = p->bias[o], m = p->multiplier[o], sh = p->shift[o];
+  int32_t acc;
+#if AGILENN_USE_DSP
+  if (p->in_c == 4 && p->weight_pairs && p->small_acc)
+    acc =
+        agilenn_requantize_off2(agilenn_pw_dot(p, o, x, x02, x13, 2 * b), m, sh, p->output_offset);
+  else
+#endif
+    acc = agilenn_requantize_off(agilenn_pw_dot(p, o, x, x02, x13, b), m, sh, p->small_acc,
+                                 p->output_offset);
+  return (int8_t)agilenn_clamp(acc, p->act_min, p->act_max);
+}
+
+/* Remote channel o: the accumulator without the bias (the quantizer's thresholds fold it in). */
+AGILENN_ALWAYS_INLINE int32_t agilenn_pw_remote_acc(const agilenn_pw_params* p, int32_t o,
+                                                    const int8_t* x, int32_t x02, int32_t x13) {
+  return agilenn_pw_dot(p, o, x, x02, x13, 0);
+}
+
+/* n bytes at p set to the byte of v4 (all four bytes equal): words, then a halfword and a byte.
+ * n is a constant of the call, so the loop unrolls into stores (no memset call). */
+AGILENN_ALWAYS_INLINE void agilenn_fill_run(int8_t* p, uint32_t v4, int32_t n) {
+  const uint16_t v2 = (uint16_t)v4;
+  int32_t j;
+  AGILENN_UNROLL_ALL
+  for (j = 0; j + 4 <= n; j += 4) memcpy(p + j, &v4, 4);
+  if (n - j >= 2) {
+    memcpy(p + j, &v2, 2);
+    j += 2;
+  }
+  if (n - j >= 1) p[j] = (int8_t)v4;
+}
+
+/* The border of a planar padded buffer: c planes of (hp, wp) bytes, plane ch's border set to
+ * pixel[ch] around the (h, w) interior at (top, left). Between two interior rows the border is
+ * one run of wp - w bytes (a row's right part and the next row's left part). */
+AGILENN_ALWAYS_INLINE void agilenn_fill_border_planar_impl(int8_t* buf, int32_t hp, int32_t wp,
+                                                           int32_t c, int32_t top, int32_t left,
+                                                           int32_t h, int32_t w,
+                                                           const int8_t* pixel) {
+  int32_t ch, y;
+  AGILENN_UNROLL
+  for (ch = 0; ch < c; ++ch) {
+    int8_t* const plane = buf + (size_t)ch * hp * wp;
+    const uint32_t v4 = (uint32_t)(uint8_t)pixel[ch] * 0x01010101u;
+    agilenn_fill_run(plane, v4, top * wp + left);
+    for (y = 0; y + 1 < h; ++y)
+      agilenn_fill_run(plane + (size_t)(top + y) * wp + left + w, v4, wp - w);
+    agilenn_fill_run(plane + (size_t)(top + h - 1) * wp + left + w, v4,
+                     wp - left - w + (hp - top - h) * wp);
+  }
+}
+
+#if AGILENN_USE_DSP
+/* (b & 0xFFFF) | (t << 16): PKHBT. */
+static inline uint32_t agilenn_pkhbt16(uint32_t b, uint32_t t) {
+#if defined(__GNUC__)
+  uint32_t r;
+  __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(b), "r"(t));
+  return r;
+#else
+  return (b & 0xFFFFu) | (t << 16);
+#endif
+}
+#endif
+
+/* agilenn_pw1_lut_impl writing planes: in (pixels) -> out[c * plane + px]. For 4 channels (and a
+ * little-endian core) four pixels at a time: their four table words (channels in bytes 0..3) are
+ * transposed into one word per channel (16 ALU ops with UXTB16 / PKHBT / PKHTB), 4 word stores
+ * instead of 16 byte stores; a last pair of pixels as halfwords. */
+AGILENN_ALWAYS_INLINE void agilenn_pw1_lut_planar_impl(int32_t pixels, int32_t out_c,
+                                                       const int8_t* table, const int8_t* in,
+                                                       int8_t* out, int32_t plane) {
+  int32_t px = 0, c;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if (out_c == 4) {
+    const int8_t* const t4 = table + 128 * 4; /* row of input v at t4 + 4 v */
+    uint32_t t0, t1, t2, t3, a01, b01, a23, b23, v;
+    uint16_t h;
+/* bytes (t0.c0, t1.c0, t0.c2, t1.c2) and (t0.c1, t1.c1, t0.c3, t1.c3) */
+#if AGILENN_USE_DSP
+#define AGILENN_LUT_PAIR(A, B, T0, T1)                        \
+  A = (uint32_t)__uxtb16(T0) | ((uint32_t)__uxtb16(T1) << 8); \
+  B = (uint32_t)agilenn_uxtb16_ror8(T0) | ((T1)&0xFF00FF00u)
+#else
+#define AGILENN_LUT_PAIR(A, B, T0, T1)                \
+  A = ((T0)&0x00FF00FFu) | (((T1)&0x00FF00FFu) << 8); \
+  B = (((T0)&0xFF00FF00u) >> 8) | ((T1)&0xFF00FF00u)
+#endif
+    for (; px + 4 <= pixels; px += 4) {
+      memcpy(&t0, t4 + 4 * (int32_t)in[px], 4);
+      memcpy(&t1, t4 + 4 * (int32_t)in[px + 1], 4);
+      memcpy(&t2, t4 + 4 * (int32_t)in[px + 2], 4);
+      memcpy(&t3, t4 + 4 * (int32_t)in[px + 3], 4);
+      AGILENN_LUT_PAIR(a01, b01, t0, t1);
+      AGILENN_LUT_PAIR(a23, b23, t2, t3);
+#if AGILENN_USE_DSP
+      v = agilenn_pkhbt16(a01, a23);
+      memcpy(out + px, &v, 4);
+      v = agilenn_pkhbt16(b01, b23);
+      memcpy(out + plane + px, &v, 4);
+      v = (uint32_t)agilenn_pkhtb16((int32_t)a23, (int32_t)a01);
+      memcpy(out + 2 * plane + px, &v, 4);
+      v = (uint32_t)agilenn_pkhtb16((int32_t)b23, (int32_t)b01);
+      memcpy(out + 3 * plane + px, &v, 4);
+#else
+      v = (a01 & 0xFFFFu) | (a23 << 16);
+      memcpy(out + px, &v, 4);
+      v = (b01 & 0xFFFFu) | (b23 << 16);
+      memcpy(out + plane + px, &v, 4);
+      v = (a01 >> 16) | (a23 & 0xFFFF0000u);
+      memcpy(out + 2 * plane + px, &v, 4);
+      v = (b01 >> 16) | (b23 & 0xFFFF0000u);
+      memcpy(out + 3 * plane + px, &v, 4);
+#endif
+    }
+    if (px + 2 <= pixels) {
+      memcpy(&t0, t4 + 4 * (int32_t)in[px], 4);
+      memcpy(&t1, t4 + 4 * (int32_t)in[px + 1], 4);
+      AGILENN_LUT_PAIR(a01, b01, t0, t1);
+      h = (uint16_t)a01;
+      memcpy(out + px, &h, 2);
+      h = (uint16_t)b01;
+      memcpy(out + plane + px, &h, 2);
+      h = (uint16_t)(a01 >> 16);
+      memcpy(out + 2 * plane + px, &h, 2);
+      h = (uint16_t)(b01 >> 16);
+      memcpy(out + 3 * plane + px, &h, 2);
+      px += 2;
+    }
+#undef AGILENN_LUT_PAIR
+  }
+#endif
+  for (; px < pixels; ++px) {
+    const int8_t* const t = table + ((size_t)((int32_t)in[px] + 128)) * out_c;
+    AGILENN_UNROLL
+    for (c = 0; c < out_c; ++c) out[(size_t)c * plane + px] = t[c];
+  }
+}
+
 /* The extractor's last 1x1 conv with the split and the quantizer on the accumulator, one row of
  * p->pixels pixels: in (pixels, in_c) -> local (pixels, k) int8 and the remote channels' centroid
  * indices in row (pixels, R = out_c - k); same values as agilenn_pwconv_split.
@@ -815,10 +1308,7 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_row_impl(const agilenn_pw_params* p,
                                                      const int32_t* acc_threshold,
                                                      const uint8_t* index_of_pos, uint32_t bits,
                                                      uint8_t* row) {
-  const int32_t pixels = p->pixels, in_c = p->in_c, out_c = p->out_c, out_offset = p->output_offset;
-  const int32_t act_min = p->act_min, act_max = p->act_max;
-  const int8_t* const weight = p->weight;
-  const int32_t *const bias = p->bias, *const qmult = p->multiplier, *const qshift = p->shift;
+  const int32_t pixels = p->pixels, in_c = p->in_c, out_c = p->out_c;
   const uint32_t leaf = 1u << bits;
   uint8_t* idx = row;
   int32_t px, o;
@@ -827,50 +1317,24 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_row_impl(const agilenn_pw_params* p,
     const int8_t* x = in + (size_t)px * in_c;
     int8_t* y = local + (size_t)px * k;
     const int32_t* t = acc_threshold;
-#if AGILENN_USE_DSP
-    const int32_t* const pairs = p->weight_pairs; /* generator-made SXTB16 pairs, or NULL */
-    const int32_t* const pw = pairs;
     int32_t x02 = 0, x13 = 0;
+#if AGILENN_USE_DSP
     if (in_c == 4) { /* the default extractor: sign-extend the 4 inputs once per pixel */
       uint32_t wx;
       memcpy(&wx, x, 4);
       x02 = __sxtb16((int32_t)wx);
       x13 = agilenn_sxtb16_ror8(wx);
     }
-/* channel O's dot product plus B (the bias as SMLAD's accumulator) */
-#define AGILENN_PW_ACC_B(O, B)                                                                  \
-  (in_c == 4 ? (pairs ? __smlad(x13, pw[2 * (O) + 1], __smlad(x02, pw[2 * (O)], (B)))          \
-                      : agilenn_dot4_dsp(x02, x13, weight + (size_t)(O)*4) + (B))               \
-             : agilenn_dot_s8(x, weight + (size_t)(O)*in_c, in_c, (B)))
-#else
-#define AGILENN_PW_ACC_B(O, B) agilenn_dot_s8(x, weight + (size_t)(O)*in_c, in_c, (B))
 #endif
-#define AGILENN_PW_ACC(O) AGILENN_PW_ACC_B(O, 0)
     AGILENN_UNROLL /* k is small and constant: each channel's shift folds into its code */
-    for (o = 0; o < k; ++o) {
-#if AGILENN_USE_DSP
-      /* small layers' local channels: doubled pairs (c_pointwise_weight_pairs), doubled bias */
-      const int32_t acc =
-          in_c == 4 && pairs && p->small_acc
-              ? agilenn_requantize_off2(AGILENN_PW_ACC_B(o, 2 * bias[o]), qmult[o], qshift[o],
-                                        out_offset)
-              : agilenn_requantize_off(AGILENN_PW_ACC_B(o, bias[o]), qmult[o], qshift[o],
-                                       p->small_acc, out_offset);
-#else
-      const int32_t acc = agilenn_requantize_off(AGILENN_PW_ACC_B(o, bias[o]), qmult[o], qshift[o],
-                                                 p->small_acc, out_offset);
-#endif
-      y[o] = (int8_t)agilenn_clamp(acc, act_min, act_max);
-    }
+    for (o = 0; o < k; ++o) y[o] = agilenn_pw_local_value(p, o, x, x02, x13);
     for (; o < out_c; ++o, t += leaf) {
-      const int32_t acc = AGILENN_PW_ACC(o);
+      const int32_t acc = agilenn_pw_remote_acc(p, o, x, x02, x13);
       uint32_t node = 1;
       AGILENN_UNROLL /* bit = acc >= t (|acc|, |t| <= 2^30: the difference cannot overflow) */
       for (d = 0; d < bits; ++d) node = 2 * node + 1u - ((uint32_t)(acc - t[node]) >> 31);
       *idx++ = index_of_pos ? index_of_pos[node - leaf] : (uint8_t)(node - leaf);
     }
-#undef AGILENN_PW_ACC
-#undef AGILENN_PW_ACC_B
   }
 }
 
@@ -882,10 +1346,7 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(
     const agilenn_pw_params* p, int32_t k, const int8_t* in, int8_t* local,
     const int32_t* acc_threshold, const uint8_t* index_of_pos, uint32_t bits, agilenn_ce_state* s,
     const agilenn_sce_model* m, uint16_t* row, const uint16_t* up) {
-  const int32_t pixels = p->pixels, in_c = p->in_c, out_c = p->out_c, out_offset = p->output_offset;
-  const int32_t act_min = p->act_min, act_max = p->act_max;
-  const int8_t* const weight = p->weight;
-  const int32_t *const bias = p->bias, *const qmult = p->multiplier, *const qshift = p->shift;
+  const int32_t pixels = p->pixels, in_c = p->in_c, out_c = p->out_c;
   const uint32_t leaf = 1u << bits, R = m->channels;
   const uint16_t* const cdf = m->cdf;
   const uint16_t* const group_offset = m->group_offset;
@@ -894,58 +1355,35 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(
   const uint16_t* const left = row - R; /* left[i] = row[i - R], the pad for the first pixel */
   const uint32_t v0 = index_of_pos ? index_of_pos[0] : 0u; /* the index of position 0 */
   const uint32_t v1 = index_of_pos ? index_of_pos[1] : 1u; /* the index of position 1 */
-  uint32_t low = s->low, carry = s->carry, range = s->range;
+  uint64_t lc = AGILENN_CE_LOAD(s);
+  uint32_t range = s->range;
   uint32_t i = 0, d;
   int32_t px, o;
 /* A nonzero index V: its ring entry (up_offset[V]), its coder step, and the next channel's prev
  * offset (prev_offset[V]); V a constant gives constant offsets. */
-#define AGILENN_SCE_NONZERO(V)                                                     \
-  do {                                                                             \
-    const uint32_t level = (V) < levels - 1 ? (V) : levels - 1;                    \
-    row[i] = (uint16_t)(level * levels * stride); /* up_offset[V] */              \
-    agilenn_sce_step(s, ctx + (V), &low, &carry, &range);                          \
-    prev_off = level * stride; /* prev_offset[V] */                                \
+#define AGILENN_SCE_NONZERO(V)                                       \
+  do {                                                               \
+    const uint32_t level = (V) < levels - 1 ? (V) : levels - 1;      \
+    row[i] = (uint16_t)(level * levels * stride); /* up_offset[V] */ \
+    agilenn_sce_step(s, ctx + (V), &lc, &range);                     \
+    prev_off = level * stride; /* prev_offset[V] */                  \
   } while (0)
   for (px = 0; px < pixels; ++px) {
     const int8_t* x = in + (size_t)px * in_c;
     int8_t* y = local + (size_t)px * k;
     const int32_t* t = acc_threshold;
     uint32_t prev_off = 0; /* r = 0: prev counts as index 0, offset 0 */
-#if AGILENN_USE_DSP
-    const int32_t* const pairs = p->weight_pairs; /* generator-made SXTB16 pairs, or NULL */
-    const int32_t* const pw = pairs;
     int32_t x02 = 0, x13 = 0;
+#if AGILENN_USE_DSP
     if (in_c == 4) { /* the default extractor: sign-extend the 4 inputs once per pixel */
       uint32_t wx;
       memcpy(&wx, x, 4);
       x02 = __sxtb16((int32_t)wx);
       x13 = agilenn_sxtb16_ror8(wx);
     }
-/* channel O's dot product plus B (the bias as SMLAD's accumulator) */
-#define AGILENN_PW_ACC_B(O, B)                                                                  \
-  (in_c == 4 ? (pairs ? __smlad(x13, pw[2 * (O) + 1], __smlad(x02, pw[2 * (O)], (B)))          \
-                      : agilenn_dot4_dsp(x02, x13, weight + (size_t)(O)*4) + (B))               \
-             : agilenn_dot_s8(x, weight + (size_t)(O)*in_c, in_c, (B)))
-#else
-#define AGILENN_PW_ACC_B(O, B) agilenn_dot_s8(x, weight + (size_t)(O)*in_c, in_c, (B))
 #endif
-#define AGILENN_PW_ACC(O) AGILENN_PW_ACC_B(O, 0)
     AGILENN_UNROLL /* k is small and constant: each channel's shift folds into its code */
-    for (o = 0; o < k; ++o) {
-#if AGILENN_USE_DSP
-      /* small layers' local channels: doubled pairs (c_pointwise_weight_pairs), doubled bias */
-      const int32_t acc =
-          in_c == 4 && pairs && p->small_acc
-              ? agilenn_requantize_off2(AGILENN_PW_ACC_B(o, 2 * bias[o]), qmult[o], qshift[o],
-                                        out_offset)
-              : agilenn_requantize_off(AGILENN_PW_ACC_B(o, bias[o]), qmult[o], qshift[o],
-                                       p->small_acc, out_offset);
-#else
-      const int32_t acc = agilenn_requantize_off(AGILENN_PW_ACC_B(o, bias[o]), qmult[o], qshift[o],
-                                                 p->small_acc, out_offset);
-#endif
-      y[o] = (int8_t)agilenn_clamp(acc, act_min, act_max);
-    }
+    for (o = 0; o < k; ++o) y[o] = agilenn_pw_local_value(p, o, x, x02, x13);
     AGILENN_UNROLL_ALL /* R is constant: each channel's offsets become immediates */
     for (; o < out_c; ++o, t += leaf, ++i) {
       if (skip_index && skip_index[o - k] >= 0) {
@@ -956,14 +1394,18 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(
         prev_off = (sv < levels - 1 ? sv : levels - 1) * stride;
         continue;
       }
-      const int32_t acc = AGILENN_PW_ACC(o);
+      const int32_t acc = agilenn_pw_remote_acc(p, o, x, x02, x13);
       const uint16_t* const ctx =
           cdf + group_offset[o - k] + prev_off + ((uint32_t)left[i] << left_shift) + up[i];
       uint32_t v;
       /* Position 0 (t[leaf / 2] is the smallest accumulator of position >= 1) is by far the most
        * frequent (ReLU6's zero): one compare instead of the tree. */
-      if (acc < t[leaf >> 1]) {
-        v = v0;
+      if (AGILENN_LIKELY(acc < t[leaf >> 1])) {
+        if (v0 != 0) { /* unsorted centroids: its coder step with constants too */
+          AGILENN_SCE_NONZERO(v0);
+          continue;
+        }
+        v = 0;
       } else if (bits >= 2 && acc < t[leaf >> 2]) {
         /* Position 1 (t[leaf / 4]: the smallest accumulator of position >= 2), the next most
          * frequent: one more compare instead of the tree, and its coder step with constants. */
@@ -978,25 +1420,15 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(
       if (v == 0) { /* cum[0] = 0: low and carry unchanged; index 0 is level 0: offsets 0 */
         row[i] = 0;
         range = (range >> 12) * ctx[1];
-        while (range < (1u << 24)) {
-          range <<= 8;
-          s->low = low;
-          s->carry = carry;
-          agilenn_ce_shift_low(s);
-          low = s->low;
-          carry = 0;
-        }
+        agilenn_ce_normalize(s, &lc, &range);
         prev_off = 0;
       } else {
         AGILENN_SCE_NONZERO(v);
       }
     }
-#undef AGILENN_PW_ACC
-#undef AGILENN_PW_ACC_B
   }
 #undef AGILENN_SCE_NONZERO
-  s->low = low;
-  s->carry = carry;
+  AGILENN_CE_STORE(s, lc);
   s->range = range;
 }
 
@@ -1007,6 +1439,7 @@ AGILENN_ALWAYS_INLINE void agilenn_grid_avg_pool_impl(const int8_t* in, int32_t 
   int32_t gy, gx, c0, j, iy, ix;
   for (gy = 0; gy < g; ++gy) {
     const int32_t y0 = gy * h / g, y1 = ((gy + 1) * h + g - 1) / g;
+    AGILENN_UNROLL /* g is small: each column of cells gets constant bounds */
     for (gx = 0; gx < g; ++gx) {
       const int32_t x0 = gx * w / g, x1 = ((gx + 1) * w + g - 1) / g;
       const int32_t count = (y1 - y0) * (x1 - x0);
@@ -1022,6 +1455,7 @@ AGILENN_ALWAYS_INLINE void agilenn_grid_avg_pool_impl(const int8_t* in, int32_t 
 #endif
         for (iy = y0; iy < y1; ++iy) {
           const int8_t* px = in + ((size_t)iy * w + x0) * c + c0;
+          AGILENN_UNROLL /* a cell row's pixels, unrolled (constant bounds) */
           for (ix = x0; ix < x1; ++ix, px += c) {
 #if AGILENN_USE_DSP
             uint32_t wa, wb;
@@ -1075,6 +1509,26 @@ AGILENN_ALWAYS_INLINE void agilenn_dense_impl(const agilenn_dense_params* p, con
   const int8_t* const weight = p->weight;
   const int32_t* const bias = p->bias;
   int32_t o;
+#if AGILENN_USE_DSP
+  if ((n_in & 3) == 0 && n_in <= 128) {
+    /* the dot products unrolled (n_in is a constant): loads at immediate offsets, no loop */
+    int32_t j;
+    for (o = 0; o < n_out; ++o) {
+      const int8_t* const w = weight + (size_t)o * n_in;
+      int32_t acc = bias[o];
+      AGILENN_UNROLL_ALL
+      for (j = 0; j < n_in / 4; ++j) {
+        uint32_t wx, ww;
+        memcpy(&wx, in + 4 * j, 4);
+        memcpy(&ww, w + 4 * j, 4);
+        acc = __smlad(__sxtb16((int32_t)wx), __sxtb16((int32_t)ww), acc);
+        acc = __smlad(agilenn_sxtb16_ror8(wx), agilenn_sxtb16_ror8(ww), acc);
+      }
+      out[o] = acc;
+    }
+    return;
+  }
+#endif
   for (o = 0; o < n_out; ++o) out[o] = agilenn_dot_s8(in, weight + (size_t)o * n_in, n_in, bias[o]);
 }
 
@@ -1092,6 +1546,27 @@ AGILENN_KERNEL void agilenn_dwconv_s8(const agilenn_dw_params* p, const int8_t* 
 
 AGILENN_KERNEL void agilenn_pwconv(const agilenn_pw_params* p, const int8_t* in, int8_t* out) {
   agilenn_pwconv_impl(p, in, out);
+}
+
+AGILENN_KERNEL void agilenn_pwconv_strided(const agilenn_pw_params* p, const int8_t* in,
+                                           int8_t* out, int32_t px_stride, int32_t ch_stride) {
+  agilenn_pwconv_strided_impl(p, in, out, px_stride, ch_stride);
+}
+
+AGILENN_KERNEL void agilenn_dwconv_s8_planar(const agilenn_dw_params* p, const int8_t* in,
+                                             int8_t* out) {
+  agilenn_dwconv_s8_planar_impl(p, in, out);
+}
+
+AGILENN_KERNEL void agilenn_pw1_lut_planar(int32_t pixels, int32_t out_c, const int8_t* table,
+                                           const int8_t* in, int8_t* out, int32_t plane) {
+  agilenn_pw1_lut_planar_impl(pixels, out_c, table, in, out, plane);
+}
+
+AGILENN_KERNEL void agilenn_fill_border_planar(int8_t* buf, int32_t hp, int32_t wp, int32_t c,
+                                               int32_t top, int32_t left, int32_t h, int32_t w,
+                                               const int8_t* pixel) {
+  agilenn_fill_border_planar_impl(buf, hp, wp, c, top, left, h, w, pixel);
 }
 
 AGILENN_KERNEL void agilenn_pwconv_split(const agilenn_pw_params* p, int32_t k, const int8_t* in,

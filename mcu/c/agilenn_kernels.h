@@ -47,7 +47,8 @@ typedef struct {
   int32_t small_acc; /* as agilenn_dw_params.small_acc */
   /* NULL, or (out_c, 2) for in_c == 4 on the DSP path: per output channel its weights as int16
    * halfword pairs (w0 | w2 << 16, w1 | w3 << 16), SXTB16 of the row done by the generator; in
-   * the fused last conv with small_acc the k local channels' weights are doubled. */
+   * the fused last conv with small_acc the k local channels' weights are doubled. For in_c == 3
+   * (a conv feeding the extractor, not fused) w3 = 0 and all channels doubled when small_acc. */
   const int32_t *weight_pairs;
 } agilenn_pw_params;
 
@@ -90,8 +91,8 @@ typedef struct {
 } agilenn_sce_model;
 
 typedef struct {
-  uint32_t low, carry, range, cache_size; /* 33-bit low = carry:low (low + range <= 2^33) */
-  uint32_t cache, overflow;
+  uint32_t low, carry, range; /* 33-bit low = carry:low (low + range <= 2^33) */
+  uint32_t overflow;          /* a byte did not fit in out[0, capacity) */
   uint8_t *out;
   size_t pos, capacity;
 } agilenn_ce_state;
@@ -152,6 +153,19 @@ AGILENN_KERNEL void agilenn_fill_border(int8_t *buf, int32_t hp, int32_t wp, int
 /* in (h, w, c) -> out (g, g, c), cells as adaptive_avg_pool2d, TFLite Micro rounding. */
 AGILENN_KERNEL void agilenn_grid_avg_pool(const int8_t *in, int32_t h, int32_t w, int32_t c,
                                           int32_t g, int8_t *out);
+/* Planar padded buffers (a depthwise 3x3 stride-1 conv fed by a pointwise conv): c planes of
+ * (hp, wp) bytes, channel ch at buf + ch * hp * wp. The producer writes out[px * px_stride +
+ * o * ch_stride] (planar: (1, hp * wp)); the depthwise reads the planes (p: the padded shape, no
+ * padding, bias_interior set) and writes (out_h, out_w, in_c). */
+AGILENN_KERNEL void agilenn_pwconv_strided(const agilenn_pw_params* p, const int8_t* in,
+                                           int8_t* out, int32_t px_stride, int32_t ch_stride);
+AGILENN_KERNEL void agilenn_pw1_lut_planar(int32_t pixels, int32_t out_c, const int8_t* table,
+                                           const int8_t* in, int8_t* out, int32_t plane);
+AGILENN_KERNEL void agilenn_fill_border_planar(int8_t* buf, int32_t hp, int32_t wp, int32_t c,
+                                               int32_t top, int32_t left, int32_t h, int32_t w,
+                                               const int8_t* pixel);
+AGILENN_KERNEL void agilenn_dwconv_s8_planar(const agilenn_dw_params* p, const int8_t* in,
+                                             int8_t* out);
 /* in (in) -> out (out) int32 */
 AGILENN_KERNEL void agilenn_dense(const agilenn_dense_params *p, const int8_t *in, int32_t *out);
 AGILENN_KERNEL uint32_t agilenn_quantize_index(const agilenn_quantizer *q, int32_t v);

@@ -77,6 +77,14 @@ BOOST_AUTO_TEST_CASE(c_quantizer_and_crc_match) {
   for (auto& b : bytes) b = uint8_t(rng.next());
   BOOST_TEST(agl_crc32(0, bytes.data(), bytes.size()) ==
              uint32_t(crc32(0, bytes.data(), uInt(bytes.size()))));
+  // Word-at-a-time body and byte tail: every length mod 4, unaligned starts, chained calls.
+  for (size_t start = 0; start < 4; ++start)
+    for (size_t n = 0; n <= 13; ++n) {
+      const uint8_t* p = bytes.data() + 101 + start;
+      BOOST_TEST(agl_crc32(0, p, n) == uint32_t(crc32(0, p, uInt(n))));
+      const uint32_t head = agl_crc32(0, p, n);
+      BOOST_TEST(agl_crc32(head, p + n, 7) == uint32_t(crc32(0, p, uInt(n + 7))));
+    }
 }
 
 BOOST_AUTO_TEST_CASE(c_encoder_matches_on_other_shapes_and_alphabets) {

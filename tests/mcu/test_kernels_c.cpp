@@ -183,6 +183,106 @@ BOOST_AUTO_TEST_CASE(depthwise_on_padded_input_matches_reference) {
   }
 }
 
+// The planar padded input of a 3x3 stride-1 depthwise conv: a pointwise producer (a 1->C
+// lookup table, or a conv with strides) writes one plane per channel into the interior,
+// agilenn_fill_border_planar puts each channel's zero point around it, and
+// agilenn_dwconv_s8_planar reads the planes: the reference's outputs for both producers, odd and
+// even widths (the last odd output pixel), any channel count (4 channels: the transposed table
+// writer), and nothing outside the buffer touched.
+BOOST_AUTO_TEST_CASE(planar_padded_depthwise_matches_reference) {
+  Rng r(26);
+  for (int trial = 0; trial < 200; ++trial) {
+    Int8Conv dw = random_conv(r, ConvKind::Depthwise, false);
+    dw.kh = dw.kw = 3;
+    dw.stride = 1;
+    dw.mult = 1;
+    dw.pad_top = r.uni(0, 2);
+    dw.pad_left = r.uni(0, 2);
+    dw.in_h = r.uni(1, 13);
+    dw.in_w = r.uni(1, 16);
+    dw.out_h = dw.in_h;
+    dw.out_w = dw.in_w;
+    dw.in_c = dw.out_c = trial % 2 ? 4 : r.uni(1, 6);
+    dw.weight.resize(size_t(9) * dw.out_c);
+    for (auto& w : dw.weight) w = int8_t(r.uni(-127, 127));
+    dw.input_offset.clear();
+    for (int c = 0; c < dw.in_c; ++c) dw.input_offset.push_back(r.uni(-127, 128));
+    dw.bias.resize(dw.out_c, 555);
+    dw.multiplier.resize(dw.out_c, dw.multiplier[0]);
+    dw.shift.resize(dw.out_c, dw.shift[0]);
+    if (trial % 3 == 0)  // large weights and bias: the long requantization (small_acc 0)
+      for (int c = 0; c < dw.out_c; ++c) dw.bias[c] = 1 << 29;
+    // The producer: a 1x1 conv with dw.in_c outputs on a (in_h, in_w) map of pw.in_c channels.
+    Int8Conv pw = random_conv(r, ConvKind::Pointwise, false);
+    const bool lut = trial % 4 < 2;
+    pw.in_c = lut ? 1 : r.uni(1, 5);
+    pw.out_c = dw.in_c;
+    pw.in_h = pw.out_h = dw.in_h;
+    pw.in_w = pw.out_w = dw.in_w;
+    pw.weight.resize(size_t(pw.in_c) * pw.out_c);
+    for (auto& w : pw.weight) w = int8_t(r.uni(-127, 127));
+    pw.input_offset.assign(pw.in_c, pw.input_offset[0]);
+    pw.bias.resize(pw.out_c, 99);
+    pw.multiplier.resize(pw.out_c, pw.multiplier[0]);
+    pw.shift.resize(pw.out_c, pw.shift[0]);
+    std::vector<int8_t> x(size_t(pw.in_h) * pw.in_w * pw.in_c);
+    for (auto& v : x) v = int8_t(r.uni(-128, 127));
+    const auto mid = reference_conv(pw, std::span<const int8_t>(x));
+
+    const int hp = std::max(dw.pad_top + dw.in_h, dw.out_h - 1 + 3);
+    const int wp = std::max(dw.pad_left + dw.in_w, dw.out_w - 1 + 3);
+    const int plane = hp * wp;
+    std::vector<int8_t> buf(size_t(plane) * dw.in_c + 8, 55), zp;
+    for (int32_t off : dw.input_offset) zp.push_back(int8_t(-off));
+    agilenn_fill_border_planar(buf.data(), hp, wp, dw.in_c, dw.pad_top, dw.pad_left, dw.in_h,
+                               dw.in_w, zp.data());
+    const auto table = lut ? c_pointwise_lut(pw) : std::vector<int8_t>();
+    const auto l = c_pointwise_layout(pw);
+    const agilenn_pw_params pp{pw.in_w,
+                               pw.in_c,
+                               pw.out_c,
+                               l.weight.data(),
+                               l.bias.data(),
+                               pw.multiplier.data(),
+                               pw.shift.data(),
+                               pw.output_offset,
+                               pw.act_min,
+                               pw.act_max,
+                               0,
+                               nullptr};
+    for (int y = 0; y < dw.in_h; ++y) {
+      int8_t* row = buf.data() + size_t(y + dw.pad_top) * wp + dw.pad_left;
+      const int8_t* in_row = x.data() + size_t(y) * pw.in_w * pw.in_c;
+      if (lut)
+        agilenn_pw1_lut_planar(pw.in_w, pw.out_c, table.data(), in_row, row, plane);
+      else
+        agilenn_pwconv_strided(&pp, in_row, row, 1, plane);
+    }
+    for (int c = 0; c < dw.in_c; ++c)  // each plane: the producer's channel inside, zp around
+      for (int y = 0; y < hp; ++y)
+        for (int xx = 0; xx < wp; ++xx) {
+          const int iy = y - dw.pad_top, ix = xx - dw.pad_left;
+          const bool inside = iy >= 0 && iy < dw.in_h && ix >= 0 && ix < dw.in_w;
+          BOOST_REQUIRE_EQUAL(
+              int(buf[size_t(c) * plane + size_t(y) * wp + xx]),
+              inside ? int(mid[(size_t(iy) * dw.in_w + ix) * dw.in_c + c]) : int(zp[c]));
+        }
+    for (size_t i = size_t(plane) * dw.in_c; i < buf.size(); ++i)
+      BOOST_REQUIRE_EQUAL(int(buf[i]), 55);
+
+    const auto offsets = c_depthwise_offsets(dw);
+    const auto bias_in = c_depthwise_interior_bias(dw);
+    Int8Conv padded = dw;
+    padded.in_h = hp;
+    padded.in_w = wp;
+    padded.pad_top = padded.pad_left = 0;
+    auto p = dw_params(padded, offsets, bias_in, {}, c_acc_fits_small(dw, false) ? 1 : 0);
+    std::vector<int8_t> out(size_t(dw.out_h) * dw.out_w * dw.out_c, 99);
+    agilenn_dwconv_s8_planar(&p, buf.data(), out.data());
+    BOOST_REQUIRE(out == reference_conv(dw, std::span<const int8_t>(mid)));
+  }
+}
+
 BOOST_AUTO_TEST_CASE(pointwise_and_fused_split_match_reference) {
   Rng r(22);
   for (int trial = 0; trial < 300; ++trial) {
@@ -204,12 +304,14 @@ BOOST_AUTO_TEST_CASE(pointwise_and_fused_split_match_reference) {
     // channel, the int16 halves are the row's weights 0, 2 and 1, 3, doubled for the first ones.
     const int doubled = r.uni(0, op.out_c);
     const auto pairs = c_pointwise_weight_pairs(layout, op.in_c, doubled);
-    BOOST_REQUIRE_EQUAL(pairs.size(), op.in_c == 4 ? size_t(2 * op.out_c) : size_t(0));
-    for (size_t k = 0; k < pairs.size(); ++k) {
-      const int8_t* w = layout.weight.data() + (k / 2) * 4 + (k % 2);
+    BOOST_REQUIRE_EQUAL(pairs.size(),
+                        op.in_c == 4 || op.in_c == 3 ? size_t(2 * op.out_c) : size_t(0));
+    for (size_t k = 0; k < pairs.size(); ++k) {  // in_c 3: the fourth weight is 0
+      const int8_t* w = layout.weight.data() + (k / 2) * op.in_c + (k % 2);
       const int scale = int(k / 2) < doubled ? 2 : 1;
       BOOST_REQUIRE_EQUAL(int16_t(uint32_t(pairs[k]) & 0xFFFFu), scale * w[0]);
-      BOOST_REQUIRE_EQUAL(int16_t(uint32_t(pairs[k]) >> 16), scale * w[2]);
+      BOOST_REQUIRE_EQUAL(int16_t(uint32_t(pairs[k]) >> 16),
+                          k % 2 && op.in_c == 3 ? 0 : scale * w[2]);
     }
     std::vector<int8_t> in(size_t(op.in_h) * op.in_w * op.in_c);
     for (auto& v : in) v = int8_t(r.uni(-128, 127));
