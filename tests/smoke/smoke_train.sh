@@ -39,4 +39,6 @@ cmp -s "$work/straight/reference.safetensors" "$work/resumed/reference.safetenso
 # Bad input is refused with the flag named.
 if "$bin" train --preset tiny --split-ratio 0.99 --reference "$work/ref" --out "$work/bad" > "$work/bad.log" 2>&1; then fail "bad --split-ratio accepted"; fi
 grep -q "split-ratio" "$work/bad.log" || fail "error does not name --split-ratio"
+if "$bin" train --preset tiny --extractor-hidden 0 --reference "$work/ref" --out "$work/bad" > "$work/bad.log" 2>&1; then fail "bad --extractor-hidden accepted"; fi
+grep -q "extractor-hidden" "$work/bad.log" || fail "error does not name --extractor-hidden"
 echo "smoke_train: ok"

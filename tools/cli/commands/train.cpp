@@ -72,6 +72,10 @@ int run(int argc, char** argv) {
       "combiner", "learned (alpha) | sum", cxxopts::value<std::string>()->default_value("learned"))(
       "local-head", "gap | grid:G (default: the preset's; fashion-mnist: grid:4)",
       cxxopts::value<std::string>())(
+      "extractor-hidden",
+      "width of the extractor's first separable conv (default: the preset's; fashion-mnist: 4); "
+      "a wider one costs device instructions",
+      cxxopts::value<int>())(
       "local-loss-weight",
       "B: adds B * CE(local logits alone) (default: the preset's; fashion-mnist: 0.5)",
       cxxopts::value<double>())("channel-remapping", "none | global_importance | topk_appearance",
@@ -91,6 +95,11 @@ int run(int argc, char** argv) {
   cfg.temperature = r["temperature"].as<double>();
   cfg.combiner = r["combiner"].as<std::string>();
   if (r.count("local-head")) cfg.local_head = r["local-head"].as<std::string>();
+  if (r.count("extractor-hidden")) {
+    cfg.extractor_hidden = r["extractor-hidden"].as<int>();
+    if (cfg.extractor_hidden < 1 || cfg.extractor_hidden > 256)
+      throw Error("--extractor-hidden must be 1..256, got " + std::to_string(cfg.extractor_hidden));
+  }
   cfg.unsplit = r.count("unsplit") > 0;
   xai::AgileLossConfig lc = p.loss;
   lc.xai = !r.count("no-xai") && !cfg.unsplit;
@@ -256,6 +265,7 @@ int run(int argc, char** argv) {
   sum["features"] = cfg.features;
   sum["centroids"] = cfg.unsplit ? 0 : cfg.centroids;
   sum["local_head"] = cfg.unsplit ? "none" : cfg.local_head;
+  sum["extractor_hidden"] = cfg.extractor_hidden;
   sum["local_loss_weight"] = lc.local_loss_weight;
   sum["lambda"] = lc.xai ? lc.lambda : 1.0;
   sum["correct_only"] = lc.xai && lc.correct_only;
