@@ -96,8 +96,8 @@ static inline int32_t agilenn_smmulr(int32_t a, int32_t b) {
  * when rem + 2^(e-1) - [x < 0] >= 2^e. */
 static inline int32_t agilenn_requantize_small_inline(int32_t acc, int32_t multiplier,
                                                       int32_t shift) {
-  const int32_t x = agilenn_smmulr((int32_t)((uint32_t)acc << (shift > 0 ? shift + 1 : 1)),
-                                   multiplier);
+  const int32_t x =
+      agilenn_smmulr((int32_t)((uint32_t)acc << (shift > 0 ? shift + 1 : 1)), multiplier);
   if (shift >= 0) return x;
   return (x + (int32_t)(1u << (-shift - 1)) - (int32_t)((uint32_t)x >> 31)) >> -shift;
 }
@@ -119,7 +119,8 @@ static inline int32_t agilenn_requantize_off(int32_t acc, int32_t multiplier, in
   if (small && shift < 0 && shift >= -22 && off >= -255 && off <= 255) {
     const int32_t x = agilenn_smmulr((int32_t)((uint32_t)acc << 1), multiplier);
     return (x + (int32_t)(1u << (-shift - 1)) + off * (int32_t)(1u << -shift) -
-            (int32_t)((uint32_t)x >> 31)) >> -shift;
+            (int32_t)((uint32_t)x >> 31)) >>
+           -shift;
   }
   return agilenn_requantize_sel(acc, multiplier, shift, small) + off;
 }
@@ -134,7 +135,8 @@ static inline int32_t agilenn_requantize_off2(int32_t acc2, int32_t multiplier, 
   if (shift >= 0) return x + off;
   if (shift >= -22 && off >= -255 && off <= 255)
     return (x + (int32_t)(1u << (-shift - 1)) + off * (int32_t)(1u << -shift) -
-            (int32_t)((uint32_t)x >> 31)) >> -shift;
+            (int32_t)((uint32_t)x >> 31)) >>
+           -shift;
   return ((x + (int32_t)(1u << (-shift - 1)) - (int32_t)((uint32_t)x >> 31)) >> -shift) + off;
 }
 
@@ -167,8 +169,7 @@ static inline int32_t agilenn_dot_s8(const int8_t* a, const int8_t* b, int32_t n
     memcpy(&wa, a, 4);
     memcpy(&wb, b, 4);
     acc = __smlad(__sxtb16((int32_t)wa), __sxtb16((int32_t)wb), acc);
-    acc = __smlad(agilenn_sxtb16_ror8(wa),
-                  agilenn_sxtb16_ror8(wb), acc);
+    acc = __smlad(agilenn_sxtb16_ror8(wa), agilenn_sxtb16_ror8(wb), acc);
     a += 4;
     b += 4;
     n -= 4;
@@ -186,8 +187,7 @@ static inline int32_t agilenn_dot_s8(const int8_t* a, const int8_t* b, int32_t n
 static inline int32_t agilenn_dot4_dsp(int32_t x02, int32_t x13, const int8_t* w) {
   uint32_t ww;
   memcpy(&ww, w, 4);
-  return __smlad(x13, agilenn_sxtb16_ror8(ww),
-                 __smuad(x02, __sxtb16((int32_t)ww)));
+  return __smlad(x13, agilenn_sxtb16_ror8(ww), __smuad(x02, __sxtb16((int32_t)ww)));
 }
 #endif
 
@@ -355,63 +355,63 @@ AGILENN_KERNEL uint32_t agilenn_quantize_index(const agilenn_quantizer* q, int32
 
 /* in (in_h, in_w, in_c) -> out (out_h, out_w, in_c*mult); weight (kh, kw, in_c*mult).
  * The parameters are copied to locals first: stores through int8_t* may alias anything. */
-#define AGILENN_DWCONV_BODY(IN_T)                                                               \
-  const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c, mult = p->mult;                 \
-  const int32_t out_h = p->out_h, out_w = p->out_w, kh = p->kh, kw = p->kw;                     \
-  const int32_t stride = p->stride, pad_top = p->pad_top, pad_left = p->pad_left;               \
-  const int32_t oc = in_c * mult, out_offset = p->output_offset;                                \
-  const int32_t act_min = p->act_min, act_max = p->act_max, small = p->small_acc;               \
-  const int16_t* const input_offset = p->input_offset;                                          \
-  const int8_t* const weight = p->weight;                                                       \
-  const int32_t *const bias = p->bias, *const qmult = p->multiplier, *const qshift = p->shift;  \
-  const int32_t* const bias_in = p->bias_interior;                                              \
-  int32_t oy, ox, c, m, ky, kx;                                                                 \
-  for (oy = 0; oy < out_h; ++oy) {                                                              \
-    const int32_t iy0 = oy * stride - pad_top;                                                  \
-    const int32_t ky0 = iy0 < 0 ? -iy0 : 0;                                                     \
-    const int32_t ky1 = iy0 + kh > in_h ? in_h - iy0 : kh;                                      \
-    for (ox = 0; ox < out_w; ++ox) {                                                            \
-      const int32_t ix0 = ox * stride - pad_left;                                               \
-      const int32_t kx0 = ix0 < 0 ? -ix0 : 0;                                                   \
-      const int32_t kx1 = ix0 + kw > in_w ? in_w - ix0 : kw;                                    \
-      int8_t* y = out + ((size_t)oy * out_w + ox) * oc;                                         \
-      if (bias_in && mult == 1 && kh == 3 && kw == 3 && ky0 == 0 && ky1 == 3 && kx0 == 0 &&     \
-          kx1 == 3) {                                                                           \
-        /* interior 3x3 window: nine explicit taps per channel, the offsets in bias_in */       \
-        const IN_T* r0 = in + ((size_t)iy0 * in_w + ix0) * in_c;                                \
-        const IN_T *r1 = r0 + (size_t)in_w * in_c, *r2 = r1 + (size_t)in_w * in_c;              \
-        const int32_t s1 = in_c, s2 = 2 * in_c;                                                 \
-        AGILENN_UNROLL                                                                          \
-        for (c = 0; c < in_c; ++c) {                                                            \
-          const int8_t* w = weight + c;                                                         \
-          int32_t acc = bias_in[c];                                                             \
-          acc += (int32_t)r0[c] * w[0] + (int32_t)r0[c + s1] * w[oc] +                          \
-                 (int32_t)r0[c + s2] * w[2 * oc];                                               \
-          acc += (int32_t)r1[c] * w[3 * oc] + (int32_t)r1[c + s1] * w[4 * oc] +                 \
-                 (int32_t)r1[c + s2] * w[5 * oc];                                               \
-          acc += (int32_t)r2[c] * w[6 * oc] + (int32_t)r2[c + s1] * w[7 * oc] +                 \
-                 (int32_t)r2[c + s2] * w[8 * oc];                                               \
+#define AGILENN_DWCONV_BODY(IN_T)                                                              \
+  const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c, mult = p->mult;                \
+  const int32_t out_h = p->out_h, out_w = p->out_w, kh = p->kh, kw = p->kw;                    \
+  const int32_t stride = p->stride, pad_top = p->pad_top, pad_left = p->pad_left;              \
+  const int32_t oc = in_c * mult, out_offset = p->output_offset;                               \
+  const int32_t act_min = p->act_min, act_max = p->act_max, small = p->small_acc;              \
+  const int16_t* const input_offset = p->input_offset;                                         \
+  const int8_t* const weight = p->weight;                                                      \
+  const int32_t *const bias = p->bias, *const qmult = p->multiplier, *const qshift = p->shift; \
+  const int32_t* const bias_in = p->bias_interior;                                             \
+  int32_t oy, ox, c, m, ky, kx;                                                                \
+  for (oy = 0; oy < out_h; ++oy) {                                                             \
+    const int32_t iy0 = oy * stride - pad_top;                                                 \
+    const int32_t ky0 = iy0 < 0 ? -iy0 : 0;                                                    \
+    const int32_t ky1 = iy0 + kh > in_h ? in_h - iy0 : kh;                                     \
+    for (ox = 0; ox < out_w; ++ox) {                                                           \
+      const int32_t ix0 = ox * stride - pad_left;                                              \
+      const int32_t kx0 = ix0 < 0 ? -ix0 : 0;                                                  \
+      const int32_t kx1 = ix0 + kw > in_w ? in_w - ix0 : kw;                                   \
+      int8_t* y = out + ((size_t)oy * out_w + ox) * oc;                                        \
+      if (bias_in && mult == 1 && kh == 3 && kw == 3 && ky0 == 0 && ky1 == 3 && kx0 == 0 &&    \
+          kx1 == 3) {                                                                          \
+        /* interior 3x3 window: nine explicit taps per channel, the offsets in bias_in */      \
+        const IN_T* r0 = in + ((size_t)iy0 * in_w + ix0) * in_c;                               \
+        const IN_T *r1 = r0 + (size_t)in_w * in_c, *r2 = r1 + (size_t)in_w * in_c;             \
+        const int32_t s1 = in_c, s2 = 2 * in_c;                                                \
+        AGILENN_UNROLL                                                                         \
+        for (c = 0; c < in_c; ++c) {                                                           \
+          const int8_t* w = weight + c;                                                        \
+          int32_t acc = bias_in[c];                                                            \
+          acc += (int32_t)r0[c] * w[0] + (int32_t)r0[c + s1] * w[oc] +                         \
+                 (int32_t)r0[c + s2] * w[2 * oc];                                              \
+          acc += (int32_t)r1[c] * w[3 * oc] + (int32_t)r1[c + s1] * w[4 * oc] +                \
+                 (int32_t)r1[c + s2] * w[5 * oc];                                              \
+          acc += (int32_t)r2[c] * w[6 * oc] + (int32_t)r2[c + s1] * w[7 * oc] +                \
+                 (int32_t)r2[c + s2] * w[8 * oc];                                              \
           acc = agilenn_requantize_off(acc, qmult[c], qshift[c], small, out_offset);           \
-          y[c] = (int8_t)agilenn_clamp(acc, act_min, act_max);                                  \
-        }                                                                                       \
-        continue;                                                                               \
-      }                                                                                         \
-      for (c = 0; c < in_c; ++c) {                                                              \
-        const int32_t off = input_offset[c];                                                    \
-        for (m = 0; m < mult; ++m) {                                                            \
-          const int32_t o = c * mult + m;                                                       \
-          int32_t acc = bias[o];                                                                \
-          for (ky = ky0; ky < ky1; ++ky) {                                                      \
-            const IN_T* x = in + ((size_t)(iy0 + ky) * in_w + ix0) * in_c + c;                  \
-            const int8_t* w = weight + (size_t)ky * kw * oc + o;                                \
-            for (kx = kx0; kx < kx1; ++kx)                                                      \
-              acc += ((int32_t)x[kx * in_c] + off) * (int32_t)w[kx * oc];                       \
-          }                                                                                     \
+          y[c] = (int8_t)agilenn_clamp(acc, act_min, act_max);                                 \
+        }                                                                                      \
+        continue;                                                                              \
+      }                                                                                        \
+      for (c = 0; c < in_c; ++c) {                                                             \
+        const int32_t off = input_offset[c];                                                   \
+        for (m = 0; m < mult; ++m) {                                                           \
+          const int32_t o = c * mult + m;                                                      \
+          int32_t acc = bias[o];                                                               \
+          for (ky = ky0; ky < ky1; ++ky) {                                                     \
+            const IN_T* x = in + ((size_t)(iy0 + ky) * in_w + ix0) * in_c + c;                 \
+            const int8_t* w = weight + (size_t)ky * kw * oc + o;                               \
+            for (kx = kx0; kx < kx1; ++kx)                                                     \
+              acc += ((int32_t)x[kx * in_c] + off) * (int32_t)w[kx * oc];                      \
+          }                                                                                    \
           acc = agilenn_requantize_off(acc, qmult[o], qshift[o], small, out_offset);           \
-          y[o] = (int8_t)agilenn_clamp(acc, act_min, act_max);                                  \
-        }                                                                                       \
-      }                                                                                         \
-    }                                                                                           \
+          y[o] = (int8_t)agilenn_clamp(acc, act_min, act_max);                                 \
+        }                                                                                      \
+      }                                                                                        \
+    }                                                                                          \
   }
 
 #if AGILENN_USE_DSP
@@ -775,8 +775,8 @@ AGILENN_ALWAYS_INLINE void agilenn_dwconv_s8_dsp4(const agilenn_dw_params* p, co
         if (interior) { /* small layers: doubled pairs, so doubled bias: acc = 2 x the sum */
           AGILENN_UNROLL
           for (j = 0; j < 4; ++j) acc[j] = small ? 2 * bias_in[c + j] : bias_in[c + j];
-          agilenn_dw4_taps_interior(x, pairs + (size_t)(c / 4) * kh * kw * 2, in_w * in_c, in_c,
-                                    kh, kw, acc);
+          agilenn_dw4_taps_interior(x, pairs + (size_t)(c / 4) * kh * kw * 2, in_w * in_c, in_c, kh,
+                                    kw, acc);
         } else {
           const int32_t off02 = (int32_t)(((uint32_t)(uint16_t)input_offset[c + 2] << 16) |
                                           (uint32_t)(uint16_t)input_offset[c]);
@@ -814,6 +814,56 @@ AGILENN_ALWAYS_INLINE void agilenn_dwconv_s8_impl(const agilenn_dw_params* p, co
 #endif
   { AGILENN_DWCONV_BODY(int8_t) }
 }
+
+/* The portable 3x3 window sum of the planar depthwise: rows in_w apart from r, channel weights
+ * in_c apart from w. */
+static inline int32_t agilenn_dw3_window(const int8_t* r, int32_t in_w, const int8_t* w,
+                                         int32_t in_c, int32_t acc) {
+  acc += (int32_t)r[0] * w[0] + (int32_t)r[1] * w[in_c] + (int32_t)r[2] * w[2 * in_c];
+  acc += (int32_t)r[in_w] * w[3 * in_c] + (int32_t)r[in_w + 1] * w[4 * in_c] +
+         (int32_t)r[in_w + 2] * w[5 * in_c];
+  acc += (int32_t)r[2 * in_w] * w[6 * in_c] + (int32_t)r[2 * in_w + 1] * w[7 * in_c] +
+         (int32_t)r[2 * in_w + 2] * w[8 * in_c];
+  return acc;
+}
+
+#if AGILENN_USE_DSP
+/* 4 input bytes x0..x3 of one row, extended: e = (x0, x2), o = (x1, x3). */
+typedef struct {
+  int32_t e, o;
+} agilenn_row4;
+
+static inline agilenn_row4 agilenn_row4_load(const int8_t* r) {
+  uint32_t wx;
+  agilenn_row4 x;
+  memcpy(&wx, r, 4);
+  x.e = __sxtb16((int32_t)wx);
+  x.o = agilenn_sxtb16_ror8(wx);
+  return x;
+}
+
+/* One weight row into the sums of output A (taps on x0..x2) and B (x1..x3): w02 pairs taps 0 and
+ * 2; tap 1 is w1's bottom half (top == 0) or top half (top == 1). */
+AGILENN_ALWAYS_INLINE void agilenn_dw3_row(agilenn_row4 x, int32_t w02, int32_t w1, int top,
+                                           int32_t* a, int32_t* b) {
+  if (top) {
+    *a = __smlabt(x.o, w1, __smlad(x.e, w02, *a));
+    *b = __smlatt(x.e, w1, __smlad(x.o, w02, *b));
+  } else {
+    *a = __smlabb(x.o, w1, __smlad(x.e, w02, *a));
+    *b = __smlatb(x.e, w1, __smlad(x.o, w02, *b));
+  }
+}
+
+/* A DSP-path sum (2 * acc with doubled weights when small) to its int8 output. */
+AGILENN_ALWAYS_INLINE int8_t agilenn_dw3_output(int32_t acc, int32_t small, int32_t qm, int32_t qs,
+                                                int32_t out_offset, int32_t act_min,
+                                                int32_t act_max) {
+  acc = small ? agilenn_requantize_off2(acc, qm, qs, out_offset)
+              : agilenn_requantize_off(acc, qm, qs, 0, out_offset);
+  return (int8_t)agilenn_clamp(acc, act_min, act_max);
+}
+#endif
 
 /* Depthwise 3x3, stride 1, mult 1 on a planar padded input (every window inside it, the input
  * offsets in bias_interior): in (in_c planes of (in_h, in_w)) -> out (out_h, out_w, in_c).
@@ -855,60 +905,30 @@ AGILENN_ALWAYS_INLINE void agilenn_dwconv_s8_planar_impl(const agilenn_dw_params
       const int8_t* r = plane + (size_t)oy * in_w;
       int8_t* y = out + (size_t)oy * out_w * in_c + c;
       for (ox = 0; ox + 1 < out_w; ox += 2, r += 2, y += 2 * in_c) {
-        int32_t a0 = scale * bias_in[c], b0 = a0, a1 = a0, b1 = a0, e, o;
-        uint32_t wx;
-        memcpy(&wx, r, 4);
-        e = __sxtb16((int32_t)wx);
-        o = agilenn_sxtb16_ror8(wx);
-        a0 = __smlabb(o, w1a, __smlad(e, w02[0], a0));
-        b0 = __smlatb(e, w1a, __smlad(o, w02[0], b0));
-        memcpy(&wx, r + in_w, 4);
-        e = __sxtb16((int32_t)wx);
-        o = agilenn_sxtb16_ror8(wx);
-        a0 = __smlabt(o, w1a, __smlad(e, w02[1], a0));
-        b0 = __smlatt(e, w1a, __smlad(o, w02[1], b0));
-        a1 = __smlabb(o, w1a, __smlad(e, w02[0], a1));
-        b1 = __smlatb(e, w1a, __smlad(o, w02[0], b1));
-        memcpy(&wx, r + 2 * in_w, 4);
-        e = __sxtb16((int32_t)wx);
-        o = agilenn_sxtb16_ror8(wx);
-        a0 = __smlabb(o, w1b, __smlad(e, w02[2], a0));
-        b0 = __smlatb(e, w1b, __smlad(o, w02[2], b0));
-        a1 = __smlabt(o, w1a, __smlad(e, w02[1], a1));
-        b1 = __smlatt(e, w1a, __smlad(o, w02[1], b1));
-        memcpy(&wx, r + 3 * in_w, 4);
-        e = __sxtb16((int32_t)wx);
-        o = agilenn_sxtb16_ror8(wx);
-        a1 = __smlabb(o, w1b, __smlad(e, w02[2], a1));
-        b1 = __smlatb(e, w1b, __smlad(o, w02[2], b1));
-        if (small) {
-          a0 = agilenn_requantize_off2(a0, qm, qs, out_offset);
-          b0 = agilenn_requantize_off2(b0, qm, qs, out_offset);
-          a1 = agilenn_requantize_off2(a1, qm, qs, out_offset);
-          b1 = agilenn_requantize_off2(b1, qm, qs, out_offset);
-        } else {
-          a0 = agilenn_requantize_off(a0, qm, qs, 0, out_offset);
-          b0 = agilenn_requantize_off(b0, qm, qs, 0, out_offset);
-          a1 = agilenn_requantize_off(a1, qm, qs, 0, out_offset);
-          b1 = agilenn_requantize_off(b1, qm, qs, 0, out_offset);
-        }
-        y[0] = (int8_t)agilenn_clamp(a0, act_min, act_max);
-        y[in_c] = (int8_t)agilenn_clamp(b0, act_min, act_max);
-        y[(size_t)out_w * in_c] = (int8_t)agilenn_clamp(a1, act_min, act_max);
-        y[(size_t)(out_w + 1) * in_c] = (int8_t)agilenn_clamp(b1, act_min, act_max);
+        int32_t a0 = scale * bias_in[c], b0 = a0, a1 = a0, b1 = a0;
+        agilenn_row4 x = agilenn_row4_load(r);
+        agilenn_dw3_row(x, w02[0], w1a, 0, &a0, &b0);
+        x = agilenn_row4_load(r + in_w);
+        agilenn_dw3_row(x, w02[1], w1a, 1, &a0, &b0);
+        agilenn_dw3_row(x, w02[0], w1a, 0, &a1, &b1);
+        x = agilenn_row4_load(r + 2 * in_w);
+        agilenn_dw3_row(x, w02[2], w1b, 0, &a0, &b0);
+        agilenn_dw3_row(x, w02[1], w1a, 1, &a1, &b1);
+        x = agilenn_row4_load(r + 3 * in_w);
+        agilenn_dw3_row(x, w02[2], w1b, 0, &a1, &b1);
+        y[0] = agilenn_dw3_output(a0, small, qm, qs, out_offset, act_min, act_max);
+        y[in_c] = agilenn_dw3_output(b0, small, qm, qs, out_offset, act_min, act_max);
+        y[(size_t)out_w * in_c] =
+            agilenn_dw3_output(a1, small, qm, qs, out_offset, act_min, act_max);
+        y[(size_t)(out_w + 1) * in_c] =
+            agilenn_dw3_output(b1, small, qm, qs, out_offset, act_min, act_max);
       }
       if (ox < out_w) { /* an odd last column: one pixel of each row, bytes */
         const int8_t* const w = weight + c;
         int32_t k;
         AGILENN_UNROLL
         for (k = 0; k < 2; ++k) {
-          const int8_t* const rk = r + k * in_w;
-          int32_t acc = bias_in[c];
-          acc += (int32_t)rk[0] * w[0] + (int32_t)rk[1] * w[in_c] + (int32_t)rk[2] * w[2 * in_c];
-          acc += (int32_t)rk[in_w] * w[3 * in_c] + (int32_t)rk[in_w + 1] * w[4 * in_c] +
-                 (int32_t)rk[in_w + 2] * w[5 * in_c];
-          acc += (int32_t)rk[2 * in_w] * w[6 * in_c] + (int32_t)rk[2 * in_w + 1] * w[7 * in_c] +
-                 (int32_t)rk[2 * in_w + 2] * w[8 * in_c];
+          int32_t acc = agilenn_dw3_window(r + k * in_w, in_w, w, in_c, bias_in[c]);
           acc = agilenn_requantize_off(acc, qm, qs, small, out_offset);
           y[(size_t)k * out_w * in_c] = (int8_t)agilenn_clamp(acc, act_min, act_max);
         }
@@ -921,42 +941,16 @@ AGILENN_ALWAYS_INLINE void agilenn_dwconv_s8_planar_impl(const agilenn_dw_params
       ox = 0;
 #if AGILENN_USE_DSP
       for (; ox + 1 < out_w; ox += 2, r += 2, y += 2 * in_c) {
-        int32_t a = scale * bias_in[c], b = scale * bias_in[c], e, o;
-        uint32_t wx;
-        memcpy(&wx, r, 4);
-        e = __sxtb16((int32_t)wx);
-        o = agilenn_sxtb16_ror8(wx);
-        a = __smlabb(o, w1a, __smlad(e, w02[0], a));
-        b = __smlatb(e, w1a, __smlad(o, w02[0], b));
-        memcpy(&wx, r + in_w, 4);
-        e = __sxtb16((int32_t)wx);
-        o = agilenn_sxtb16_ror8(wx);
-        a = __smlabt(o, w1a, __smlad(e, w02[1], a));
-        b = __smlatt(e, w1a, __smlad(o, w02[1], b));
-        memcpy(&wx, r + 2 * in_w, 4);
-        e = __sxtb16((int32_t)wx);
-        o = agilenn_sxtb16_ror8(wx);
-        a = __smlabb(o, w1b, __smlad(e, w02[2], a));
-        b = __smlatb(e, w1b, __smlad(o, w02[2], b));
-        if (small) {
-          a = agilenn_requantize_off2(a, qm, qs, out_offset);
-          b = agilenn_requantize_off2(b, qm, qs, out_offset);
-        } else {
-          a = agilenn_requantize_off(a, qm, qs, 0, out_offset);
-          b = agilenn_requantize_off(b, qm, qs, 0, out_offset);
-        }
-        y[0] = (int8_t)agilenn_clamp(a, act_min, act_max);
-        y[in_c] = (int8_t)agilenn_clamp(b, act_min, act_max);
+        int32_t a = scale * bias_in[c], b = a;
+        agilenn_dw3_row(agilenn_row4_load(r), w02[0], w1a, 0, &a, &b);
+        agilenn_dw3_row(agilenn_row4_load(r + in_w), w02[1], w1a, 1, &a, &b);
+        agilenn_dw3_row(agilenn_row4_load(r + 2 * in_w), w02[2], w1b, 0, &a, &b);
+        y[0] = agilenn_dw3_output(a, small, qm, qs, out_offset, act_min, act_max);
+        y[in_c] = agilenn_dw3_output(b, small, qm, qs, out_offset, act_min, act_max);
       }
 #endif
       for (; ox < out_w; ++ox, ++r, y += in_c) { /* the portable loop; an odd last pixel */
-        const int8_t* const w = weight + c;
-        int32_t acc = bias_in[c];
-        acc += (int32_t)r[0] * w[0] + (int32_t)r[1] * w[in_c] + (int32_t)r[2] * w[2 * in_c];
-        acc += (int32_t)r[in_w] * w[3 * in_c] + (int32_t)r[in_w + 1] * w[4 * in_c] +
-               (int32_t)r[in_w + 2] * w[5 * in_c];
-        acc += (int32_t)r[2 * in_w] * w[6 * in_c] + (int32_t)r[2 * in_w + 1] * w[7 * in_c] +
-               (int32_t)r[2 * in_w + 2] * w[8 * in_c];
+        int32_t acc = agilenn_dw3_window(r, in_w, weight + c, in_c, bias_in[c]);
         acc = agilenn_requantize_off(acc, qm, qs, small, out_offset);
         y[0] = (int8_t)agilenn_clamp(acc, act_min, act_max);
       }
@@ -1102,8 +1096,8 @@ AGILENN_ALWAYS_INLINE void agilenn_pwconv_split_impl(const agilenn_pw_params* p,
  * border pixel gets `pixel` (c bytes, the next layer's input zero point, so x + offset = 0 there,
  * what zero padding contributes). */
 AGILENN_ALWAYS_INLINE void agilenn_fill_border_impl(int8_t* buf, int32_t hp, int32_t wp, int32_t c,
-                                                    int32_t top, int32_t left, int32_t h,
-                                                    int32_t w, const int8_t* pixel) {
+                                                    int32_t top, int32_t left, int32_t h, int32_t w,
+                                                    const int8_t* pixel) {
   int32_t y, x;
   for (y = 0; y < hp; ++y) {
     const int border_row = y < top || y >= top + h;
@@ -1385,7 +1379,7 @@ AGILENN_ALWAYS_INLINE void agilenn_pw_quant_sce_row_impl(
     AGILENN_UNROLL /* k is small and constant: each channel's shift folds into its code */
     for (o = 0; o < k; ++o) y[o] = agilenn_pw_local_value(p, o, x, x02, x13);
     AGILENN_UNROLL_ALL /* R is constant: each channel's offsets become immediates */
-    for (; o < out_c; ++o, t += leaf, ++i) {
+        for (; o < out_c; ++o, t += leaf, ++i) {
       if (skip_index && skip_index[o - k] >= 0) {
         /* Coder 5: the weights fix this channel's index (c_constant_remote_indices); no
          * accumulator, no quantizer, no coder step, and no ring entry (only coded channels read
