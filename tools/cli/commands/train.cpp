@@ -283,10 +283,14 @@ int run(int argc, char** argv) {
   nn::write_json(out + "/summary.json", sum);
   nn::plot_csv(out + "/log.csv", out + "/curves.png", std::string("AgileNN ") + kind, 1,
                {{3, "train accuracy"}, {int(7 + fc.extra_columns.size()), "test accuracy"}});
-  std::printf(
-      "train (%s): test accuracy %.4f (local %.4f, remote %.4f), skewness %.4f, alpha %.3f, %.1f "
-      "s\n",
-      kind, e.accuracy, e.local_accuracy, e.remote_accuracy, e.skewness, e.alpha, s.train_seconds);
+  if (cfg.unsplit)  // no local predictor, quantizer or importance: nothing else to print
+    std::printf("train (%s): test accuracy %.4f, %.1f s\n", kind, e.accuracy, s.train_seconds);
+  else
+    std::printf(
+        "train (%s): test accuracy %.4f (local %.4f, remote %.4f), skewness %.4f, alpha %.3f, "
+        "%.1f s\n",
+        kind, e.accuracy, e.local_accuracy, e.remote_accuracy, e.skewness, e.alpha,
+        s.train_seconds);
   return 0;
 }
 
