@@ -37,7 +37,8 @@
 namespace agilenn::cli {
 
 struct CodecCentroids {
-  std::vector<float> values;  // increasing (merged centroids repeat): the codec's (and the device's) centroids
+  std::vector<float>
+      values;  // increasing (merged centroids repeat): the codec's (and the device's) centroids
   std::vector<uint32_t> model_index;  // codec index j is the model's centroid model_index[j]
   bool reordered() const {
     for (size_t j = 0; j < model_index.size(); ++j)
