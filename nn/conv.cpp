@@ -54,10 +54,13 @@ std::shared_ptr<Conv2d> depthwise_conv2d(int channels, int kernel, int stride, a
       ConvSpec{channels, channels * multiplier, kernel, stride, channels, false, true}, rng);
 }
 
-SeparableConv2d::SeparableConv2d(int in, int out, int kernel, int stride, ag::Rng& rng) {
-  depthwise = register_module("depthwise", depthwise_conv2d(in, kernel, stride, rng));
+SeparableConv2d::SeparableConv2d(int in, int out, int kernel, int stride, ag::Rng& rng,
+                                 int depth_multiplier) {
+  depthwise =
+      register_module("depthwise", depthwise_conv2d(in, kernel, stride, rng, depth_multiplier));
   pointwise = register_module(
-      "pointwise", std::make_shared<Conv2d>(ConvSpec{in, out, 1, 1, 1, false, true}, rng));
+      "pointwise",
+      std::make_shared<Conv2d>(ConvSpec{in * depth_multiplier, out, 1, 1, 1, false, true}, rng));
 }
 
 Tensor SeparableConv2d::forward(const Tensor& x) {

@@ -30,10 +30,11 @@ class Conv2d : public Module {
 std::shared_ptr<Conv2d> depthwise_conv2d(int channels, int kernel, int stride, ag::Rng& rng,
                                          int multiplier = 1);
 
-// Keras SeparableConv2D: depthwise k x k (stride) then pointwise 1 x 1, no bias.
+// Keras SeparableConv2D: depthwise k x k (stride, depth_multiplier outputs per input channel) then
+// pointwise 1 x 1, no bias.
 class SeparableConv2d : public Module {
  public:
-  SeparableConv2d(int in, int out, int kernel, int stride, ag::Rng& rng);
+  SeparableConv2d(int in, int out, int kernel, int stride, ag::Rng& rng, int depth_multiplier = 1);
   Tensor forward(const Tensor& x) override;
   std::shared_ptr<Conv2d> depthwise, pointwise;
 };

@@ -23,6 +23,11 @@ int SplitConfig::grid() const {
 void SplitConfig::validate(const std::string& w) const {
   if (height < 1 || width < 1 || in_channels < 1) throw Error(w + ": bad input shape");
   if (features < 2) throw Error(w + ": features must be >= 2");
+  if (extractor_hidden < 1 || extractor_hidden > 256)
+    throw Error(w + ": extractor_hidden must be 1..256, got " + std::to_string(extractor_hidden));
+  if (extractor_depth_multiplier < 1 || extractor_depth_multiplier > 16)
+    throw Error(w + ": extractor_depth_multiplier must be 1..16, got " +
+                std::to_string(extractor_depth_multiplier));
   if (!unsplit && (k() < 1 || k() >= features))
     throw Error(w + ": --split-ratio " + std::to_string(split_ratio) +
                 " gives k = " + std::to_string(k()) + ", which must be in [1, " +
@@ -43,6 +48,7 @@ Json SplitConfig::to_json() const {
   j["in_channels"] = in_channels;
   j["num_classes"] = num_classes;
   j["extractor_hidden"] = extractor_hidden;
+  j["extractor_depth_multiplier"] = extractor_depth_multiplier;
   j["features"] = features;
   j["stride"] = stride;
   j["split_ratio"] = split_ratio;
@@ -63,6 +69,10 @@ SplitConfig SplitConfig::from_json(const Json& j, const std::string& w) {
   c.in_channels = int(j.at("in_channels").as_int(w + ".in_channels"));
   c.num_classes = int(j.at("num_classes").as_int(w + ".num_classes"));
   c.extractor_hidden = int(j.at("extractor_hidden").as_int(w + ".extractor_hidden"));
+  // Absent in checkpoints written before the field existed: those used 1.
+  if (j.contains("extractor_depth_multiplier"))
+    c.extractor_depth_multiplier =
+        int(j.at("extractor_depth_multiplier").as_int(w + ".extractor_depth_multiplier"));
   c.features = int(j.at("features").as_int(w + ".features"));
   c.stride = int(j.at("stride").as_int(w + ".stride"));
   c.split_ratio = j.at("split_ratio").as_number(w + ".split_ratio");
@@ -79,8 +89,8 @@ SplitConfig SplitConfig::from_json(const Json& j, const std::string& w) {
 SplitModel::SplitModel(const SplitConfig& cfg, Rng& rng) : cfg_(cfg) {
   cfg.validate("split model");
   extractor = register_module("extractor", std::make_shared<nn::Sequential>());
-  extractor->add(std::make_shared<nn::SeparableConv2d>(cfg.in_channels, cfg.extractor_hidden, 3,
-                                                       cfg.stride, rng));
+  extractor->add(std::make_shared<nn::SeparableConv2d>(
+      cfg.in_channels, cfg.extractor_hidden, 3, cfg.stride, rng, cfg.extractor_depth_multiplier));
   extractor->add(std::make_shared<nn::BatchNorm>(cfg.extractor_hidden));
   extractor->add(std::make_shared<nn::ReLU6>());
   extractor->add(

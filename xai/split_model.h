@@ -22,7 +22,10 @@ struct SplitConfig {
   int height = 28, width = 28, in_channels = 1;
   int num_classes = 10;
   int extractor_hidden = 4;  // the first separable conv's width
-  int features = 24;         // F
+  // Keras's depth_multiplier of the first separable conv's depthwise: with a 1-channel image and
+  // stride 2, 1 keeps a single 14x14 plane (a 4x bottleneck); 4 keeps as many values as pixels.
+  int extractor_depth_multiplier = 1;
+  int features = 24;  // F
   int stride = 2;
   double split_ratio = 0.2;
   int centroids = 8;

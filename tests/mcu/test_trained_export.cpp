@@ -29,11 +29,13 @@ using namespace agilenn::mcu;
 namespace {
 
 // A small split model with non-trivial BatchNorm statistics (so folding is exercised).
-std::shared_ptr<xai::SplitModel> small_split_model(const std::string& head, uint64_t seed) {
+std::shared_ptr<xai::SplitModel> small_split_model(const std::string& head, uint64_t seed,
+                                                   int depth_multiplier = 1) {
   xai::SplitConfig cfg = xai::get_preset("tiny").split;
   cfg.height = cfg.width = 28;
   cfg.in_channels = 1;
   cfg.local_head = head;
+  cfg.extractor_depth_multiplier = depth_multiplier;
   ag::Rng rng(seed);
   auto m = std::make_shared<xai::SplitModel>(cfg, rng);
   std::mt19937 gen{uint32_t(seed)};
@@ -58,11 +60,12 @@ std::shared_ptr<xai::SplitModel> small_split_model(const std::string& head, uint
   return m;
 }
 
-void check_frozen_matches(const std::string& head) {
-  auto m = small_split_model(head, 7);
+void check_frozen_matches(const std::string& head, int depth_multiplier = 1) {
+  auto m = small_split_model(head, 7, depth_multiplier);
   const std::vector<float> mean{0.29f}, stdv{0.35f};
   xai::FrozenExport fe = xai::freeze_split_model(*m, mean, stdv);
   const FrozenModel& fm = fe.model;
+  BOOST_REQUIRE_EQUAL(fm.extractor.at(0).mult, depth_multiplier);
   BOOST_REQUIRE(std::is_sorted(fm.centroids.begin(), fm.centroids.end()));
   std::vector<double> cents = m->quantizer->centroids().to_vector();
   for (size_t j = 0; j < fm.centroids.size(); ++j)
@@ -119,6 +122,10 @@ BOOST_AUTO_TEST_CASE(frozen_model_matches_split_model_grid_head) {
 }
 BOOST_AUTO_TEST_CASE(frozen_model_matches_split_model_gap_head) {
   check_frozen_matches("gap");
+}
+// The long preset's extractor: 4 depthwise outputs from the 1-channel image.
+BOOST_AUTO_TEST_CASE(frozen_model_matches_split_model_depth_multiplier) {
+  check_frozen_matches("grid:2", 4);
 }
 
 BOOST_AUTO_TEST_CASE(unsplit_model_is_rejected) {

@@ -20,12 +20,14 @@ grep -q '"test_accuracy"' "$work/ref/summary.json" || fail "summary.json lacks t
 "$bin" eval --model "$work/ref" --preset tiny --limit-test 256 > "$work/eval.log" 2>&1 || fail "eval of the reference"
 grep -q "test_accuracy" "$work/ref/eval.json" || fail "eval.json"
 
-"$bin" train "${common[@]}" --epochs 2 --local-head grid:2 --local-loss-weight 0.1 --reference "$work/ref" \
+"$bin" train "${common[@]}" --epochs 2 --local-head grid:2 --local-loss-weight 0.1 --extractor-depth-multiplier 2 --remote-width 1.5 --reference "$work/ref" \
   --out "$work/agile" > "$work/agile.log" 2>&1 || { cat "$work/agile.log"; fail "train"; }
 for k in test_accuracy local_accuracy remote_accuracy skewness disorder_violation_rate alpha k centroids train_seconds local_head; do
   grep -q "\"$k\"" "$work/agile/summary.json" || fail "agile summary.json lacks $k"
 done
 grep -q '"local_head": "grid:2"' "$work/agile/summary.json" || fail "local head not recorded"
+grep -q '"extractor_depth_multiplier": 2' "$work/agile/summary.json" || fail "depth multiplier not recorded"
+grep -q '"remote_width": 1.5' "$work/agile/summary.json" || fail "remote width not recorded"
 first=$(sed -n 2p "$work/agile/log.csv" | cut -d, -f2); last=$(tail -1 "$work/agile/log.csv" | cut -d, -f2)
 awk -v a="$first" -v b="$last" 'BEGIN { exit !(b < a) }' || fail "AgileNN loss did not fall ($first -> $last)"
 
@@ -41,4 +43,8 @@ if "$bin" train --preset tiny --split-ratio 0.99 --reference "$work/ref" --out "
 grep -q "split-ratio" "$work/bad.log" || fail "error does not name --split-ratio"
 if "$bin" train --preset tiny --extractor-hidden 0 --reference "$work/ref" --out "$work/bad" > "$work/bad.log" 2>&1; then fail "bad --extractor-hidden accepted"; fi
 grep -q "extractor-hidden" "$work/bad.log" || fail "error does not name --extractor-hidden"
+if "$bin" train --preset tiny --extractor-depth-multiplier 17 --reference "$work/ref" --out "$work/bad" > "$work/bad.log" 2>&1; then fail "bad --extractor-depth-multiplier accepted"; fi
+grep -q "extractor-depth-multiplier" "$work/bad.log" || fail "error does not name --extractor-depth-multiplier"
+if "$bin" train --preset tiny --remote-width 0 --reference "$work/ref" --out "$work/bad" > "$work/bad.log" 2>&1; then fail "bad --remote-width accepted"; fi
+grep -q "remote-width" "$work/bad.log" || fail "error does not name --remote-width"
 echo "smoke_train: ok"

@@ -65,8 +65,8 @@ class MobileNetV2(nn.Module):
         return self.body(self.stem(x))
 
 
-def sep(i, o, s):
-    return [nn.Conv2d(i, i, 3, s, 1, groups=i, bias=False), nn.Conv2d(i, o, 1, bias=False)]
+def sep(i, o, s, mult=1):
+    return [nn.Conv2d(i, i * mult, 3, s, 1, groups=i, bias=False), nn.Conv2d(i * mult, o, 1, bias=False)]
 
 
 class Split(nn.Module):
@@ -74,7 +74,8 @@ class Split(nn.Module):
         super().__init__()
         self.k, self.F, self.T = c["k"], c["features"], c["temperature"]
         h = c["extractor_hidden"]
-        self.extractor = nn.Sequential(*sep(c["in_channels"], h, c["stride"]), nn.BatchNorm2d(h, eps=1e-3), nn.ReLU6(),
+        mult = c.get("extractor_depth_multiplier", 1)
+        self.extractor = nn.Sequential(*sep(c["in_channels"], h, c["stride"], mult), nn.BatchNorm2d(h, eps=1e-3), nn.ReLU6(),
                                        *sep(h, c["features"], 1), nn.BatchNorm2d(c["features"], eps=1e-3), nn.ReLU6())
         head = c["local_head"]
         g = 0 if head == "gap" else int(head.split(":")[1])

@@ -336,7 +336,8 @@ int run(int argc, char** argv) {
       const int64_t hw = int64_t(shape.height) * shape.width;
       const int64_t img = int64_t(cfg.height) * cfg.width * cfg.in_channels;
       int64_t pair =
-          std::max({img + hw * cfg.in_channels, hw * (cfg.in_channels + cfg.extractor_hidden),
+          std::max({img + hw * cfg.in_channels * cfg.extractor_depth_multiplier,
+                    hw * (cfg.in_channels * cfg.extractor_depth_multiplier + cfg.extractor_hidden),
                     hw * (2 * cfg.extractor_hidden), hw * (cfg.extractor_hidden + cfg.features)});
       a.sram = double(pair + hw * cfg.k() + int64_t(shape.size()) + int64_t(a.bytes));
       a.memory_note =

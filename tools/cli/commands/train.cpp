@@ -76,6 +76,14 @@ int run(int argc, char** argv) {
       "width of the extractor's first separable conv (default: the preset's; fashion-mnist: 4); "
       "a wider one costs device instructions",
       cxxopts::value<int>())(
+      "extractor-depth-multiplier",
+      "outputs per input channel of the extractor's first depthwise conv, as Keras's "
+      "depth_multiplier (default: the preset's; fashion-mnist: 1, fashion-mnist-long: 4)",
+      cxxopts::value<int>())(
+      "remote-width",
+      "width multiplier of the remote predictor's MobileNetV2 body (default: the preset's; "
+      "fashion-mnist: 1); server work only, the device part is unchanged",
+      cxxopts::value<double>())(
       "local-loss-weight",
       "B: adds B * CE(local logits alone) (default: the preset's; fashion-mnist: 0.5)",
       cxxopts::value<double>())("channel-remapping", "none | global_importance | topk_appearance",
@@ -99,6 +107,17 @@ int run(int argc, char** argv) {
     cfg.extractor_hidden = r["extractor-hidden"].as<int>();
     if (cfg.extractor_hidden < 1 || cfg.extractor_hidden > 256)
       throw Error("--extractor-hidden must be 1..256, got " + std::to_string(cfg.extractor_hidden));
+  }
+  if (r.count("extractor-depth-multiplier")) {
+    cfg.extractor_depth_multiplier = r["extractor-depth-multiplier"].as<int>();
+    if (cfg.extractor_depth_multiplier < 1 || cfg.extractor_depth_multiplier > 16)
+      throw Error("--extractor-depth-multiplier must be 1..16, got " +
+                  std::to_string(cfg.extractor_depth_multiplier));
+  }
+  if (r.count("remote-width")) {
+    cfg.remote.width = r["remote-width"].as<double>();
+    if (!(cfg.remote.width > 0 && cfg.remote.width <= 4))
+      throw Error("--remote-width must be in (0, 4], got " + std::to_string(cfg.remote.width));
   }
   cfg.unsplit = r.count("unsplit") > 0;
   xai::AgileLossConfig lc = p.loss;
@@ -266,6 +285,8 @@ int run(int argc, char** argv) {
   sum["centroids"] = cfg.unsplit ? 0 : cfg.centroids;
   sum["local_head"] = cfg.unsplit ? "none" : cfg.local_head;
   sum["extractor_hidden"] = cfg.extractor_hidden;
+  sum["extractor_depth_multiplier"] = cfg.extractor_depth_multiplier;
+  sum["remote_width"] = cfg.remote.width;
   sum["local_loss_weight"] = lc.local_loss_weight;
   sum["lambda"] = lc.xai ? lc.lambda : 1.0;
   sum["correct_only"] = lc.xai && lc.correct_only;
