@@ -78,7 +78,7 @@ int run(int argc, char** argv) {
       cxxopts::value<int>())(
       "extractor-depth-multiplier",
       "outputs per input channel of the extractor's first depthwise conv, as Keras's "
-      "depth_multiplier (default: the preset's; fashion-mnist: 1, fashion-mnist-long: 4)",
+      "depth_multiplier (default: the preset's; fashion-mnist: 1); more device work",
       cxxopts::value<int>())(
       "remote-width",
       "width multiplier of the remote predictor's MobileNetV2 body (default: the preset's; "
