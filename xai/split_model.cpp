@@ -24,9 +24,11 @@ void SplitConfig::validate(const std::string& w) const {
   if (height < 1 || width < 1 || in_channels < 1) throw Error(w + ": bad input shape");
   if (features < 2) throw Error(w + ": features must be >= 2");
   if (extractor_hidden < 1 || extractor_hidden > 256)
-    throw Error(w + ": extractor_hidden must be 1..256, got " + std::to_string(extractor_hidden));
+    throw Error(w + ": extractor_hidden (--extractor-hidden) must be 1..256, got " +
+                std::to_string(extractor_hidden));
   if (extractor_depth_multiplier < 1 || extractor_depth_multiplier > 16)
-    throw Error(w + ": extractor_depth_multiplier must be 1..16, got " +
+    throw Error(w +
+                ": extractor_depth_multiplier (--extractor-depth-multiplier) must be 1..16, got " +
                 std::to_string(extractor_depth_multiplier));
   if (!unsplit && (k() < 1 || k() >= features))
     throw Error(w + ": --split-ratio " + std::to_string(split_ratio) +

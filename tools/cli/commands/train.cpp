@@ -103,17 +103,9 @@ int run(int argc, char** argv) {
   cfg.temperature = r["temperature"].as<double>();
   cfg.combiner = r["combiner"].as<std::string>();
   if (r.count("local-head")) cfg.local_head = r["local-head"].as<std::string>();
-  if (r.count("extractor-hidden")) {
-    cfg.extractor_hidden = r["extractor-hidden"].as<int>();
-    if (cfg.extractor_hidden < 1 || cfg.extractor_hidden > 256)
-      throw Error("--extractor-hidden must be 1..256, got " + std::to_string(cfg.extractor_hidden));
-  }
-  if (r.count("extractor-depth-multiplier")) {
+  if (r.count("extractor-hidden")) cfg.extractor_hidden = r["extractor-hidden"].as<int>();
+  if (r.count("extractor-depth-multiplier"))
     cfg.extractor_depth_multiplier = r["extractor-depth-multiplier"].as<int>();
-    if (cfg.extractor_depth_multiplier < 1 || cfg.extractor_depth_multiplier > 16)
-      throw Error("--extractor-depth-multiplier must be 1..16, got " +
-                  std::to_string(cfg.extractor_depth_multiplier));
-  }
   if (r.count("remote-width")) {
     cfg.remote.width = r["remote-width"].as<double>();
     if (!(cfg.remote.width > 0 && cfg.remote.width <= 4))
@@ -134,12 +126,12 @@ int run(int argc, char** argv) {
   if (lc.ig_steps < 2) throw Error("--ig-steps must be >= 2");
   if (lc.local_loss_weight < 0) throw Error("--local-loss-weight must be >= 0");
   const auto remap = xai::parse_remapping(r["channel-remapping"].as<std::string>());
+  cfg.validate("agilenn train");  // before any output or data loading; names the flags
   const std::string out = r["out"].as<std::string>();
   std::filesystem::create_directories(out);
 
   DataBundle d = load_data(p, r);
   cfg.num_classes = d.test.num_classes;
-  cfg.validate("agilenn train");
   data::Augmenter train_aug(d.augment, d.train.height, d.train.width, d.train.channels);
   data::Augmenter test_aug(d.augment, d.test.height, d.test.width, d.test.channels);
 
