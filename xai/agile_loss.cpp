@@ -2,6 +2,7 @@
 
 #include "autograd/graph.h"
 #include "autograd/ops.h"
+#include "nn/distillation.h"
 
 namespace agilenn::xai {
 
@@ -18,12 +19,18 @@ int64_t count_correct(const Tensor& logits, const Tensor& labels) {
 }  // namespace
 
 AgileLossResult agile_loss(SplitModel& model, const ReferenceFn& reference, const Tensor& g0,
-                           const Tensor& x, const Tensor& labels, const AgileLossConfig& cfg) {
+                           const Tensor& x, const Tensor& labels, const AgileLossConfig& cfg,
+                           const Tensor& teacher_logits) {
   AgileLossResult r;
   SplitOutputs out = model.run(x);
   Tensor ce = cross_entropy(out.logits, labels);
   r.ce = ce.item();
   r.correct = count_correct(out.logits, labels);
+  if (teacher_logits.defined() && cfg.distill_weight > 0) {
+    Tensor kd = nn::distillation_loss(out.logits, teacher_logits, cfg.distill_temperature);
+    r.distill = kd.item();
+    ce = add(mul(ce, 1.0 - cfg.distill_weight), mul(kd, cfg.distill_weight));
+  }
   Tensor loss = cfg.xai ? mul(ce, cfg.lambda) : ce;
   const auto& mc = model.config();
   if (cfg.xai && !mc.unsplit) {

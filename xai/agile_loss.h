@@ -1,5 +1,7 @@
 // The AgileNN training objective for one batch:
 //   L = lambda CE(combined) + (1 - lambda) (L_skewness + L_disorder) + B CE(local alone)
+// where, with a teacher (--teacher), CE(combined) is (1 - beta) CE + beta KD(combined, teacher)
+// (nn/distillation.h).
 // with the importance of the extractor's features taken from the frozen reference network
 // (second order: L depends on the reference's gradient at the features).
 #pragma once
@@ -18,17 +20,19 @@ struct AgileLossConfig {
   DisorderForm disorder = DisorderForm::Paper;
   bool correct_only = false;     // importance losses only on samples the reference gets right
   double local_loss_weight = 0;  // B
+  double distill_weight = 0;     // beta; used only when teacher logits are given
+  double distill_temperature = 4;
 };
 
 struct AgileLossResult {
   Tensor loss;  // scalar, to differentiate
-  double ce = 0, skew_loss = 0, disorder_loss = 0, local_ce = 0;
+  double ce = 0, skew_loss = 0, disorder_loss = 0, local_ce = 0, distill = 0;
   double skewness = 0;  // batch mean
   int64_t correct = 0;  // combined predictions right
 };
 
 AgileLossResult agile_loss(SplitModel& model, const ReferenceFn& reference,
                            const Tensor& baseline_grads, const Tensor& x, const Tensor& labels,
-                           const AgileLossConfig& cfg);
+                           const AgileLossConfig& cfg, const Tensor& teacher_logits = Tensor());
 
 }  // namespace agilenn::xai

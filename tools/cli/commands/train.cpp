@@ -88,7 +88,15 @@ int run(int argc, char** argv) {
       "B: adds B * CE(local logits alone) (default: the preset's; fashion-mnist: 0.5)",
       cxxopts::value<double>())("channel-remapping", "none | global_importance | topk_appearance",
                                 cxxopts::value<std::string>()->default_value("none"))(
-      "no-xai", "control: no importance loss (lambda = 1)")(
+      "teacher",
+      "distil from this trained model (an `agilenn train` output directory, e.g. an --unsplit "
+      "run): the combined prediction's cross-entropy becomes (1 - beta) CE + beta KD",
+      cxxopts::value<std::string>())(
+      "distill-weight", "beta, the distillation share of the prediction loss, in (0, 1]",
+      cxxopts::value<double>()->default_value("0.5"))(
+      "distill-temperature", "softmax temperature of the distillation loss (> 0)",
+      cxxopts::value<double>()->default_value("4"))("no-xai",
+                                                    "control: no importance loss (lambda = 1)")(
       "unsplit", "control: extractor + remote predictor on all channels, no quantizer");
   add_recipe_flags(opts);
   auto r = opts.parse(argc, argv);
@@ -125,6 +133,13 @@ int run(int argc, char** argv) {
   if (lc.rho <= 0 || lc.rho > 1) throw Error("--rho must be in (0, 1]");
   if (lc.ig_steps < 2) throw Error("--ig-steps must be >= 2");
   if (lc.local_loss_weight < 0) throw Error("--local-loss-weight must be >= 0");
+  const std::string teacher_dir = r.count("teacher") ? r["teacher"].as<std::string>() : "";
+  lc.distill_weight = teacher_dir.empty() ? 0.0 : r["distill-weight"].as<double>();
+  lc.distill_temperature = r["distill-temperature"].as<double>();
+  if (!teacher_dir.empty() && !(lc.distill_weight > 0 && lc.distill_weight <= 1))
+    throw Error("--distill-weight must be in (0, 1], got " + std::to_string(lc.distill_weight));
+  if (!(lc.distill_temperature > 0))
+    throw Error("--distill-temperature must be > 0, got " + std::to_string(lc.distill_temperature));
   const auto remap = xai::parse_remapping(r["channel-remapping"].as<std::string>());
   cfg.validate("agilenn train");  // before any output or data loading; names the flags
   const std::string out = r["out"].as<std::string>();
@@ -147,6 +162,26 @@ int run(int argc, char** argv) {
                                   " channels; the extractor outputs " +
                                   std::to_string(cfg.features));
     ref_body = ref.body();
+  }
+  // The teacher: frozen, fed the same (augmented, normalised) batches as the student.
+  xai::AgileModelFile teacher;
+  double teacher_accuracy = NAN;
+  if (!teacher_dir.empty()) {
+    teacher = xai::load_agile_model(teacher_dir);
+    if (teacher.mean != d.augment.mean || teacher.std != d.augment.std)
+      throw error_at(teacher.path,
+                     "the teacher was trained with another input normalisation "
+                     "(another data set?) than " +
+                         d.train.name);
+    if (teacher.model->config().num_classes != cfg.num_classes)
+      throw error_at(teacher.path, "the teacher has " +
+                                       std::to_string(teacher.model->config().num_classes) +
+                                       " classes, the data set " + std::to_string(cfg.num_classes));
+    teacher.model->eval();
+    if (teacher.meta.contains("metrics") && teacher.meta["metrics"].contains("test_accuracy"))
+      teacher_accuracy = teacher.meta.at("metrics").at("test_accuracy").as_number();
+    std::printf("teacher %s (test accuracy %.4f): distillation weight %g, temperature %g\n",
+                teacher.path.c_str(), teacher_accuracy, lc.distill_weight, lc.distill_temperature);
   }
   const uint64_t seed = r["seed"].as<uint64_t>();
   ag::Rng rng(seed);
@@ -228,9 +263,15 @@ int run(int argc, char** argv) {
   fc.resume = resume;
   fc.stop_after_epoch = r["stop-after-epoch"].as<int>();
   if (lc.xai) fc.extra_columns = {"skewness", "skew_loss", "disorder_loss"};
+  if (teacher.model) fc.extra_columns.push_back("distill");
   nn::FitHooks h;
   h.step = [&](const Tensor& x, const Tensor& y, double lr) {
-    auto res = xai::agile_loss(*model, ref_body, g0, x, y, lc);
+    Tensor teacher_logits;
+    if (teacher.model) {
+      ag::NoGradGuard ng;
+      teacher_logits = teacher.model->run(x).logits;
+    }
+    auto res = xai::agile_loss(*model, ref_body, g0, x, y, lc, teacher_logits);
     opt.zero_grad();
     res.loss.backward();
     opt.step(lr);
@@ -241,6 +282,7 @@ int run(int argc, char** argv) {
       s.extra = {{"skewness", res.skewness},
                  {"skew_loss", res.skew_loss},
                  {"disorder_loss", res.disorder_loss}};
+    if (teacher.model) s.extra["distill"] = res.distill;
     return s;
   };
   h.eval_columns = {"test_accuracy", "local_accuracy", "remote_accuracy"};
@@ -280,6 +322,12 @@ int run(int argc, char** argv) {
   sum["extractor_depth_multiplier"] = cfg.extractor_depth_multiplier;
   sum["remote_width"] = cfg.remote.width;
   sum["local_loss_weight"] = lc.local_loss_weight;
+  if (teacher.model) {
+    sum["teacher"] = teacher.path;
+    sum["teacher_test_accuracy"] = teacher_accuracy;
+  }
+  sum["distill_weight"] = lc.distill_weight;
+  sum["distill_temperature"] = lc.distill_temperature;
   sum["lambda"] = lc.xai ? lc.lambda : 1.0;
   sum["correct_only"] = lc.xai && lc.correct_only;
   sum["rho"] = lc.rho;
