@@ -31,6 +31,11 @@ AgileLossResult agile_loss(SplitModel& model, const ReferenceFn& reference, cons
     r.distill = kd.item();
     ce = add(mul(ce, 1.0 - cfg.distill_weight), mul(kd, cfg.distill_weight));
   }
+  Tensor remote_kd;
+  if (teacher_logits.defined() && cfg.distill_remote_weight > 0 && !model.config().unsplit)
+    remote_kd =
+        mul(nn::distillation_loss(out.remote_logits, teacher_logits, cfg.distill_temperature),
+            cfg.distill_remote_weight);
   Tensor loss = cfg.xai ? mul(ce, cfg.lambda) : ce;
   const auto& mc = model.config();
   if (cfg.xai && !mc.unsplit) {
@@ -58,6 +63,7 @@ AgileLossResult agile_loss(SplitModel& model, const ReferenceFn& reference, cons
     r.local_ce = lce.item();
     loss = add(loss, mul(lce, cfg.local_loss_weight));
   }
+  if (remote_kd.defined()) loss = add(loss, remote_kd);
   r.loss = loss;
   return r;
 }

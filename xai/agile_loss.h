@@ -1,7 +1,7 @@
 // The AgileNN training objective for one batch:
 //   L = lambda CE(combined) + (1 - lambda) (L_skewness + L_disorder) + B CE(local alone)
 // where, with a teacher (--teacher), CE(combined) is (1 - beta) CE + beta KD(combined, teacher)
-// (nn/distillation.h).
+// (nn/distillation.h), and R KD(remote alone, teacher) is added when R > 0.
 // with the importance of the extractor's features taken from the frozen reference network
 // (second order: L depends on the reference's gradient at the features).
 #pragma once
@@ -22,6 +22,7 @@ struct AgileLossConfig {
   double local_loss_weight = 0;  // B
   double distill_weight = 0;     // beta; used only when teacher logits are given
   double distill_temperature = 4;
+  double distill_remote_weight = 0;  // R
 };
 
 struct AgileLossResult {

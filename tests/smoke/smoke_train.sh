@@ -40,14 +40,17 @@ cmp -s "$work/straight/reference.safetensors" "$work/resumed/reference.safetenso
 
 # Distillation: an unsplit run is the teacher of a split run; the distillation term is logged.
 "$bin" train "${common[@]}" --epochs 1 --unsplit --out "$work/teacher" > "$work/teacher.log" 2>&1 || { cat "$work/teacher.log"; fail "unsplit teacher"; }
-"$bin" train "${common[@]}" --epochs 1 --reference "$work/ref" --teacher "$work/teacher" --distill-weight 0.7 \
+"$bin" train "${common[@]}" --epochs 1 --reference "$work/ref" --teacher "$work/teacher" --distill-weight 0.7 --distill-remote-weight 0.3 \
   --out "$work/student" > "$work/student.log" 2>&1 || { cat "$work/student.log"; fail "train with --teacher"; }
 grep -q '"distill_weight": 0.7' "$work/student/summary.json" || fail "distill weight not recorded"
 grep -q '"teacher": ' "$work/student/summary.json" || fail "teacher not recorded"
+grep -q '"distill_remote_weight": 0.3' "$work/student/summary.json" || fail "remote distill weight not recorded"
 head -1 "$work/student/log.csv" | grep -q distill || fail "log.csv lacks the distill column"
 awk -F, 'NR == 1 { for (i = 1; i <= NF; ++i) if ($i == "distill") c = i } NR == 2 { exit !($c > 0) }' "$work/student/log.csv" || fail "distillation loss not positive"
 if "$bin" train --preset tiny --teacher "$work/teacher" --distill-weight 0 --reference "$work/ref" --out "$work/bad" > "$work/bad.log" 2>&1; then fail "bad --distill-weight accepted"; fi
 grep -q "distill-weight" "$work/bad.log" || fail "error does not name --distill-weight"
+if "$bin" train --preset tiny --teacher "$work/teacher" --distill-remote-weight -1 --reference "$work/ref" --out "$work/bad" > "$work/bad.log" 2>&1; then fail "bad --distill-remote-weight accepted"; fi
+grep -q "distill-remote-weight" "$work/bad.log" || fail "error does not name --distill-remote-weight"
 if "$bin" train "${common[@]}" --epochs 1 --teacher "$work/no-such-teacher" --reference "$work/ref" --out "$work/bad" > "$work/bad.log" 2>&1; then fail "missing --teacher accepted"; fi
 grep -q "no-such-teacher" "$work/bad.log" || fail "error does not name the missing teacher"
 

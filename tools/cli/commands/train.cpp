@@ -95,7 +95,10 @@ int run(int argc, char** argv) {
       "distill-weight", "beta, the distillation share of the prediction loss, in (0, 1]",
       cxxopts::value<double>()->default_value("0.5"))(
       "distill-temperature", "softmax temperature of the distillation loss (> 0)",
-      cxxopts::value<double>()->default_value("4"))("no-xai",
+      cxxopts::value<double>()->default_value("4"))(
+      "distill-remote-weight",
+      "R: with --teacher, also adds R * KD(remote logits alone, teacher) (>= 0)",
+      cxxopts::value<double>()->default_value("0"))("no-xai",
                                                     "control: no importance loss (lambda = 1)")(
       "unsplit", "control: extractor + remote predictor on all channels, no quantizer");
   add_recipe_flags(opts);
@@ -138,6 +141,10 @@ int run(int argc, char** argv) {
   lc.distill_temperature = r["distill-temperature"].as<double>();
   if (!teacher_dir.empty() && !(lc.distill_weight > 0 && lc.distill_weight <= 1))
     throw Error("--distill-weight must be in (0, 1], got " + std::to_string(lc.distill_weight));
+  lc.distill_remote_weight = teacher_dir.empty() ? 0.0 : r["distill-remote-weight"].as<double>();
+  if (!(lc.distill_remote_weight >= 0))
+    throw Error("--distill-remote-weight must be >= 0, got " +
+                std::to_string(lc.distill_remote_weight));
   if (!(lc.distill_temperature > 0))
     throw Error("--distill-temperature must be > 0, got " + std::to_string(lc.distill_temperature));
   const auto remap = xai::parse_remapping(r["channel-remapping"].as<std::string>());
@@ -328,6 +335,7 @@ int run(int argc, char** argv) {
   }
   sum["distill_weight"] = lc.distill_weight;
   sum["distill_temperature"] = lc.distill_temperature;
+  sum["distill_remote_weight"] = lc.distill_remote_weight;
   sum["lambda"] = lc.xai ? lc.lambda : 1.0;
   sum["correct_only"] = lc.xai && lc.correct_only;
   sum["rho"] = lc.rho;
