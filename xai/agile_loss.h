@@ -20,7 +20,7 @@ struct AgileLossConfig {
   DisorderForm disorder = DisorderForm::Paper;
   bool correct_only = false;     // importance losses only on samples the reference gets right
   double local_loss_weight = 0;  // B
-  double distill_weight = 0;     // beta; used only when teacher logits are given
+  double distill_weight = 0.5;   // beta; used only when teacher logits are given
   double distill_temperature = 4;
   double distill_remote_weight = 0;  // R
 };

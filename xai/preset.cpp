@@ -72,9 +72,19 @@ Preset get_preset(const std::string& name) {
     // gave 89.83% combined / skewness 0.888, 0.9 90.17% / 0.860, 0.9 correct-only 90.71% / 0.808.
     p.loss.lambda = 0.9;
     p.loss.correct_only = true;
-    if (name == "fashion-mnist-long") {  // for bigger budgets: no time limit
-      p.reference_train.epochs = 30;
+    if (name == "fashion-mnist-long") {
+      // For bigger budgets, the recipe that reached >= 92.5% combined (README): 40 epochs, the
+      // wider extractor (4 planes from the first depthwise, 8-wide separable conv), and, with
+      // `agilenn train --teacher` (tools/main_job.sh --distill), distillation from the unsplit
+      // control (weight 0.5, temperature 4). Distillation pulls importance out of the local
+      // channels, so lambda is 0.8 here: at 16 epochs 0.9 left skewness 0.67, 0.8 0.76. The
+      // reference stays at 12 epochs, as in every measured long run.
       p.agile_train.epochs = 40;
+      p.split.extractor_depth_multiplier = 4;
+      p.split.extractor_hidden = 8;
+      p.loss.lambda = 0.8;
+      p.loss.distill_weight = 0.5;
+      p.loss.distill_temperature = 4;
     }
     if (name == "tiny") {
       p.reference.blocks = {{1, 8, 1, 1}, {2, 16, 1, 2}};

@@ -58,6 +58,10 @@ int run(int argc, char** argv) {
        << num(s, "skewness_at_rho") << " | " << num(s, "disorder_violation_rate") << " | "
        << num(s, "alpha", "%.3f") << " | " << num(s, "train_seconds", "%.0f") << " |\n";
   }
+  if (const Json* a = all.find("agile"); a && a->find("teacher"))
+    md << "\nagile is distilled from " << a->at("teacher").as_string() << " (test accuracy "
+       << num(*a, "teacher_test_accuracy") << "; weight " << num(*a, "distill_weight", "%g")
+       << ", temperature " << num(*a, "distill_temperature", "%g") << ").\n";
   Json codec = read_json(runs + "/codec/summary.json");
   if (!codec.is_null()) {
     all["codec"] = codec;

@@ -92,10 +92,13 @@ int run(int argc, char** argv) {
       "distil from this trained model (an `agilenn train` output directory, e.g. an --unsplit "
       "run): the combined prediction's cross-entropy becomes (1 - beta) CE + beta KD",
       cxxopts::value<std::string>())(
-      "distill-weight", "beta, the distillation share of the prediction loss, in (0, 1]",
-      cxxopts::value<double>()->default_value("0.5"))(
-      "distill-temperature", "softmax temperature of the distillation loss (> 0)",
-      cxxopts::value<double>()->default_value("4"))(
+      "distill-weight",
+      "beta, the distillation share of the prediction loss, in (0, 1] (default: the preset's; "
+      "0.5)",
+      cxxopts::value<double>())("distill-temperature",
+                                "softmax temperature of the distillation loss (> 0) (default: the "
+                                "preset's; 4)",
+                                cxxopts::value<double>())(
       "distill-remote-weight",
       "R: with --teacher, also adds R * KD(remote logits alone, teacher) (>= 0)",
       cxxopts::value<double>()->default_value("0"))("no-xai",
@@ -137,8 +140,10 @@ int run(int argc, char** argv) {
   if (lc.ig_steps < 2) throw Error("--ig-steps must be >= 2");
   if (lc.local_loss_weight < 0) throw Error("--local-loss-weight must be >= 0");
   const std::string teacher_dir = r.count("teacher") ? r["teacher"].as<std::string>() : "";
-  lc.distill_weight = teacher_dir.empty() ? 0.0 : r["distill-weight"].as<double>();
-  lc.distill_temperature = r["distill-temperature"].as<double>();
+  if (r.count("distill-weight")) lc.distill_weight = r["distill-weight"].as<double>();
+  if (teacher_dir.empty()) lc.distill_weight = 0;
+  if (r.count("distill-temperature"))
+    lc.distill_temperature = r["distill-temperature"].as<double>();
   if (!teacher_dir.empty() && !(lc.distill_weight > 0 && lc.distill_weight <= 1))
     throw Error("--distill-weight must be in (0, 1], got " + std::to_string(lc.distill_weight));
   lc.distill_remote_weight = teacher_dir.empty() ? 0.0 : r["distill-remote-weight"].as<double>();
