@@ -1,9 +1,9 @@
 // The AgileNN training objective for one batch:
 //   L = lambda CE(combined) + (1 - lambda) (L_skewness + L_disorder) + B CE(local alone)
-// where, with a teacher (--teacher), CE(combined) is (1 - beta) CE + beta KD(combined, teacher)
-// (nn/distillation.h), and R KD(remote alone, teacher) is added when R > 0.
 // with the importance of the extractor's features taken from the frozen reference network
-// (second order: L depends on the reference's gradient at the features).
+// (second order: L depends on the reference's gradient at the features). With a teacher
+// (--teacher), CE(combined) becomes (1 - beta) CE + beta KD(combined, teacher)
+// (nn/distillation.h), and R KD(remote alone, teacher) is added when R > 0.
 #pragma once
 #include "xai/importance.h"
 #include "xai/skewness.h"

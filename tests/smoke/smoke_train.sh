@@ -51,6 +51,8 @@ if "$bin" train --preset tiny --teacher "$work/teacher" --distill-weight 0 --ref
 grep -q "distill-weight" "$work/bad.log" || fail "error does not name --distill-weight"
 if "$bin" train --preset tiny --teacher "$work/teacher" --distill-remote-weight -1 --reference "$work/ref" --out "$work/bad" > "$work/bad.log" 2>&1; then fail "bad --distill-remote-weight accepted"; fi
 grep -q "distill-remote-weight" "$work/bad.log" || fail "error does not name --distill-remote-weight"
+if "$bin" train --preset tiny --distill-temperature 2 --reference "$work/ref" --out "$work/bad" > "$work/bad.log" 2>&1; then fail "--distill-temperature without --teacher accepted"; fi
+grep -q "distill-temperature needs --teacher" "$work/bad.log" || fail "error does not say --distill-temperature needs --teacher"
 if "$bin" train "${common[@]}" --epochs 1 --teacher "$work/no-such-teacher" --reference "$work/ref" --out "$work/bad" > "$work/bad.log" 2>&1; then fail "missing --teacher accepted"; fi
 grep -q "no-such-teacher" "$work/bad.log" || fail "error does not name the missing teacher"
 

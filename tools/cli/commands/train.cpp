@@ -140,6 +140,9 @@ int run(int argc, char** argv) {
   if (lc.ig_steps < 2) throw Error("--ig-steps must be >= 2");
   if (lc.local_loss_weight < 0) throw Error("--local-loss-weight must be >= 0");
   const std::string teacher_dir = r.count("teacher") ? r["teacher"].as<std::string>() : "";
+  for (const char* f : {"distill-weight", "distill-temperature", "distill-remote-weight"})
+    if (teacher_dir.empty() && r.count(f))
+      throw Error(std::string("--") + f + " needs --teacher (the model to distil from)");
   if (r.count("distill-weight")) lc.distill_weight = r["distill-weight"].as<double>();
   if (teacher_dir.empty()) lc.distill_weight = 0;
   if (r.count("distill-temperature"))
