@@ -188,6 +188,13 @@ int run(int argc, char** argv) {
                      "the teacher was trained with another input normalisation "
                      "(another data set?) than " +
                          d.train.name);
+    const auto& tc = teacher.model->config();
+    if (tc.height != cfg.height || tc.width != cfg.width || tc.in_channels != cfg.in_channels)
+      throw error_at(teacher.path,
+                     "the teacher takes " + std::to_string(tc.height) + "x" +
+                         std::to_string(tc.width) + "x" + std::to_string(tc.in_channels) +
+                         " inputs, the student " + std::to_string(cfg.height) + "x" +
+                         std::to_string(cfg.width) + "x" + std::to_string(cfg.in_channels));
     if (teacher.model->config().num_classes != cfg.num_classes)
       throw error_at(teacher.path, "the teacher has " +
                                        std::to_string(teacher.model->config().num_classes) +
